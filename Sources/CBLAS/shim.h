@@ -1,0 +1,5 @@
+#include <cblas.h>
+/* OpenBLAS extensions, declared in its cblas.h; repeated here so the module does not depend on which
+   BLAS the Debian alternatives system links cblas.h to. */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);

@@ -1,0 +1,144 @@
+import Foundation
+
+/// One metadata value of a GGUF file.
+public indirect enum GGUFValue: Sendable {
+    case uint(UInt64), int(Int64), float(Double), bool(Bool), string(String), array([GGUFValue])
+
+    public var int: Int? {
+        switch self {
+        case .uint(let v): return Int(exactly: v)
+        case .int(let v): return Int(exactly: v)
+        default: return nil
+        }
+    }
+    public var double: Double? {
+        switch self {
+        case .float(let v): return v
+        case .uint(let v): return Double(v)
+        case .int(let v): return Double(v)
+        default: return nil
+        }
+    }
+    public var string: String? { if case .string(let s) = self { return s } else { return nil } }
+    public var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+    public var array: [GGUFValue]? { if case .array(let a) = self { return a } else { return nil } }
+}
+
+/// A GGUF v2/v3 file: its metadata and the directory of its tensors (read in place, not copied).
+/// The model loader and the tokenizer loader both start here.
+public final class GGUFFile: @unchecked Sendable {
+    public struct TensorInfo: Sendable {
+        public let name: String
+        /// GGUF order: `dims[0]` is the fastest-varying (columns of a matrix).
+        public let dims: [Int]
+        public let dtype: DType
+        public let offset: Int
+    }
+
+    public let file: MappedFile
+    public let version: UInt32
+    public let metadata: [String: GGUFValue]
+    public let tensors: [String: TensorInfo]
+    public let tensorOrder: [String]
+    public let dataOffset: Int
+
+    public convenience init(_ url: URL) throws { try self.init(try MappedFile(url)) }
+
+    public init(_ file: MappedFile) throws {
+        self.file = file
+        let url = file.url
+        var r = ByteReader(file)
+        guard file.count >= 4, try r.read(UInt32.self, "magic") == 0x4655_4747 else {
+            throw ModelFileError(url, "not a GGUF file (wrong magic)")
+        }
+        version = try r.read(UInt32.self, "version")
+        guard version == 2 || version == 3 else { throw ModelFileError(url, "unsupported GGUF version \(version)") }
+        let nTensors = try r.read(UInt64.self, "tensor count")
+        let nKV = try r.read(UInt64.self, "metadata count")
+        // Every entry takes at least a few bytes, so counts beyond the file size are corruption, not data.
+        guard nTensors < UInt64(file.count), nKV < UInt64(file.count) else {
+            throw ModelFileError(url, "corrupt header: \(nTensors) tensors, \(nKV) metadata entries")
+        }
+        var meta: [String: GGUFValue] = [:]
+        for _ in 0..<nKV {
+            let key = try Self.string(&r)
+            let type = try r.read(UInt32.self, "type of \(key)")
+            meta[key] = try Self.value(&r, type: type, key: key)
+        }
+        metadata = meta
+        var infos: [String: TensorInfo] = [:]
+        var order: [String] = []
+        for _ in 0..<nTensors {
+            let name = try Self.string(&r)
+            let nDims = try r.read(UInt32.self, "dimensions of \(name)")
+            guard nDims <= 4 else { throw ModelFileError(url, "tensor \(name) has \(nDims) dimensions") }
+            var dims: [Int] = []
+            for _ in 0..<nDims {
+                let d = try r.read(UInt64.self, "shape of \(name)")
+                guard d < UInt64(Int32.max) else { throw ModelFileError(url, "tensor \(name) has dimension \(d)") }
+                dims.append(Int(d))
+            }
+            let t = try r.read(UInt32.self, "type of \(name)")
+            let dtype: DType
+            switch t {
+            case 0: dtype = .f32
+            case 1: dtype = .f16
+            case 8: dtype = .q8_0
+            case 30: dtype = .bf16
+            default: throw ModelFileError(url, "tensor \(name) has unsupported ggml type \(t) (F32, F16, BF16 and Q8_0 are read)")
+            }
+            let off = try r.read(UInt64.self, "offset of \(name)")
+            infos[name] = TensorInfo(name: name, dims: dims, dtype: dtype, offset: Int(clamping: off))
+            order.append(name)
+        }
+        tensors = infos
+        tensorOrder = order
+        let alignment = meta["general.alignment"]?.int ?? 32
+        guard alignment > 0 else { throw ModelFileError(url, "general.alignment is \(alignment)") }
+        dataOffset = (r.offset + alignment - 1) / alignment * alignment
+    }
+
+    /// The bytes of one tensor, checked against the file's end.
+    public func tensor(_ name: String) throws -> TensorView {
+        guard let info = tensors[name] else { throw ModelFileError(file.url, "missing tensor \(name)") }
+        let count = info.dims.reduce(1, *)
+        if info.dtype == .q8_0, count % 32 != 0 {
+            throw ModelFileError(file.url, "tensor \(name): Q8_0 needs a multiple of 32 elements, has \(count)")
+        }
+        let data = try file.slice(dataOffset + info.offset, info.dtype.byteCount(elements: count), what: "tensor \(name)")
+        return TensorView(name: name, dtype: info.dtype, shape: info.dims.reversed(), data: data)
+    }
+
+    private static func string(_ r: inout ByteReader) throws -> String {
+        let n = try r.read(UInt64.self, "string length")
+        guard n <= UInt64(r.file.count) else { throw ModelFileError(r.file.url, "corrupt string length \(n) at byte \(r.offset - 8)") }
+        let b = try r.bytes(Int(n), "string")
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    private static func value(_ r: inout ByteReader, type: UInt32, key: String) throws -> GGUFValue {
+        switch type {
+        case 0: return .uint(UInt64(try r.read(UInt8.self, key)))
+        case 1: return .int(Int64(try r.read(Int8.self, key)))
+        case 2: return .uint(UInt64(try r.read(UInt16.self, key)))
+        case 3: return .int(Int64(try r.read(Int16.self, key)))
+        case 4: return .uint(UInt64(try r.read(UInt32.self, key)))
+        case 5: return .int(Int64(try r.read(Int32.self, key)))
+        case 6: return .float(Double(try r.f32(key)))
+        case 7: return .bool(try r.read(UInt8.self, key) != 0)
+        case 8: return .string(try string(&r))
+        case 9:
+            let et = try r.read(UInt32.self, key)
+            let n = try r.read(UInt64.self, key)
+            guard n <= UInt64(r.file.count) else { throw ModelFileError(r.file.url, "corrupt array length \(n) for \(key)") }
+            var out: [GGUFValue] = []
+            out.reserveCapacity(Int(n))
+            for _ in 0..<n { out.append(try value(&r, type: et, key: key)) }
+            return .array(out)
+        case 10: return .uint(try r.read(UInt64.self, key))
+        case 11: return .int(try r.read(Int64.self, key))
+        case 12: return .float(try r.f64(key))
+        default: throw ModelFileError(r.file.url, "unknown metadata type \(type) for \(key)")
+        }
+    }
+}
