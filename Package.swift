@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Modules follow the data flow: model files → tokenizer → engine → store → analyses → report → CLI.
+/// Modules follow the data flow: model files → tokenizer → engine → (ingest) → store → analyses → report → CLI.
+/// The store is the file format alone (readable without a model); ingest runs the engine and writes to it.
 /// A lower module never imports a higher one.
 let optimize: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
@@ -30,16 +31,18 @@ let package = Package(
         .target(name: "PolylensEngine", dependencies: ["PolylensModel", "PolylensTokenizer", "CBLAS"],
                 swiftSettings: optimize),
         .target(name: "PolylensStore",
-                dependencies: ["PolylensModel", "PolylensTokenizer", "PolylensEngine", "CLZ4", "CZlib",
-                               .product(name: "GRDB", package: "GRDB.swift")],
+                dependencies: ["PolylensModel", "CLZ4", "CZlib", .product(name: "GRDB", package: "GRDB.swift")],
                 swiftSettings: optimize),
-        .target(name: "PolylensAnalysis", dependencies: ["PolylensStore", "PolylensEngine"],
+        .target(name: "PolylensIngest",
+                dependencies: ["PolylensStore", "PolylensEngine", "PolylensTokenizer", "PolylensModel"],
+                swiftSettings: optimize),
+        .target(name: "PolylensAnalysis", dependencies: ["PolylensStore", "PolylensEngine", "PolylensTokenizer"],
                 swiftSettings: optimize),
         .target(name: "PolylensReport", dependencies: ["PolylensAnalysis", "PolylensStore"],
                 swiftSettings: optimize),
         .executableTarget(name: "polylens",
                           dependencies: ["PolylensModel", "PolylensTokenizer", "PolylensEngine",
-                                         "PolylensStore", "PolylensAnalysis", "PolylensReport",
+                                         "PolylensStore", "PolylensIngest", "PolylensAnalysis", "PolylensReport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: optimize),
 
@@ -49,6 +52,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PolylensEngineTests", dependencies: ["PolylensEngine"]),
         .testTarget(name: "PolylensStoreTests", dependencies: ["PolylensStore"]),
+        .testTarget(name: "PolylensIngestTests", dependencies: ["PolylensIngest"]),
         .testTarget(name: "PolylensAnalysisTests", dependencies: ["PolylensAnalysis"]),
         .testTarget(name: "PolylensReportTests", dependencies: ["PolylensReport"]),
         .testTarget(name: "polylensTests", dependencies: ["polylens"]),

@@ -1,0 +1,1 @@
+// PolylensIngest: runs the engine over a corpus and writes the store.
