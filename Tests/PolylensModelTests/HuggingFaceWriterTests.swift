@@ -48,6 +48,25 @@ final class HuggingFaceWriterTests: XCTestCase {
         XCTAssertEqual(listing, ["config.json", "model.safetensors"], "no partial files left behind")
     }
 
+    /// A BF16 source written as BF16 is copied bit for bit; a GGUF source (interleaved) is permuted like llama2.c.
+    func testBF16CopyAndGGUFSource() throws {
+        let tmp = try ModelFiles.tempDirectory(self)
+        let python = try HuggingFaceCheckpoint(directory: try ModelFiles.pythonConvert(ModelFiles.stories260K, dtype: "bf16", into: tmp))
+        try HuggingFaceWriter.write(python, to: tmp.appendingPathComponent("copy"), dtype: .bf16)
+        let copy = try HuggingFaceCheckpoint(directory: tmp.appendingPathComponent("copy"))
+        for t in python.config.tensors {
+            XCTAssertEqual(ModelFiles.bytes(try copy.tensor(t)), ModelFiles.bytes(try python.tensor(t)), "\(t)")
+        }
+
+        let pythonF32 = try HuggingFaceCheckpoint(directory: try ModelFiles.pythonConvert(ModelFiles.stories260K, dtype: "f32", into: tmp))
+        try HuggingFaceWriter.write(try GGUFCheckpoint(ModelFiles.stories260KGGUF), to: tmp.appendingPathComponent("gguf"), dtype: .f32)
+        let fromGGUF = try HuggingFaceCheckpoint(directory: tmp.appendingPathComponent("gguf"))
+        XCTAssertFalse(fromGGUF.config.tiedEmbeddings)
+        for t in pythonF32.config.tensors + [.output] {
+            XCTAssertEqual(ModelFiles.bytes(try fromGGUF.tensor(t)), ModelFiles.bytes(try pythonF32.tensor(t)), "\(t)")
+        }
+    }
+
     func testBF16RoundsToNearestEven() {
         func bits(_ b: UInt32) -> Float { Float(bitPattern: b) }
         XCTAssertEqual(HuggingFaceWriter.bf16Bits(1), 0x3F80)
