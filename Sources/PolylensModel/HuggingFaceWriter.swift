@@ -38,7 +38,15 @@ public enum HuggingFaceWriter {
         header += "}"
         while (header.utf8.count % 8) != 0 { header += " " }
 
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw ModelFileError(directory, "cannot write a model directory here: a file of that name exists")
+        }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ModelFileError(directory, "cannot create the directory")
+        }
         try writeAtomically(directory.appendingPathComponent("model.safetensors")) { out in
             var length = UInt64(header.utf8.count).littleEndian
             try withUnsafeBytes(of: &length) { try out.put($0) }

@@ -79,6 +79,18 @@ final class HuggingFaceWriterTests: XCTestCase {
         XCTAssertEqual(HuggingFaceWriter.bf16Bits(.nan), 0x7FC0)
     }
 
+    func testDestinationThatIsAFile() throws {
+        let file = try ModelFiles.tempDirectory(self).appendingPathComponent("taken")
+        try Data("x".utf8).write(to: file)
+        ModelFiles.assertError("\(file.path): cannot write a model directory here: a file of that name exists") {
+            try HuggingFaceWriter.write(try Llama2cCheckpoint(ModelFiles.stories260K), to: file)
+        }
+        let below = file.appendingPathComponent("sub")
+        ModelFiles.assertError("\(below.path): cannot create the directory") {
+            try HuggingFaceWriter.write(try Llama2cCheckpoint(ModelFiles.stories260K), to: below)
+        }
+    }
+
     func testRefusesQ8_0() throws {
         let dir = try ModelFiles.tempDirectory(self).appendingPathComponent("q")
         ModelFiles.assertError("\(dir.path): cannot write q8_0 safetensors (F32, F16 and BF16 are written)") {
