@@ -35,8 +35,8 @@ final class LayerWeights {
         source = weights
         self.loop = loop
         let fileName = weights.files.first?.path ?? weights.format
-        func view(_ t: LlamaTensor, _ shape: [Int]) throws -> TensorView {
-            let v = try weights.tensor(t)
+        func view(_ t: LlamaTensor) throws -> TensorView {
+            let v = try weights.tensor(t), shape = c.shape(of: t)
             guard v.shape == shape else {
                 throw ModelFileError(path: fileName, "tensor \(t) has shape \(v.shape), the config needs \(shape)")
             }
@@ -52,29 +52,23 @@ final class LayerWeights {
               c.headDim % 2 == 0, c.nHeads % c.nKVHeads == 0, c.vocabSize > 0 else {
             throw ModelFileError(path: fileName, "unusable architecture numbers \(c)")
         }
-        embedding = try view(.tokenEmbedding, [c.vocabSize, c.dim])
-        output = try view(.output, [c.vocabSize, c.dim])
-        var views: [[LlamaTensor: TensorView]] = []
-        var norms: [FloatBuffer] = []
-        func normBuffer(_ v: TensorView) -> FloatBuffer {
-            let b = FloatBuffer(v.count)
+        embedding = try view(.tokenEmbedding)
+        output = try view(.output)
+        func normBuffer(_ t: LlamaTensor) throws -> FloatBuffer {
+            let v = try view(t), b = FloatBuffer(v.count)
             v.copyFloats(into: b.pointer)
             return b
         }
+        var views: [[LlamaTensor: TensorView]] = []
+        var norms: [FloatBuffer] = []
         for l in 0..<c.nLayers {
             var m: [LlamaTensor: TensorView] = [:]
-            m[.wq(l)] = try view(.wq(l), [c.qDim, c.dim])
-            m[.wk(l)] = try view(.wk(l), [c.kvDim, c.dim])
-            m[.wv(l)] = try view(.wv(l), [c.kvDim, c.dim])
-            m[.wo(l)] = try view(.wo(l), [c.dim, c.qDim])
-            m[.gate(l)] = try view(.gate(l), [c.hiddenDim, c.dim])
-            m[.up(l)] = try view(.up(l), [c.hiddenDim, c.dim])
-            m[.down(l)] = try view(.down(l), [c.dim, c.hiddenDim])
+            for t in [LlamaTensor.wq(l), .wk(l), .wv(l), .wo(l), .gate(l), .up(l), .down(l)] { m[t] = try view(t) }
             views.append(m)
-            norms.append(normBuffer(try view(.attnNorm(l), [c.dim])))
-            norms.append(normBuffer(try view(.mlpNorm(l), [c.dim])))
+            norms.append(try normBuffer(.attnNorm(l)))
+            norms.append(try normBuffer(.mlpNorm(l)))
         }
-        norms.append(normBuffer(try view(.finalNorm, [c.dim])))
+        norms.append(try normBuffer(.finalNorm))
         self.views = views
         self.norms = norms
 

@@ -14,28 +14,20 @@ public final class RandomWeights: ModelWeights, @unchecked Sendable {
         self.config = config
         self.dtype = dtype
         var rng = SplitMix64(seed: seed)
-        let c = config
-        func add(_ t: LlamaTensor, _ shape: [Int], scale: Float?) {
+        for t in config.tensors {
+            let shape = config.shape(of: t)
             let count = shape.reduce(1, *)
+            // Uniform in ±1/√in for matrices, ±1 for the embedding, ones for norms.
+            let scale: Float? = switch t {
+            case .attnNorm, .mlpNorm, .finalNorm: nil
+            case .tokenEmbedding: 1
+            default: 1 / Float(shape[1]).squareRoot()
+            }
             let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, dtype.byteCount(elements: count)),
                                                                alignment: 64)
             Self.fill(bytes, dtype: dtype, count: count, rng: &rng, scale: scale)
             storage[t] = (shape, bytes)
         }
-        add(.tokenEmbedding, [c.vocabSize, c.dim], scale: 1)
-        for l in 0..<c.nLayers {
-            add(.attnNorm(l), [c.dim], scale: nil)
-            add(.wq(l), [c.qDim, c.dim], scale: 1 / Float(c.dim).squareRoot())
-            add(.wk(l), [c.kvDim, c.dim], scale: 1 / Float(c.dim).squareRoot())
-            add(.wv(l), [c.kvDim, c.dim], scale: 1 / Float(c.dim).squareRoot())
-            add(.wo(l), [c.dim, c.qDim], scale: 1 / Float(c.qDim).squareRoot())
-            add(.mlpNorm(l), [c.dim], scale: nil)
-            add(.gate(l), [c.hiddenDim, c.dim], scale: 1 / Float(c.dim).squareRoot())
-            add(.up(l), [c.hiddenDim, c.dim], scale: 1 / Float(c.dim).squareRoot())
-            add(.down(l), [c.dim, c.hiddenDim], scale: 1 / Float(c.hiddenDim).squareRoot())
-        }
-        add(.finalNorm, [c.dim], scale: nil)
-        if !c.tiedEmbeddings { add(.output, [c.vocabSize, c.dim], scale: 1 / Float(c.dim).squareRoot()) }
     }
 
     deinit { for (_, t) in storage { t.bytes.deallocate() } }
