@@ -7,5 +7,8 @@ struct Polylens: ParsableCommand {
         commandName: "polylens",
         abstract: "See how a code language model represents programming languages.",
         version: PolylensVersion.string,
-        subcommands: [ModelInfoCommand.self])
+        subcommands: [
+            ModelInfoCommand.self,
+            BenchCommand.self,
+        ])
 }
