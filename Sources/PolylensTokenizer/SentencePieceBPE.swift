@@ -182,14 +182,17 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
 
     public func decode(_ ids: [Int]) -> String {
         var text: [UInt8] = []
+        var run: [UInt8] = []  // bytes of consecutive byte pieces, joined before UTF-8 decoding
         var isBosWs = true, bosWsSeen = false
         let stripLeading = normalization.addDummyPrefix || normalization.removeExtraWhitespaces
         for id in ids where id >= 0 && id < pieces.count {
             let p = pieces[id]
             if p.type == .byte, let b = Self.byteValue(p.text) {
-                text.append(b)
+                run.append(b)
                 continue
             }
+            Self.appendBytes(run, to: &text)
+            run.removeAll(keepingCapacity: true)
             if bosWsSeen || !text.isEmpty { isBosWs = false }
             bosWsSeen = false
             switch p.type {
@@ -213,7 +216,25 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
                 }
             }
         }
+        Self.appendBytes(run, to: &text)
         return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Byte-fallback bytes as text: each valid UTF-8 character as is, each byte of an invalid or cut-off one
+    /// as U+FFFD (sentencepiece's rule, so a character split across calls shows as one U+FFFD per byte).
+    static func appendBytes(_ run: [UInt8], to text: inout [UInt8]) {
+        var i = 0
+        while i < run.count {
+            let n = charLength(run[i])
+            if run[i] < 0x80 || (run[i] >= 0xC2 && run[i] <= 0xF4 && i + n <= run.count
+                                  && String(validating: run[i..<(i + n)], as: UTF8.self) != nil) {
+                text += run[i..<(i + n)]
+                i += n
+            } else {
+                text += [0xEF, 0xBF, 0xBD]
+                i += 1
+            }
+        }
     }
 
     public func piece(_ id: Int) -> String { (0..<pieces.count).contains(id) ? pieces[id].text : "" }
