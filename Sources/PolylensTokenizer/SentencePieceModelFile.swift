@@ -18,6 +18,7 @@ public enum SentencePieceModelFile {
         var norm = SentencePieceBPE.Normalization(addDummyPrefix: true, removeExtraWhitespaces: true,
                                                   escapeWhitespaces: true)
         var normalizerName = "", charsmapBytes = 0
+        var hasTrainerSpec = false
         var top = ProtobufReader(file.bytes, url: url, what: "ModelProto")
         while let f = try top.next() {
             switch f.number {
@@ -38,6 +39,7 @@ public enum SentencePieceModelFile {
                 }
                 pieces.append(.init(text, score: score, type: t))
             case 2:
+                hasTrainerSpec = true
                 var t = ProtobufReader(try f.message(), url: url, what: "trainer_spec")
                 while let g = try t.next() {
                     switch g.number {
@@ -65,6 +67,10 @@ public enum SentencePieceModelFile {
             }
         }
         guard !pieces.isEmpty else { throw ModelFileError(url, "not a SentencePiece model (no pieces)") }
+        // sentencepiece always writes trainer_spec after the pieces: without it the file was cut short.
+        guard hasTrainerSpec else {
+            throw ModelFileError(url, "truncated SentencePiece model: no trainer_spec after \(pieces.count) pieces")
+        }
         guard modelType == 2 else {
             let name = [1: "UNIGRAM", 3: "WORD", 4: "CHAR"][modelType] ?? "\(modelType)"
             throw ModelFileError(url, "SentencePiece model type \(name) is not supported (BPE only)")
