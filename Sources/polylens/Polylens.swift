@@ -8,6 +8,12 @@ struct Polylens: ParsableCommand {
         abstract: "See how a code language model represents programming languages.",
         version: PolylensVersion.string,
         subcommands: [
+            TokenizeCommand.self,
+            ModelInfoCommand.self,
+            BenchCommand.self,
+        ])
+        subcommands: [
+            TokenizeCommand.self,
             ModelInfoCommand.self,
             BenchCommand.self,
         ])
