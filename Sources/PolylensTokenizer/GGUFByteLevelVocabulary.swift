@@ -54,22 +54,30 @@ extension ByteLevelBPE {
 
 extension BPEMerges {
     /// From a merges list ("left right" per entry, rank = position) over a vocabulary of token texts.
-    /// Merges naming text that is not a token are skipped, as llama.cpp does.
     init(_ list: [String?], vocabulary: [String], file: URL) throws {
+        var pairs: [(String, String)] = []
+        pairs.reserveCapacity(list.count)
+        for (rank, entry) in list.enumerated() {
+            // The separator is the first space after the first character (a token may start with a space).
+            guard let entry, let first = entry.unicodeScalars.first,
+                  let space = entry.unicodeScalars.dropFirst().firstIndex(of: " ") else {
+                throw ModelFileError(file, "merge \(rank) is not a 'left right' string")
+            }
+            _ = first
+            pairs.append((String(entry.unicodeScalars[..<space]),
+                          String(entry.unicodeScalars[entry.unicodeScalars.index(after: space)...])))
+        }
+        self.init(pairs: pairs, vocabulary: vocabulary)
+    }
+
+    /// From merge pairs in rank order over a vocabulary of token texts (index = id). Merges naming text
+    /// that is not a token are skipped, as llama.cpp does.
+    init(pairs: [(String, String)], vocabulary: [String]) {
         var ids: [String: Int32] = [:]
         ids.reserveCapacity(vocabulary.count)
         for (i, t) in vocabulary.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
-        self.init(capacity: list.count)
-        for (rank, entry) in list.enumerated() {
-            guard let entry else { throw ModelFileError(file, "merge \(rank) is not a string") }
-            // The separator is the first space after the first character (a token may start with a space).
-            let scalars = entry.unicodeScalars
-            guard let first = scalars.first,
-                  let space = scalars[scalars.index(after: scalars.startIndex)...].firstIndex(of: " ") else {
-                throw ModelFileError(file, "merge \(rank) '\(entry)' is not 'left right'")
-            }
-            _ = first
-            let left = String(scalars[..<space]), right = String(scalars[scalars.index(after: space)...])
+        self.init(capacity: pairs.count)
+        for (rank, (left, right)) in pairs.enumerated() {
             guard let l = ids[left], let r = ids[right], let m = ids[left + right] else { continue }
             add(left: l, right: r, rank: Int32(rank), result: m)
         }
