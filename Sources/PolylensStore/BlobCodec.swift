@@ -83,6 +83,14 @@ public struct Blob: Sendable {
     }
 }
 
+public struct BlobHeader: Sendable, Equatable {
+    public let dtype: BlobDType
+    public let shape: [Int]
+    /// Uncompressed element bytes.
+    public let rawBytes: Int
+    let headerBytes: Int
+}
+
 /// The on-disk encoding of one tensor (Schema/FORMAT.md):
 /// `"PLB1"`, dtype u8, rank u8, 2 zero bytes, rank × u64 dims, u64 uncompressed byte count,
 /// one LZ4 block, u32 CRC32 of the uncompressed bytes. All little-endian.
@@ -133,7 +141,12 @@ public enum BlobCodec {
         try data.withUnsafeBytes { raw in try decode(raw) }
     }
 
-    public static func decode(_ raw: UnsafeRawBufferPointer) throws -> Blob {
+    /// The header alone, without decompressing (sizes for `polylens info`).
+    public static func header(_ data: Data) throws -> BlobHeader {
+        try data.withUnsafeBytes { raw in try header(raw) }
+    }
+
+    public static func header(_ raw: UnsafeRawBufferPointer) throws -> BlobHeader {
         guard raw.count >= 8, Array(raw[0..<4]) == magic else {
             throw BlobError("not a Polylens blob (bad magic)")
         }
@@ -152,9 +165,15 @@ public enum BlobCodec {
         guard size == UInt64(expected) else {
             throw BlobError("size mismatch: header says \(size) bytes, shape \(shape) of \(dtype.name) needs \(expected)")
         }
+        return BlobHeader(dtype: dtype, shape: shape, rawBytes: expected, headerBytes: headerSize)
+    }
+
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws -> Blob {
+        let h = try header(raw)
+        let (dtype, shape, expected, headerSize) = (h.dtype, h.shape, h.rawBytes, h.headerBytes)
         let block = UnsafeRawBufferPointer(rebasing: raw[headerSize..<(raw.count - 4)])
         var bytes = [UInt8](repeating: 0, count: expected)
-        let got = bytes.withUnsafeMutableBytes { dst in
+        let got = expected == 0 ? 0 : bytes.withUnsafeMutableBytes { dst in
             LZ4_decompress_safe(block.baseAddress?.assumingMemoryBound(to: CChar.self),
                                 dst.baseAddress?.assumingMemoryBound(to: CChar.self),
                                 Int32(block.count), Int32(expected))
