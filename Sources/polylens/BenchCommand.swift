@@ -9,8 +9,4 @@ struct BenchCommand: ParsableCommand {
             BenchEngineCommand.self,
             BenchTokenizerCommand.self,
         ])
-        subcommands: [
-            BenchEngineCommand.self,
-            BenchTokenizerCommand.self,
-        ])
 }

@@ -8,11 +8,11 @@ struct Polylens: ParsableCommand {
         abstract: "See how a code language model represents programming languages.",
         version: PolylensVersion.string,
         subcommands: [
-            TokenizeCommand.self,
-            ModelInfoCommand.self,
-            BenchCommand.self,
-        ])
-        subcommands: [
+            SqlCommand.self,
+            InfoCommand.self,
+            VerifyCommand.self,
+            ExportCommand.self,
+            MergeCommand.self,
             TokenizeCommand.self,
             ModelInfoCommand.self,
             BenchCommand.self,
