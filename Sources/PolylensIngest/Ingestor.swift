@@ -13,7 +13,9 @@ import PolylensTokenizer
 /// Per corpus document (BOS first, cut at `maxDocTokens` and at the language's token budget):
 /// held-out documents (a fixed fraction by content hash) are stored with their token ids and not
 /// run; the others add to their language's neuron statistics and get summaries. Parallel snippets
-/// get summaries only: they feed MEXA, not the statistics. Each lens prompt keeps its states.
+/// are never held out (MEXA needs every item) and count like any other document, so a language's
+/// statistics always cover exactly its documents that are not held out. Each lens prompt keeps
+/// its states.
 public final class Ingestor {
     public let options: IngestOptions
     public let corpus: Corpus
@@ -77,8 +79,6 @@ public final class Ingestor {
         var report = Report(run: run)
         let start = Date()
         var batch = PendingBatch(config: config)
-        var seen = Set<DocumentKey>()
-        var budgetUsed: [String: Int] = [:]
         var state = IngestProgress(done: 0, total: corpus.documents.count + prompts.count, bytesDone: 0,
                                    bytesTotal: corpus.documents.reduce(0) { $0 + $1.bytes }, bytesComputed: 0,
                                    tokensComputed: 0, seconds: 0, documentsPerLanguage: [:])
@@ -95,33 +95,27 @@ public final class Ingestor {
             progress?(state)
         }
 
-        for document in corpus.documents {
-            let isCorpus = document.itemKey == nil
-            if isCorpus, let cap = options.maxTokensPerLanguage, budgetUsed[document.language, default: 0] >= cap {
-                report.overBudget += 1; advance(bytes: document.bytes); continue
+        try selectDocuments { step in
+            guard case .selected(let document, let key, let tokens, let heldOut) = step else {
+                switch step {
+                case .overBudget: report.overBudget += 1
+                case .duplicate: report.duplicates += 1
+                case .empty: report.empty += 1
+                case .selected: break
+                }
+                return advance(bytes: step.bytes)
             }
-            let text = try document.text()
-            let key = DocumentKey(language: document.language, sha256: CorpusDocument.sha256(text), itemKey: document.itemKey)
-            guard seen.insert(key).inserted else { report.duplicates += 1; advance(bytes: document.bytes); continue }
-            var limit = options.maxDocTokens
-            if isCorpus, let cap = options.maxTokensPerLanguage { limit = min(limit, cap - budgetUsed[document.language, default: 0]) }
-            let tokens = Array(tokenizer.encode(text, addBOS: true, parseSpecial: false).prefix(limit))
-            guard tokens.count > (tokenizer.bosId == nil ? 0 : 1) else { report.empty += 1; advance(bytes: document.bytes); continue }
-            if isCorpus { budgetUsed[document.language, default: 0] += tokens.count }
-            if committedDocuments.contains(key) { report.documentsResumed += 1; advance(bytes: document.bytes); continue }
-
-            let heldOut = isCorpus && Self.isHeldOut(sha256: key.sha256, fraction: options.heldOut)
+            if committedDocuments.contains(key) { report.documentsResumed += 1; return advance(bytes: document.bytes) }
             let info = DocumentInfo(language: document.language, source: document.source, itemKey: document.itemKey,
-                                    sha256: key.sha256, bytes: text.utf8.count, tokens: tokens.count, heldOut: heldOut,
+                                    sha256: key.sha256, bytes: document.bytes, tokens: tokens.count, heldOut: heldOut,
                                     tokenIds: heldOut ? tokens.map { Int32($0) } : nil)
             if heldOut {
                 batch.add(info, summaries: [], tokens: 0)
                 report.heldOut += 1
             } else {
                 let summary = SummaryAccumulator(blocks: config.nLayers, dim: config.dim)
-                var consumers: [TapConsumer] = [summary]
-                if isCorpus { consumers.append(batch.statistics(for: document.language)) }
-                _ = try transformer.forward(tokens, startPosition: 0, taps: TapFanOut(consumers), logits: .none)
+                let taps = TapFanOut([summary, batch.statistics(for: document.language)])
+                _ = try transformer.forward(tokens, startPosition: 0, taps: taps, logits: .none)
                 batch.add(info, summaries: summary.summaries(), tokens: tokens.count)
                 report.tokensComputed += tokens.count
             }
@@ -148,6 +142,54 @@ public final class Ingestor {
         try flush()
         report.seconds = Date().timeIntervalSince(start)
         return report
+    }
+
+    /// What ingest does with one corpus document, in corpus order.
+    enum Selection {
+        /// To compute (or store, when held out): the identity, and the token ids, BOS first, cut to size.
+        case selected(CorpusDocument, DocumentKey, [Int], heldOut: Bool)
+        case overBudget(CorpusDocument), duplicate(CorpusDocument), empty(CorpusDocument)
+
+        var bytes: Int {
+            switch self {
+            case .selected(let d, _, _, _), .overBudget(let d), .duplicate(let d), .empty(let d): return d.bytes
+            }
+        }
+    }
+
+    /// Walks the corpus applying the token budget, deduplication (same content in the same language
+    /// and item), truncation and the held-out split. Deterministic: a resumed run makes the same choices.
+    func selectDocuments(_ body: (Selection) throws -> Void) throws {
+        var seen = Set<DocumentKey>()
+        var budgetUsed: [String: Int] = [:]
+        let minimum = tokenizer.bosId == nil ? 1 : 2
+        for document in corpus.documents {
+            let isCorpus = document.itemKey == nil
+            var limit = options.maxDocTokens
+            if isCorpus, let cap = options.maxTokensPerLanguage {
+                let left = cap - budgetUsed[document.language, default: 0]
+                if left < minimum { try body(.overBudget(document)); continue }
+                limit = min(limit, left)
+            }
+            let text = try document.text()
+            let key = DocumentKey(language: document.language, sha256: CorpusDocument.sha256(text), itemKey: document.itemKey)
+            guard seen.insert(key).inserted else { try body(.duplicate(document)); continue }
+            let tokens = Array(tokenizer.encode(text, addBOS: true, parseSpecial: false).prefix(limit))
+            guard tokens.count >= minimum else { try body(.empty(document)); continue }
+            if isCorpus { budgetUsed[document.language, default: 0] += tokens.count }
+            try body(.selected(document, key, tokens, heldOut: isCorpus && Self.isHeldOut(sha256: key.sha256, fraction: options.heldOut)))
+        }
+    }
+
+    /// The token ids of every forward pass `run` makes in a fresh file (documents not held out, then
+    /// prompts), for measuring the bare engine on the same work.
+    public func plannedForwardPasses() throws -> [[Int]] {
+        var passes: [[Int]] = []
+        try selectDocuments { step in
+            if case .selected(_, _, let tokens, let heldOut) = step, !heldOut { passes.append(tokens) }
+        }
+        for prompt in prompts { passes.append(try prompt.tokenize(tokenizer).tokens.map { Int($0) }) }
+        return passes
     }
 
     /// Held out when the first 64 bits of the content hash, as a fraction of 2^64, fall below `fraction`:

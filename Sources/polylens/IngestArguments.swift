@@ -36,13 +36,13 @@ struct IngestArguments: ParsableArguments {
     @Option(help: "Corpus tokens per language; the document that reaches it is cut short.")
     var maxTokensPerLanguage: Int?
 
-    @Option(help: "Fraction of corpus documents (by content hash) kept out of the statistics, for ablation.")
-    var heldOut = 0.1
+    @Option(help: "Fraction of corpus documents (by content hash) kept out of the statistics, for ablation (ingest: 0.1; bench ingest: 0).")
+    var heldOut: Double?
 
     @Option(help: "Threads for the engine (default: all cores).")
     var threads: Int?
 
-    func options(embedUnembedding: Bool) throws -> IngestOptions {
+    func options(embedUnembedding: Bool, defaultHeldOut: Double) throws -> IngestOptions {
         var specs = try lang.map(CorpusSpec.files) + jsonl.map(CorpusSpec.jsonl)
         if let parallel { specs.append(.parallel(parallel)) }
         var o = IngestOptions(corpus: specs)
@@ -51,7 +51,7 @@ struct IngestArguments: ParsableArguments {
         o.lensLanguages = try lensLanguages.split(separator: ",").map { try LanguageName.canonical(String($0), in: "--lens-languages") }
         o.maxDocTokens = maxDocTokens
         o.maxTokensPerLanguage = maxTokensPerLanguage
-        o.heldOut = heldOut
+        o.heldOut = heldOut ?? defaultHeldOut
         o.embedUnembedding = embedUnembedding
         return o
     }
@@ -65,7 +65,8 @@ struct IngestArguments: ParsableArguments {
             tokenizerURL = URL(fileURLWithPath: tokenizer)
         } else if let found = TokenizerLoader.tokenizerFile(forModel: modelURL) {
             tokenizerURL = found.url
-            if let note = found.note { FileHandle.standardError.write(Data("polylens: \(note)\n".utf8)) }
+            // The choice is recorded in the file (tokenizer path); the note is for a person watching.
+            if let note = found.note, isatty(2) != 0 { FileHandle.standardError.write(Data("polylens: \(note)\n".utf8)) }
         } else {
             throw ValidationError("\(model): the model names no tokenizer; give --tokenizer FILE")
         }

@@ -24,7 +24,7 @@ struct IngestCommand: ParsableCommand {
     var format: Format = .text
 
     func run() throws {
-        let options = try arguments.options(embedUnembedding: embedUnembedding)
+        let options = try arguments.options(embedUnembedding: embedUnembedding, defaultHeldOut: 0.1)
         let (weights, tokenizer, tokenizerURL) = try arguments.load()
         let ingestor = try Ingestor(weights: weights, modelPath: arguments.model, tokenizer: tokenizer,
                                     tokenizerURL: tokenizerURL, options: options)

@@ -7,5 +7,5 @@ struct Polylens: ParsableCommand {
         commandName: "polylens",
         abstract: "See how a code language model represents programming languages.",
         version: PolylensVersion.string,
-        subcommands: [])
+        subcommands: [IngestCommand.self])
 }
