@@ -8,6 +8,7 @@ struct Polylens: ParsableCommand {
         abstract: "See how a code language model represents programming languages.",
         version: PolylensVersion.string,
         subcommands: [
+            IngestCommand.self,
             SqlCommand.self,
             InfoCommand.self,
             VerifyCommand.self,
