@@ -84,3 +84,32 @@ public protocol ModelWeights: AnyObject, Sendable {
     /// The tensor in the file; `.output` resolves to the embedding when tied.
     func tensor(_ t: LlamaTensor) throws -> TensorView
 }
+
+extension LlamaConfig {
+    /// Every tensor a checkpoint with these numbers holds, in layer order; `.output` only when untied.
+    public var tensors: [LlamaTensor] {
+        var out: [LlamaTensor] = [.tokenEmbedding]
+        for l in 0..<nLayers {
+            out += [.attnNorm(l), .wq(l), .wk(l), .wv(l), .wo(l), .mlpNorm(l), .gate(l), .up(l), .down(l)]
+        }
+        out.append(.finalNorm)
+        if !tiedEmbeddings { out.append(.output) }
+        return out
+    }
+
+    /// The row-major `[out, in]` shape these numbers imply, used to validate files at load.
+    public func shape(of t: LlamaTensor) -> [Int] {
+        switch t {
+        case .tokenEmbedding, .output: return [vocabSize, dim]
+        case .finalNorm, .attnNorm, .mlpNorm: return [dim]
+        case .wq: return [qDim, dim]
+        case .wk, .wv: return [kvDim, dim]
+        case .wo: return [dim, qDim]
+        case .gate, .up: return [hiddenDim, dim]
+        case .down: return [dim, hiddenDim]
+        }
+    }
+
+    /// Weights counted once (a tied output matrix is the embedding).
+    public var parameterCount: Int { tensors.reduce(0) { $0 + shape(of: $1).reduce(1, *) } }
+}
