@@ -8,5 +8,6 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             BenchEngineCommand.self,
             BenchTokenizerCommand.self,
+            BenchIngestCommand.self,
         ])
 }
