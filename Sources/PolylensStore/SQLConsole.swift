@@ -1,0 +1,90 @@
+import CSQLite
+import Foundation
+import GRDB
+
+/// A value of a query result, independent of the SQLite binding.
+public enum SQLValue: Sendable, Equatable {
+    case null, integer(Int64), real(Double), text(String), blob(Data)
+}
+
+/// A hardened, read-only connection for ad-hoc SQL on a file that may come from someone else: opened with
+/// SQLITE_OPEN_READONLY, `query_only`, SQLITE_DBCONFIG_DEFENSIVE and `trusted_schema = OFF`, so a query can
+/// neither write nor run code hidden in the file's schema. Adds the blob functions of `BlobSQLFunctions` and
+/// the TEMP view `neuron_rows(run, language, layer, neuron, n, p_active, mean, std, max)`, neuron statistics
+/// as rows, built on a recursive CTE over `blob_at`.
+public final class SQLConsole {
+    private let queue: DatabaseQueue
+    public let path: String
+
+    /// The `neuron_rows` view: one row per (run, language, layer, neuron). std is the population standard
+    /// deviation; p_active, mean and std are NULL when n = 0.
+    static let neuronRowsView = """
+        CREATE TEMP VIEW neuron_rows AS
+        WITH RECURSIVE idx(i) AS (
+            SELECT 0
+            UNION ALL
+            SELECT i + 1 FROM idx WHERE i + 1 < (SELECT ifnull(max(neurons), 0) FROM main.neuron_stats)
+        )
+        SELECT run, language, layer, neuron, n, p_active, mean,
+               sqrt(max(sumsq / n - mean * mean, 0.0)) AS std, max
+        FROM (
+            SELECT s.run_id AS run, s.language, s.layer, idx.i AS neuron, s.tokens AS n,
+                   CAST(blob_at(s.active, idx.i) AS REAL) / nullif(s.tokens, 0) AS p_active,
+                   blob_at(s.sum, idx.i) / nullif(s.tokens, 0) AS mean,
+                   blob_at(s.sumsq, idx.i) AS sumsq,
+                   blob_at(s.max, idx.i) AS max
+            FROM main.neuron_stats s CROSS JOIN idx
+            WHERE idx.i < s.neurons
+        )
+        """
+
+    public init(_ url: URL) throws {
+        path = url.path
+        // Identity, schema version and non-SQLite files are checked the same way as everywhere else.
+        _ = try PolylensFile.open(url, readOnly: true)
+        var config = Configuration()
+        config.readonly = true
+        config.prepareDatabase { db in
+            guard polylens_sqlite_harden(UnsafeMutableRawPointer(db.sqliteConnection)) == 0 else {
+                throw PolylensFileError("\(url.path): could not enable SQLite's defensive mode")
+            }
+            try db.execute(sql: "PRAGMA trusted_schema = OFF")
+            for f in BlobSQLFunctions.all { db.add(function: f) }
+            db.add(function: DatabaseFunction("sqrt", argumentCount: 1, pure: true) { args in
+                Double.fromDatabaseValue(args[0]).map { $0.squareRoot() }
+            })
+            try db.execute(sql: Self.neuronRowsView)
+            try db.execute(sql: "PRAGMA query_only = ON")
+        }
+        do {
+            queue = try DatabaseQueue(path: url.path, configuration: config)
+        } catch {
+            throw PolylensFile.describe(error, path: url.path, doing: "open")
+        }
+    }
+
+    /// Runs one statement and returns its columns and rows.
+    public func query(_ sql: String) throws -> (columns: [String], rows: [[SQLValue]]) {
+        do {
+            return try queue.read { (db: Database) throws -> (columns: [String], rows: [[SQLValue]]) in
+                let statement = try db.makeStatement(sql: sql)
+                let rows: [[SQLValue]] = try Row.fetchAll(statement).map { row in row.databaseValues.map(Self.value) }
+                return (columns: statement.columnNames, rows: rows)
+            }
+        } catch let e as DatabaseError {
+            throw PolylensFileError("\(path): \(e.message ?? "\(e.resultCode)")")
+        } catch let e as BlobError {
+            throw PolylensFileError("\(path): \(e.description)")
+        }
+    }
+
+    private static func value(_ v: DatabaseValue) -> SQLValue {
+        switch v.storage {
+        case .null: return .null
+        case .int64(let i): return .integer(i)
+        case .double(let d): return .real(d)
+        case .string(let s): return .text(s)
+        case .blob(let b): return .blob(b)
+        }
+    }
+}
