@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 /// A value of a query result, independent of the SQLite binding.
-public enum SQLValue: Sendable, Equatable {
+public enum SQLValue: Sendable, Hashable {
     case null, integer(Int64), real(Double), text(String), blob(Data)
 }
 
@@ -50,8 +50,12 @@ public final class SQLConsole {
             }
             try db.execute(sql: "PRAGMA trusted_schema = OFF")
             for f in BlobSQLFunctions.all { db.add(function: f) }
+            // Defined here too, for SQLite builds without the math functions.
             db.add(function: DatabaseFunction("sqrt", argumentCount: 1, pure: true) { args in
                 Double.fromDatabaseValue(args[0]).map { $0.squareRoot() }
+            })
+            db.add(function: DatabaseFunction("ln", argumentCount: 1, pure: true) { args in
+                Double.fromDatabaseValue(args[0]).flatMap { $0 > 0 ? Foundation.log($0) : nil }
             })
             try db.execute(sql: Self.neuronRowsView)
             try db.execute(sql: "PRAGMA query_only = ON")
