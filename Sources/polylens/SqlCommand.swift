@@ -38,8 +38,9 @@ struct SqlCommand: ParsableCommand {
             let widths = result.columns.indices.map { c in
                 max(result.columns[c].count, cells.map { $0[c].count }.max() ?? 0)
             }
-            let line = { (fields: [String]) in
-                zip(fields, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ")
+            let line = { (fields: [String]) -> String in
+                let padded = zip(fields, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ")
+                return String(padded.reversed().drop { $0 == " " }.reversed() as [Character])
             }
             out.line(line(result.columns))
             out.line(line(widths.map { String(repeating: "-", count: $0) }))
