@@ -7,5 +7,15 @@ struct Polylens: ParsableCommand {
         commandName: "polylens",
         abstract: "See how a code language model represents programming languages.",
         version: PolylensVersion.string,
-        subcommands: [InfoCommand.self, VerifyCommand.self, ExportCommand.self, SqlCommand.self, MergeCommand.self])
+        subcommands: [
+            IngestCommand.self,
+            SqlCommand.self,
+            InfoCommand.self,
+            VerifyCommand.self,
+            ExportCommand.self,
+            MergeCommand.self,
+            TokenizeCommand.self,
+            ModelInfoCommand.self,
+            BenchCommand.self,
+        ])
 }
