@@ -16,6 +16,10 @@ struct Polylens: ParsableCommand {
             MergeCommand.self,
             TokenizeCommand.self,
             ModelInfoCommand.self,
+            LapeCommand.self,
+            MexaCommand.self,
+            LensCommand.self,
+            AblateCommand.self,
             BenchCommand.self,
         ])
 }
