@@ -40,9 +40,12 @@ public struct LensContext: Sendable {
 /// Fills `ReportData` from a Polylens file by running each analysis with its defaults. A section the
 /// file has no data for becomes a "no data" note with the reason; an unreadable file is an error.
 public enum ReportBuilder {
-    /// `lens`: nil when the model or tokenizer could not be loaded; `lensUnavailable` then says why.
-    public static func build(file: PolylensFile, options: ReportOptions = ReportOptions(), lens: LensContext? = nil,
-                             lensUnavailable: String? = nil, reportVersion: String) throws -> ReportData {
+    /// Loads what the lens needs for a run (model and tokenizer files); called only when the file has lens
+    /// prompts. A thrown error becomes the lens section's "no data" reason.
+    public typealias LensLoader = (_ file: PolylensFile, _ run: Int64, _ info: RunInfo) throws -> LensContext
+
+    public static func build(file: PolylensFile, options: ReportOptions = ReportOptions(), reportVersion: String,
+                             lensLoader: LensLoader? = nil) throws -> ReportData {
         let runs = try file.runs()
         var data = ReportData(title: file.url.lastPathComponent)
         guard let run = options.run.flatMap({ r in runs.first { $0.id == r } }) ?? (options.run == nil ? runs.last : nil) else {
@@ -54,11 +57,7 @@ public enum ReportBuilder {
         data.provenance = try provenance(file: file, run: run, stats: stats, reportVersion: reportVersion)
         section(.lape, &data) { try lape(stats, options) }.map { data.lape = $0 }
         section(.mexa, &data) { try mexa(file, run: run.id, options) }.map { data.mexa = $0 }
-        if let lens {
-            section(.lens, &data) { try lensSection(file, run: run.id, lens, options) }.map { data.lens = $0 }
-        } else {
-            data.absentReasons[.lens] = lensUnavailable ?? "the model's unembedding and tokenizer were not available."
-        }
+        section(.lens, &data) { try lensSection(file, run: run, lensLoader, options) }.map { data.lens = $0 }
         section(.ablation, &data) { try ablation(file, run: run.id) }.map { data.ablation = $0 }
         return data
     }
@@ -150,9 +149,12 @@ public enum ReportBuilder {
                            pooling: options.mexaPooling == .last ? "last" : "weighted", items: result.items.count)
     }
 
-    static func lensSection(_ file: PolylensFile, run: Int64, _ context: LensContext, _ options: ReportOptions) throws -> LensSection? {
-        let keys = try file.lensPromptKeys(run: run)
+    static func lensSection(_ file: PolylensFile, run: (id: Int64, info: RunInfo), _ loader: LensLoader?,
+                            _ options: ReportOptions) throws -> LensSection? {
+        let keys = try file.lensPromptKeys(run: run.id)
         guard !keys.isEmpty else { throw AnalysisError("the file holds no logit-lens prompts (ingest with the parallel snippets).") }
+        guard let loader else { throw AnalysisError("no model was given to decode the stored states.") }
+        let context = try loader(file, run.id, run.info)
         let u = context.unembedding
         let texts = (0..<u.vocab).map { context.tokenizer.decode([$0]) }
         let english = TokenSet.english(texts: texts, words: context.englishWords, name: "English words")
@@ -168,7 +170,7 @@ public enum ReportBuilder {
         var out: [LensSection.Pair] = []
         for pair in pairs {
             let (source, target) = (pair[0], pair[1])
-            let prompts = try file.lensPrompts(run: run, source: source, target: target)
+            let prompts = try file.lensPrompts(run: run.id, source: source, target: target)
             let sets = [english, try keywords(target), try keywords(source)]
             let result = try LogitLens.run(prompts, unembedding: u, sets: sets, topK: max(options.lensTop, 1))
             let layers = result.layers.map(\.layer)

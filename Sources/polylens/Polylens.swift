@@ -17,5 +17,6 @@ struct Polylens: ParsableCommand {
             TokenizeCommand.self,
             ModelInfoCommand.self,
             BenchCommand.self,
+            ReportCommand.self,
         ])
 }

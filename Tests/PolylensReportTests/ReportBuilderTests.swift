@@ -113,7 +113,14 @@ final class ReportBuilderTests: XCTestCase {
 
     func testEverySectionComesFromTheFile() throws {
         let file = try makeFile(full: true)
-        let data = try ReportBuilder.build(file: file, options: options, lens: try lensContext(), reportVersion: "9.9")
+        let context = try lensContext()
+        var loadedRun: Int64?
+        let data = try ReportBuilder.build(file: file, options: options, reportVersion: "9.9") { _, run, info in
+            XCTAssertEqual(info.modelPath, "model.gguf")
+            loadedRun = run
+            return context
+        }
+        XCTAssertEqual(loadedRun, 1)
         XCTAssertEqual(data.absentReasons, [:])
 
         let provenance = try XCTUnwrap(data.provenance)
@@ -165,12 +172,14 @@ final class ReportBuilderTests: XCTestCase {
     }
 
     func testARunWithoutAnalysesSaysWhatIsMissing() throws {
-        let data = try ReportBuilder.build(file: try makeFile(full: false), lens: nil,
-                                           lensUnavailable: "model.gguf: no such file", reportVersion: "9.9")
+        let data = try ReportBuilder.build(file: try makeFile(full: false), reportVersion: "9.9") { _, _, _ in
+            XCTFail("the lens loader runs only when the file has lens prompts")
+            throw AnalysisError("unreachable")
+        }
         XCTAssertNotNil(data.provenance)
         XCTAssertEqual(data.provenance?.corpora, [])
         XCTAssertNil(data.lape); XCTAssertNil(data.mexa); XCTAssertNil(data.lens); XCTAssertNil(data.ablation)
-        XCTAssertEqual(data.absentReasons[.lens], "model.gguf: no such file")
+        XCTAssertEqual(data.absentReasons[.lens], "the file holds no logit-lens prompts (ingest with the parallel snippets).")
         XCTAssertEqual(data.absentReasons[.lape], "the file holds no neuron statistics.")
         XCTAssertTrue(data.absentReasons[.ablation]?.contains("polylens ablate") ?? false)
         let page = try XMLTree.parse(HTMLReport.render(data))
@@ -186,6 +195,19 @@ final class ReportBuilderTests: XCTestCase {
         XCTAssertThrowsError(try ReportBuilder.build(file: file, options: o, reportVersion: "9.9")) {
             XCTAssertTrue("\($0)".contains("has no run 42"), "\($0)")
         }
+    }
+
+    func testLensLoaderFailureBecomesTheLensSectionsReason() throws {
+        struct Missing: Error, CustomStringConvertible { var description: String { "model.gguf: no such file" } }
+        let file = try makeFile(full: true)
+        let data = try ReportBuilder.build(file: file, options: options, reportVersion: "9.9") { _, _, _ in
+            throw Missing()
+        }
+        XCTAssertNil(data.lens)
+        XCTAssertEqual(data.absentReasons[.lens], "model.gguf: no such file")
+        XCTAssertNotNil(data.lape)
+        let withoutLoader = try ReportBuilder.build(file: file, options: options, reportVersion: "9.9")
+        XCTAssertEqual(withoutLoader.absentReasons[.lens], "no model was given to decode the stored states.")
     }
 
     func testJSONFlattening() {
