@@ -108,9 +108,10 @@ public enum ReportBuilder {
             switch value {
             case let s as String: return (key, s)
             case is NSNull: return (key, "null")
-            case let n as NSNumber: return (key, "\(n)")
+            // JSON booleans arrive as NSNumbers of type "c" (char).
+            case let n as NSNumber: return (key, String(cString: n.objCType) == "c" ? (n.boolValue ? "true" : "false") : "\(n)")
             default:
-                let text = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]))
+                let text = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]))
                     .flatMap { String(data: $0, encoding: .utf8) } ?? "\(value)"
                 return (key, text)
             }
@@ -156,7 +157,10 @@ public enum ReportBuilder {
         guard let loader else { throw AnalysisError("no model was given to decode the stored states.") }
         let context = try loader(file, run.id, run.info)
         let u = context.unembedding
+        // Token sets match decoded text (any tokenizer); the page shows vocabulary pieces, which keep the
+        // leading space that SentencePiece's decode drops.
         let texts = (0..<u.vocab).map { context.tokenizer.decode([$0]) }
+        let pieces = (0..<u.vocab).map { context.tokenizer.piece($0).replacingOccurrences(of: "\u{2581}", with: " ") }
         let english = TokenSet.english(texts: texts, words: context.englishWords, name: "English words")
         var keywordSets: [String: TokenSet] = [:]
         func keywords(_ language: String) throws -> TokenSet {
@@ -179,7 +183,7 @@ public enum ReportBuilder {
             let shown = options.lensLayers?.filter(layers.contains) ?? evenlySpaced(layers, count: 5)
             out.append(.init(source: source, target: target, prompts: prompts.count,
                              positions: result.layers.first?.positions ?? 0, layers: layers, curves: curves,
-                             topTokens: shown.map { topTokens(result, layer: $0, texts: texts, count: options.lensTop) }))
+                             topTokens: shown.map { topTokens(result, layer: $0, texts: pieces, count: options.lensTop) }))
         }
         return LensSection(pairs: out, method: "Mean over every target position of every prompt of the probability the "
                            + "logit lens (final RMSNorm, then unembedding) gives to each token set: single-token English words "

@@ -211,8 +211,8 @@ final class ReportBuilderTests: XCTestCase {
     }
 
     func testJSONFlattening() {
-        XCTAssertEqual(ReportBuilder.flatten(json: #"{"b":"x","a":[1,2],"c":null,"d":true}"#).map { "\($0.0)=\($0.1)" },
-                       ["a=[1,2]", "b=x", "c=null", "d=1"])
+        XCTAssertEqual(ReportBuilder.flatten(json: #"{"b":"x","a":["/usr/*.h",2],"c":null,"d":true,"e":1,"f":0.5}"#).map { "\($0.0)=\($0.1)" },
+                       ["a=[\"/usr/*.h\",2]", "b=x", "c=null", "d=true", "e=1", "f=0.5"])
         XCTAssertEqual(ReportBuilder.flatten(json: "not json").map(\.1), ["not json"])
         XCTAssertTrue(ReportBuilder.flatten(json: "").isEmpty)
     }
