@@ -21,5 +21,6 @@ struct Polylens: ParsableCommand {
             LensCommand.self,
             AblateCommand.self,
             BenchCommand.self,
+            ReportCommand.self,
         ])
 }
