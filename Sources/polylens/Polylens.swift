@@ -9,6 +9,11 @@ struct Polylens: ParsableCommand {
         version: PolylensVersion.string,
         subcommands: [
             IngestCommand.self,
+            LapeCommand.self,
+            MexaCommand.self,
+            LensCommand.self,
+            AblateCommand.self,
+            ReportCommand.self,
             SqlCommand.self,
             InfoCommand.self,
             VerifyCommand.self,
@@ -16,11 +21,6 @@ struct Polylens: ParsableCommand {
             MergeCommand.self,
             TokenizeCommand.self,
             ModelInfoCommand.self,
-            LapeCommand.self,
-            MexaCommand.self,
-            LensCommand.self,
-            AblateCommand.self,
             BenchCommand.self,
-            ReportCommand.self,
         ])
 }
