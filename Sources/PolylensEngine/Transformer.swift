@@ -149,9 +149,6 @@ public final class Transformer {
         guard startPosition >= 0, startPosition <= cachedPositions else {
             throw EngineError("start position \(startPosition) is past the \(cachedPositions) cached positions")
         }
-        guard startPosition + tokens.count <= c.maxPositions else {
-            throw EngineError("positions up to \(startPosition + tokens.count) exceed the model's \(c.maxPositions)")
-        }
         if let bad = tokens.first(where: { $0 < 0 || $0 >= c.vocabSize }) {
             throw EngineError("token id \(bad) is outside the vocabulary of \(c.vocabSize)")
         }
@@ -174,10 +171,12 @@ public final class Transformer {
         return silenced
     }
 
-    /// Makes the cache hold `positions` positions, keeping the first `keep`.
+    /// Makes the cache hold `positions` positions, keeping the first `keep`. It grows as a sequence does,
+    /// so a model's nominal context (128k for Llama 3.1) costs nothing until used; positions past it are
+    /// allowed, as in llama.cpp (RoPE is defined for any position).
     private func reserveCache(_ positions: Int, keep: Int) {
         guard positions > cacheCapacity else { return }
-        let capacity = min(config.maxPositions, max(positions, 2 * cacheCapacity))
+        let capacity = max(positions, 2 * cacheCapacity)
         for b in keys + values { b.reserve(capacity * config.kvDim, keep: keep * config.kvDim) }
         cacheCapacity = capacity
     }
