@@ -51,6 +51,8 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
     /// Chunks of at most this many characters merge by a plain scan; longer ones use the priority queue.
     /// Both give the same ids (a test checks it); only the speed differs.
     var scanLimit = 24
+    /// Off in the test that compares the two merge paths (a cached chunk would skip both).
+    var usesChunkCache = true
 
     private let pieceBytes: [[UInt8]]
     private let scores: [Float]
@@ -164,7 +166,8 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         var out: [Int32] = []
         out.reserveCapacity(text.utf8.count / 3 + 2)
         if addBOS, let b = bosId { out.append(Int32(b)) }
-        let scratch = Scratch()
+        let scratch = takeScratch()
+        defer { giveBack(scratch) }
         if parseSpecial && !specialTokens.isEmpty {
             // Like llama.cpp and Hugging Face's (legacy) Llama tokenizer: text after a special token is
             // encoded as a new sentence, with its own dummy prefix.
@@ -277,40 +280,47 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
     }
 
     /// A chunk's ids depend on its bytes alone, and source code repeats chunks (keywords, indentation, names):
-    /// within one sentence, a chunk seen before is copied from its first output instead of merged again.
+    /// a chunk seen before is copied from the cache instead of merged again. Each cache belongs to one Scratch,
+    /// so one thread at a time; it is emptied when it grows past its limit.
     struct ChunkCache {
         /// Per slot: entry index + 1 (0 = empty).
-        private var slots = [Int32](repeating: 0, count: 1024)
-        private var entries: [(hash: Int, keyStart: Int32, keyLength: Int32, outStart: Int32, outLength: Int32)] = []
+        private var slots = [Int32](repeating: 0, count: 1 << 12)
+        private var entries: [(hash: Int, keyStart: Int32, keyLength: Int32, idStart: Int32, idCount: Int32)] = []
+        private var keys: [UInt8] = []
+        private var ids: [Int32] = []
+        static let maxEntries = 1 << 16
 
-        mutating func reset() {
-            if entries.isEmpty { return }
-            for i in slots.indices { slots[i] = 0 }
-            entries.removeAll(keepingCapacity: true)
-        }
-
-        /// The output range of an equal earlier chunk, or nil.
-        func find(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ length: Int, hash: Int) -> (Int, Int)? {
+        /// Appends the ids of an equal earlier chunk to `out`; false if there is none.
+        func copy(_ p: UnsafePointer<UInt8>, _ length: Int, hash: Int, to out: inout [Int32]) -> Bool {
             let mask = slots.count - 1
             var s = hash & mask
             while true {
                 let e = Int(slots[s])
-                if e == 0 { return nil }
+                if e == 0 { return false }
                 let x = entries[e - 1]
                 if x.hash == hash && Int(x.keyLength) == length
-                    && memcmp(b.baseAddress! + Int(x.keyStart), b.baseAddress! + start, length) == 0 {
-                    return (Int(x.outStart), Int(x.outLength))
+                    && keys.withUnsafeBufferPointer({ memcmp($0.baseAddress! + Int(x.keyStart), p, length) }) == 0 {
+                    out += ids[Int(x.idStart)..<Int(x.idStart + x.idCount)]
+                    return true
                 }
                 s = (s + 1) & mask
             }
         }
 
-        mutating func insert(hash: Int, keyStart: Int, keyLength: Int, outStart: Int, outLength: Int) {
+        mutating func insert(_ p: UnsafePointer<UInt8>, _ length: Int, hash: Int, ids new: ArraySlice<Int32>) {
+            if entries.count >= Self.maxEntries {
+                entries.removeAll(keepingCapacity: true)
+                keys.removeAll(keepingCapacity: true)
+                ids.removeAll(keepingCapacity: true)
+                for i in slots.indices { slots[i] = 0 }
+            }
             if (entries.count + 1) * 2 > slots.count {
                 slots = [Int32](repeating: 0, count: slots.count * 2)
                 for (i, x) in entries.enumerated() { place(x.hash, Int32(i + 1)) }
             }
-            entries.append((hash, Int32(keyStart), Int32(keyLength), Int32(outStart), Int32(outLength)))
+            entries.append((hash, Int32(keys.count), Int32(length), Int32(ids.count), Int32(new.count)))
+            keys += UnsafeBufferPointer(start: p, count: length)
+            ids += new
             place(hash, Int32(entries.count))
         }
 
@@ -334,6 +344,22 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         }
     }
 
+    private let poolLock = NSLock()
+    private var pool: [Scratch] = []
+
+    /// Buffers and chunk cache for one call, reused across calls (one per concurrent caller).
+    private func takeScratch() -> Scratch {
+        poolLock.lock()
+        defer { poolLock.unlock() }
+        return pool.popLast() ?? Scratch()
+    }
+
+    private func giveBack(_ s: Scratch) {
+        poolLock.lock()
+        defer { poolLock.unlock() }
+        if pool.count < 16 { pool.append(s) }
+    }
+
     /// One sentence: normalize, then merge and emit.
     private func encodeSentence(_ text: String, into out: inout [Int32], _ s: Scratch) {
         normalize(text, into: &s.normalized)
@@ -341,7 +367,6 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         s.reserve(s.normalized.count)
         s.split.removeAll(keepingCapacity: true)
         s.pending.removeAll(keepingCapacity: true)
-        s.cache.reset()
         let buf = s.normalized
         buf.withUnsafeBufferPointer { b in
             mergeAndEmit(b, into: &out, s)
@@ -351,29 +376,39 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
 
     /// SentencePiece's identity normalizer: optional whitespace clean-up, dummy prefix, spaces as `▁`.
     private func normalize(_ text: String, into n: inout [UInt8]) {
-        n.removeAll(keepingCapacity: true)
-        let spaceBytes: [UInt8] = normalization.escapeWhitespaces ? Self.space : [0x20]
-        var utf8 = text.utf8[...]
-        if normalization.removeExtraWhitespaces {
-            while utf8.first == 0x20 { utf8 = utf8.dropFirst() }
-        }
-        if utf8.isEmpty { return }
-        n.reserveCapacity(utf8.count + utf8.count / 4 + 3)
-        if normalization.addDummyPrefix { n += spaceBytes }
-        var prevSpace = normalization.removeExtraWhitespaces
-        for c in utf8 {
-            if c == 0x20 {
-                if prevSpace { continue }
-                n += spaceBytes
-                prevSpace = normalization.removeExtraWhitespaces
-            } else {
-                n.append(c)
-                prevSpace = false
-            }
-        }
-        if normalization.removeExtraWhitespaces {
-            while n.count >= spaceBytes.count, n.suffix(spaceBytes.count).elementsEqual(spaceBytes) {
-                n.removeLast(spaceBytes.count)
+        var text = text
+        let escape = normalization.escapeWhitespaces, removeExtra = normalization.removeExtraWhitespaces
+        let dummy = normalization.addDummyPrefix
+        n = text.withUTF8 { src -> [UInt8] in
+            var from = 0
+            if removeExtra { while from < src.count && src[from] == 0x20 { from += 1 } }
+            if from == src.count { return [] }
+            return [UInt8](unsafeUninitializedCapacity: 3 * (src.count - from + 1)) { dst, count in
+                var o = 0
+                @inline(__always) func space() {
+                    if escape { dst[o] = 0xE2; dst[o + 1] = 0x96; dst[o + 2] = 0x81; o += 3 } else { dst[o] = 0x20; o += 1 }
+                }
+                if dummy { space() }
+                var prevSpace = removeExtra
+                for i in from..<src.count {
+                    let c = src[i]
+                    if c == 0x20 {
+                        if prevSpace { continue }
+                        space()
+                        prevSpace = removeExtra
+                    } else {
+                        dst[o] = c
+                        o += 1
+                        prevSpace = false
+                    }
+                }
+                if removeExtra {
+                    let w = escape ? 3 : 1
+                    while o >= w && dst[o - 1] == (escape ? 0x81 : 0x20) && (!escape || (dst[o - 2] == 0x96 && dst[o - 3] == 0xE2)) {
+                        o -= w
+                    }
+                }
+                count = o
             }
         }
     }
@@ -443,14 +478,12 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         }
         let keyStart = Int(s.start[from])
         let keyLength = Int(s.start[to - 1] + s.length[to - 1]) - keyStart
-        let useCache = !hasUnused
+        let useCache = usesChunkCache && !hasUnused
+        let key = b.baseAddress! + keyStart
         var hash = 0
         if useCache {
-            hash = PieceTable.hash(b.baseAddress! + keyStart, keyLength)
-            if let (o, c) = s.cache.find(b, keyStart, keyLength, hash: hash) {
-                for j in o..<(o + c) { out.append(out[j]) }
-                return
-            }
+            hash = PieceTable.hash(key, keyLength)
+            if s.cache.copy(key, keyLength, hash: hash, to: &out) { return }
         }
         let outStart = out.count
         if k <= scanLimit && !hasUnused {
@@ -459,8 +492,7 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
             heapMerge(b, from, k, into: &out, s)
         }
         if useCache {
-            s.cache.insert(hash: hash, keyStart: keyStart, keyLength: keyLength, outStart: outStart,
-                           outLength: out.count - outStart)
+            s.cache.insert(key, keyLength, hash: hash, ids: out[outStart...])
         }
     }
 
