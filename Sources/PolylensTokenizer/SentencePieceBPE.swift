@@ -142,9 +142,11 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
             var k = 0
             while k < b.count { cuts.append(k); k += Self.charLength(b[k]) }
             cuts.append(b.count)
-            for c in cuts.dropFirst().dropLast() {
-                let l = merge.lookup(Array(b[..<c])), rr = merge.lookup(Array(b[c...]))
-                if l >= 0, rr >= 0 { pairTable.insert(l, rr, value: Int32(i)) }
+            b.withUnsafeBufferPointer { p in
+                for c in cuts.dropFirst().dropLast() {
+                    let l = merge.lookup(p.baseAddress!, c), rr = merge.lookup(p.baseAddress! + c, p.count - c)
+                    if l >= 0, rr >= 0 { pairTable.insert(l, rr, value: Int32(i)) }
+                }
             }
             for j in 1..<max(1, cuts.count - 1) {
                 let a = Self.pack(b, cuts[j - 1], cuts[j]), c = Self.pack(b, cuts[j], cuts[j + 1])
