@@ -16,6 +16,21 @@ public struct Llama3RopeScaling: Sendable, Equatable {
     }
 }
 
+extension Llama3RopeScaling {
+    /// What each of the headDim/2 RoPE frequencies θ^(-2i/d) is divided by (transformers' `_compute_llama3_parameters`).
+    public func divisors(headDim: Int, theta: Double) -> [Double] {
+        let old = Double(originalMaxPositions)
+        let lowWavelen = old / lowFreqFactor, highWavelen = old / highFreqFactor
+        return (0..<(headDim / 2)).map { i in
+            let wavelen = 2 * Double.pi * pow(theta, Double(2 * i) / Double(headDim))
+            if wavelen < highWavelen { return 1 }
+            if wavelen > lowWavelen { return factor }
+            let smooth = (old / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor)
+            return 1 / ((1 - smooth) / factor + smooth)
+        }
+    }
+}
+
 /// The architecture numbers of a Llama-family checkpoint, whatever file they came from.
 public struct LlamaConfig: Sendable, Equatable {
     public var dim: Int

@@ -65,7 +65,9 @@ public struct Heatmap: Sendable {
         let left = 30 + rowLabelWidth, top = 42.0
         let gridWidth = cell * Double(columns), gridHeight = cell * Double(rows)
         let width = max(left + gridWidth + 130, SVG.textWidth(title, size: 15) + 40, 320)
-        let height = top + max(gridHeight, 140) + columnLabelHeight + 34
+        let legendHeight = max(min(gridHeight, 260), 120)
+        let axisTitleY = top + max(gridHeight, rows == 0 ? 140 : 0) + columnLabelHeight + 18
+        let height = max(axisTitleY + 12, top + legendHeight + 24)
         let mapping = colorMapping()
         let writeValues = showValues ?? (columns <= 16 && rows * columns <= 400 && cell >= 30)
 
@@ -103,10 +105,10 @@ public struct Heatmap: Sendable {
                 ? SVG.text(label, x: x, y: columnY, anchor: .end, size: 11, rotate: -45)
                 : SVG.text(label, x: x, y: columnY, anchor: .middle, size: 11))
         }
-        labels.append(SVG.text(columnAxis.text, x: left + max(gridWidth, 140) / 2, y: height - 10, anchor: .middle, size: 12))
+        labels.append(SVG.text(columnAxis.text, x: left + max(gridWidth, 140) / 2, y: axisTitleY, anchor: .middle, size: 12))
         labels.append(SVG.text(rowAxis.text, x: 14, y: top + max(gridHeight, 140) / 2, anchor: .middle, size: 12, rotate: -90))
         parts.append(SVG.group([("class", "labels")], labels))
-        parts.append(legend(x: left + max(gridWidth, 140) + 24, top: top, height: max(min(gridHeight, 260), 120), mapping: mapping))
+        parts.append(legend(x: left + max(gridWidth, 140) + 24, top: top, height: legendHeight, mapping: mapping))
         return SVG.root(width: width, height: height, title: title, description: description, parts)
     }
 

@@ -22,13 +22,17 @@ public struct LineChart: Sendable {
     public var logY: Bool
     /// A fixed y range (e.g. 0...1 for probabilities); nil fits the data. Ignored on a log axis.
     public var yRange: ClosedRange<Double>?
+    /// Start a fitted linear y axis at zero, so small values are not mistaken for none.
+    public var yIncludesZero: Bool
     public var width: Double
     public var height: Double
 
     public init(title: String, description: String, xLabel: AxisLabel, yLabel: AxisLabel, series: [Series],
-                logY: Bool = false, yRange: ClosedRange<Double>? = nil, width: Double = 720, height: Double = 380) {
+                logY: Bool = false, yRange: ClosedRange<Double>? = nil, yIncludesZero: Bool = false,
+                width: Double = 720, height: Double = 380) {
         self.title = title; self.description = description; self.xLabel = xLabel; self.yLabel = yLabel
-        self.series = series; self.logY = logY; self.yRange = yRange; self.width = width; self.height = height
+        self.series = series; self.logY = logY; self.yRange = yRange
+        self.yIncludesZero = yIncludesZero; self.width = width; self.height = height
     }
 
     public var svg: SVGElement {
@@ -41,8 +45,10 @@ public struct LineChart: Sendable {
         let xScale = AxisScale.linear(values: xs, fixed: xRange, pixels: (frame.plotLeft, frame.plotRight))
         let yPixels = (frame.plotBottom, frame.plotTop)
         let yScale = logY ? AxisScale.log10(values: drawable.map(\.y), pixels: yPixels)
-                          : AxisScale.linear(values: drawable.map(\.y), fixed: yRange, pixels: yPixels)
-        parts.append(frame.axes(xTicks: xScale.ticks(count: 8).compactMap { t in xScale.pixel(t.value).map { ($0, t.label) } },
+                          : AxisScale.linear(values: drawable.map(\.y), fixed: yRange, includeZero: yIncludesZero,
+                                            pixels: yPixels)
+        let integerX = xs.allSatisfy { $0 == $0.rounded() }
+        parts.append(frame.axes(xTicks: xScale.ticks(count: 8, integers: integerX).compactMap { t in xScale.pixel(t.value).map { ($0, t.label) } },
                                 yTicks: yScale.ticks().compactMap { t in yScale.pixel(t.value).map { ($0, t.label) } },
                                 xLabel: xLabel, yLabel: yLabel))
         if drawable.isEmpty { parts.append(frame.noData()) }

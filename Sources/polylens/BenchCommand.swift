@@ -5,5 +5,10 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed (release build) against same-run baselines.",
-        subcommands: [BenchTokenizerCommand.self])
+        subcommands: [
+            BenchEngineCommand.self,
+            BenchTokenizerCommand.self,
+            BenchIngestCommand.self,
+            BenchAnalysesCommand.self,
+        ])
 }

@@ -83,4 +83,65 @@ enum ModelFiles {
             XCTAssertFalse("\(e)".contains("\n"), file: file, line: line)
         }
     }
+
+    /// A GGUF v3 file from metadata and raw tensors (`type` is the ggml type code, `dims` in GGUF order).
+    static func writeGGUF(_ url: URL, metadata: [(String, GGUFValue)],
+                          tensors: [(name: String, dims: [Int], type: UInt32, bytes: Data)]) throws {
+        var out = Data()
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+        func str(_ s: String) { u64(UInt64(s.utf8.count)); out += Data(s.utf8) }
+        func code(_ v: GGUFValue) -> UInt32 {
+            switch v {
+            case .uint: return 10
+            case .int: return 11
+            case .float: return 12
+            case .bool: return 7
+            case .string: return 8
+            case .array: return 9
+            }
+        }
+        func value(_ v: GGUFValue) {
+            switch v {
+            case .uint(let x): u64(x)
+            case .int(let x): u64(UInt64(bitPattern: x))
+            case .float(let x): u64(x.bitPattern)
+            case .bool(let b): out.append(b ? 1 : 0)
+            case .string(let s): str(s)
+            case .array(let a):
+                u32(a.first.map(code) ?? 10)
+                u64(UInt64(a.count))
+                a.forEach(value)
+            }
+        }
+        u32(0x4655_4747); u32(3); u64(UInt64(tensors.count)); u64(UInt64(metadata.count))
+        for (k, v) in metadata { str(k); u32(code(v)); value(v) }
+        var offset = 0
+        for t in tensors {
+            str(t.name); u32(UInt32(t.dims.count)); t.dims.forEach { u64(UInt64($0)) }; u32(t.type); u64(UInt64(offset))
+            offset += (t.bytes.count + 31) / 32 * 32
+        }
+        while out.count % 32 != 0 { out.append(0) }
+        for t in tensors {
+            out += t.bytes
+            while out.count % 32 != 0 { out.append(0) }
+        }
+        try out.write(to: url)
+    }
+
+    /// stories260K-f32.gguf rewritten, optionally with tensors changed or dropped and metadata replaced.
+    static func rewriteStoriesGGUF(_ url: URL, metadata change: [String: GGUFValue?] = [:],
+                                   extra: [(name: String, dims: [Int], type: UInt32, bytes: Data)] = [],
+                                   tensor transform: (String, TensorView) -> (dims: [Int], type: UInt32, bytes: Data)? = {
+                                       (_, t) in (t.shape.reversed(), 0, Data(t.data)) }) throws {
+        let g = try GGUFFile(stories260KGGUF)
+        var meta: [(String, GGUFValue)] = []
+        for key in g.metadata.keys.sorted() where change[key] == nil { meta.append((key, g.metadata[key]!)) }
+        for (k, v) in change.sorted(by: { $0.key < $1.key }) { if let v { meta.append((k, v)) } }
+        let tensors = try g.tensorOrder.compactMap { name -> (name: String, dims: [Int], type: UInt32, bytes: Data)? in
+            guard let t = transform(name, try g.tensor(name)) else { return nil }
+            return (name, t.dims, t.type, t.bytes)
+        }
+        try writeGGUF(url, metadata: meta, tensors: tensors + extra)
+    }
 }

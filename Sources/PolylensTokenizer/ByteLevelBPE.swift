@@ -1,0 +1,201 @@
+import Foundation
+import PolylensModel
+
+/// Byte-level BPE (GPT-2, Llama 3, StarCoder, DeepSeek…): text is cut by the model's pre-tokenizer, each
+/// piece's UTF-8 bytes are merged by rank into tokens. Vocabularies are held as raw bytes, so decoding
+/// joins bytes first and only then reads UTF-8 (a character split across tokens comes out whole).
+///
+/// Built from a tiktoken rank file (`init(tiktokenRanks:)`), a GGUF vocabulary (`init(gguf:)`) or a
+/// Hugging Face `tokenizer.json` (`HFTokenizerJSON.load`).
+public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
+    /// How a vocabulary entry takes part in encoding.
+    enum Kind: UInt8 {
+        /// Produced by BPE from bytes.
+        case normal
+        /// Recognised in text only when asking for special tokens (`<|begin_of_text|>`, `<s>`).
+        case control
+        /// An added token recognised in text always (Hugging Face `special: false`, GGUF user-defined).
+        case userDefined
+    }
+
+    struct Entry {
+        var bytes: [UInt8]
+        var kind: Kind
+    }
+
+    public let vocabSize: Int
+    public let bosId: Int?
+    public let eosId: Int?
+    public let preTokenizer: PreTokenizer
+    /// A pre-token that is itself a token is emitted whole (tiktoken; Hugging Face `ignore_merges`).
+    public let ignoreMerges: Bool
+
+    private let entries: [Entry]
+    private let table: ByteStringTable
+    private let byteTokens: [Int32]
+    private let merges: BPEMerges
+    private let controlTokens: PendingSpecialTokens
+    private let alwaysTokens: PendingSpecialTokens
+    private let caches = EncodeCachePool()
+
+    /// `merges` builds the merge table given the table of normal tokens by bytes.
+    init(entries: [Entry], preTokenizer: PreTokenizer, ignoreMerges: Bool, bosId: Int?, eosId: Int?,
+         merges: (ByteStringTable) throws -> BPEMerges) rethrows {
+        self.entries = entries
+        self.preTokenizer = preTokenizer
+        self.ignoreMerges = ignoreMerges
+        self.bosId = bosId
+        self.eosId = eosId
+        vocabSize = entries.count
+        var table = ByteStringTable(capacity: entries.count)
+        var control: [String: Int] = [:]
+        var always: [String: Int] = [:]
+        for (id, e) in entries.enumerated() {
+            switch e.kind {
+            case .normal: table.insert(e.bytes, value: Int32(id))
+            case .control: control[String(decoding: e.bytes, as: UTF8.self)] = id
+            case .userDefined: always[String(decoding: e.bytes, as: UTF8.self)] = id
+            }
+        }
+        self.table = table
+        self.merges = try merges(table)
+        byteTokens = (0..<256).map { table.find([UInt8($0)]) ?? -1 }
+        controlTokens = PendingSpecialTokens(control.merging(always) { a, _ in a })
+        alwaysTokens = PendingSpecialTokens(always)
+    }
+
+    public func encode(_ text: String, addBOS: Bool, parseSpecial: Bool) -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(text.utf8.count / 3 + 2)
+        if addBOS, let bos = bosId { out.append(bos) }
+        let cache = caches.take()
+        defer { caches.give(cache) }
+        for segment in (parseSpecial ? controlTokens : alwaysTokens).split(text) {
+            switch segment {
+            case .special(let id): out.append(id)
+            case .text(var plain):
+                plain.withUTF8 { buf in
+                    guard let p = buf.baseAddress else { return }
+                    preTokenizer.split(buf) { s, e in encodePiece(p + s, e - s, &out, cache) }
+                }
+            }
+        }
+        return out
+    }
+
+    @inline(__always)
+    private func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, _ out: inout [Int], _ cache: EncodeCache) {
+        if n == 1 {
+            let t = byteTokens[Int(p[0])]
+            if t >= 0 { out.append(Int(t)) }
+            return
+        }
+        if ignoreMerges, let id = table.find(p, n) { out.append(Int(id)); return }
+        if let start = cache.pieces.find(p, n) {
+            let s = Int(start), count = Int(cache.ids[s])
+            for k in 0..<count { out.append(Int(cache.ids[s + 1 + k])) }
+            return
+        }
+        cache.symbols.removeAll(keepingCapacity: true)
+        for i in 0..<n {
+            let t = byteTokens[Int(p[i])]
+            if t >= 0 { cache.symbols.append(t) }
+        }
+        merges.apply(&cache.symbols, scratch: &cache.scratch)
+        cache.remember(p, n)
+        for t in cache.symbols { out.append(Int(t)) }
+    }
+
+    public func decode(_ ids: [Int]) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(ids.count * 4)
+        for id in ids where id >= 0 && id < entries.count { bytes.append(contentsOf: entries[id].bytes) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    public func piece(_ id: Int) -> String {
+        guard id >= 0, id < entries.count else { return "" }
+        let e = entries[id]
+        return e.kind == .normal ? ByteLevelAlphabet.text(of: e.bytes) : String(decoding: e.bytes, as: UTF8.self)
+    }
+}
+
+/// Per-thread state of `encode`: BPE scratch buffers and a memo of pre-tokens already merged
+/// (code repeats its words, so most pre-tokens are merged once).
+final class EncodeCache {
+    var pieces = ByteStringTable(capacity: 4096)
+    /// For each memo entry: count, then the ids.
+    var ids: [Int32] = []
+    var symbols: [Int32] = []
+    var scratch = BPEScratch()
+    private static let limit = 1 << 20
+
+    func remember(_ p: UnsafePointer<UInt8>, _ n: Int) {
+        if ids.count > Self.limit {
+            pieces.removeAll()
+            ids.removeAll(keepingCapacity: true)
+        }
+        pieces.insert(p, n, value: Int32(ids.count))
+        ids.append(Int32(symbols.count))
+        ids.append(contentsOf: symbols)
+    }
+}
+
+/// Hands each concurrent `encode` its own `EncodeCache`, so encoding never locks per piece.
+final class EncodeCachePool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var free: [EncodeCache] = []
+
+    func take() -> EncodeCache {
+        lock.lock()
+        defer { lock.unlock() }
+        return free.popLast() ?? EncodeCache()
+    }
+
+    func give(_ cache: EncodeCache) {
+        lock.lock()
+        free.append(cache)
+        lock.unlock()
+    }
+}
+
+/// Text cut at special-token occurrences, leftmost and longest first.
+/// Stand-in with the API of the spm helper's `SpecialTokens` until that lands in main; then it is removed.
+struct PendingSpecialTokens: Sendable {
+    enum Segment {
+        case text(Substring)
+        case special(Int)
+    }
+
+    private let byFirstByte: [UInt8: [([UInt8], Int)]]
+    let isEmpty: Bool
+
+    init(_ tokens: [String: Int]) {
+        byFirstByte = Dictionary(grouping: tokens.filter { !$0.key.isEmpty }.map { (Array($0.key.utf8), $0.value) },
+                                 by: { $0.0[0] })
+            .mapValues { $0.sorted { $0.0.count > $1.0.count } }
+        isEmpty = byFirstByte.isEmpty
+    }
+
+    func split(_ text: String) -> [Segment] {
+        if isEmpty || text.isEmpty { return text.isEmpty ? [] : [.text(text[...])] }
+        var out: [Segment] = []
+        let utf8 = Array(text.utf8)
+        var plainStart = 0
+        var i = 0
+        func index(_ o: Int) -> String.Index { text.utf8.index(text.utf8.startIndex, offsetBy: o) }
+        while i < utf8.count {
+            if let candidates = byFirstByte[utf8[i]],
+               let hit = candidates.first(where: { i + $0.0.count <= utf8.count && utf8[i..<(i + $0.0.count)].elementsEqual($0.0) }) {
+                if i > plainStart { out.append(.text(text[index(plainStart)..<index(i)])) }
+                out.append(.special(hit.1))
+                i += hit.0.count
+                plainStart = i
+            } else {
+                i += 1
+            }
+        }
+        if plainStart < utf8.count { out.append(.text(text[index(plainStart)...])) }
+        return out
+    }
+}

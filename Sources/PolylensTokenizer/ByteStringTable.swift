@@ -1,0 +1,95 @@
+import Foundation
+
+/// A hash table from byte strings to Int32, looked up straight from a pointer into the input:
+/// the BPE hot path asks "is this pre-token a token?" without building a String or an Array.
+struct ByteStringTable: Sendable {
+    private var arena: [UInt8] = []
+    private var starts: [Int32] = []
+    private var lengths: [Int32] = []
+    private var values: [Int32] = []
+    /// Entry index + 1; 0 is an empty slot.
+    private var slots: [Int32]
+    private var mask: Int
+
+    init(capacity: Int) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        slots = [Int32](repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    var count: Int { values.count }
+
+    @inline(__always)
+    private static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for i in 0..<n { h = (h ^ UInt64(p[i])) &* 0x0000_0100_0000_01B3 }
+        return Int(truncatingIfNeeded: h ^ (h >> 29))
+    }
+
+    @inline(__always)
+    func find(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
+        if n == 0 { return nil }
+        var s = Self.hash(p, n) & mask
+        return arena.withUnsafeBufferPointer { a in
+            while true {
+                let e = Int(slots[s])
+                if e == 0 { return nil }
+                if Int(lengths[e - 1]) == n, memcmp(a.baseAddress! + Int(starts[e - 1]), p, n) == 0 {
+                    return values[e - 1]
+                }
+                s = (s + 1) & mask
+            }
+        }
+    }
+
+    func find(_ bytes: [UInt8]) -> Int32? {
+        bytes.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress else { return nil }
+            return find(base, b.count)
+        }
+    }
+
+    /// Adds `bytes → value` unless present; returns false if the key was already there. Grows as needed.
+    @discardableResult
+    mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, value: Int32) -> Bool {
+        if n == 0 || find(p, n) != nil { return false }
+        if (values.count + 1) * 2 > slots.count { grow() }
+        starts.append(Int32(arena.count))
+        lengths.append(Int32(n))
+        values.append(value)
+        arena.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+        place(values.count - 1, Self.hash(p, n))
+        return true
+    }
+
+    @discardableResult
+    mutating func insert(_ bytes: [UInt8], value: Int32) -> Bool {
+        if bytes.isEmpty { return false }
+        return bytes.withUnsafeBufferPointer { insert($0.baseAddress!, $0.count, value: value) }
+    }
+
+    /// Forgets every entry, keeping the allocated space.
+    mutating func removeAll() {
+        arena.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        lengths.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        for i in slots.indices { slots[i] = 0 }
+    }
+
+    private mutating func place(_ entry: Int, _ hash: Int) {
+        var s = hash & mask
+        while slots[s] != 0 { s = (s + 1) & mask }
+        slots[s] = Int32(entry + 1)
+    }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: 0, count: slots.count * 2)
+        mask = slots.count - 1
+        for e in 0..<values.count {
+            let h = arena.withUnsafeBufferPointer { Self.hash($0.baseAddress! + Int(starts[e]), Int(lengths[e])) }
+            place(e, h)
+        }
+    }
+}
