@@ -26,8 +26,8 @@ public enum TokenizerLoader {
         case .sentencePieceModel: return try SentencePieceModelFile.load(file)
         case .llama2c: return try LlamaTwoCTokenizerFile.load(file)
         case .gguf: return try fromGGUF(try GGUFFile(file))
-        case .tiktokenRanks, .tokenizerJSON:
-            throw ModelFileError(url, "\(try detect(file).rawValue) files are not readable by this build")
+        case .tiktokenRanks: return try ByteLevelBPE(tiktokenRanks: url)
+        case .tokenizerJSON: return try HFTokenizerJSON.load(url)
         }
     }
 
@@ -63,8 +63,9 @@ public enum TokenizerLoader {
         let url = gguf.file.url
         switch gguf.metadata["tokenizer.ggml.model"]?.string {
         case "llama": return try GGUFSentencePieceVocabulary.load(gguf)
+        case "gpt2": return try ByteLevelBPE(gguf: gguf)
         case nil: throw ModelFileError(url, "no tokenizer.ggml.model: the GGUF file has no vocabulary")
-        case let m?: throw ModelFileError(url, "GGUF tokenizer model \(m) is not readable by this build")
+        case let m?: throw ModelFileError(url, "GGUF tokenizer model \(m) is not supported (llama and gpt2 are)")
         }
     }
 
