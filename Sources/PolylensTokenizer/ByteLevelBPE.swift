@@ -65,35 +65,39 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     }
 
     public func encode(_ text: String, addBOS: Bool, parseSpecial: Bool) -> [Int] {
-        var out: [Int] = []
-        out.reserveCapacity(text.utf8.count / 3 + 2)
-        if addBOS, let bos = bosId { out.append(bos) }
         let cache = caches.take()
         defer { caches.give(cache) }
+        cache.out.removeAll(keepingCapacity: true)
+        if addBOS, let bos = bosId { cache.out.append(Int32(bos)) }
         for segment in (parseSpecial ? controlTokens : alwaysTokens).split(text) {
             switch segment {
-            case .special(let id): out.append(id)
-            case .text(var plain):
-                plain.withUTF8 { buf in
-                    guard let p = buf.baseAddress else { return }
-                    preTokenizer.split(buf) { s, e in encodePiece(p + s, e - s, &out, cache) }
-                }
+            case .special(let id): cache.out.append(Int32(id))
+            case .text(let plain): encodePlain(plain, cache)
             }
         }
-        return out
+        return cache.out.map { Int($0) }
     }
 
+    private func encodePlain(_ plain: Substring, _ cache: EncodeCache) {
+        var text = plain
+        text.withUTF8 { buf in
+            guard let p = buf.baseAddress else { return }
+            preTokenizer.split(buf) { s, e in self.encodePiece(p + s, e - s, cache) }
+        }
+    }
+
+    /// Appends the tokens of one pre-token to `cache.out`.
     @inline(__always)
-    private func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, _ out: inout [Int], _ cache: EncodeCache) {
+    private func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, _ cache: EncodeCache) {
         if n == 1 {
             let t = byteTokens[Int(p[0])]
-            if t >= 0 { out.append(Int(t)) }
+            if t >= 0 { cache.out.append(t) }
             return
         }
-        if ignoreMerges, let id = table.find(p, n) { out.append(Int(id)); return }
+        if ignoreMerges, let id = table.find(p, n) { cache.out.append(id); return }
         if let start = cache.pieces.find(p, n) {
             let s = Int(start), count = Int(cache.ids[s])
-            for k in 0..<count { out.append(Int(cache.ids[s + 1 + k])) }
+            cache.out.append(contentsOf: cache.ids[(s + 1)..<(s + 1 + count)])
             return
         }
         cache.symbols.removeAll(keepingCapacity: true)
@@ -103,7 +107,7 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
         }
         merges.apply(&cache.symbols, scratch: &cache.scratch)
         cache.remember(p, n)
-        for t in cache.symbols { out.append(Int(t)) }
+        cache.out.append(contentsOf: cache.symbols)
     }
 
     public func decode(_ ids: [Int]) -> String {
@@ -128,6 +132,8 @@ final class EncodeCache {
     var ids: [Int32] = []
     var symbols: [Int32] = []
     var scratch = BPEScratch()
+    /// The ids of the text being encoded.
+    var out: [Int32] = []
     private static let limit = 1 << 20
 
     func remember(_ p: UnsafePointer<UInt8>, _ n: Int) {
