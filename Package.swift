@@ -23,6 +23,11 @@ let package = Package(
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLZ4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+
+        // Schema/*.sql embedded in the binary at build time.
+        .executableTarget(name: "EmbedSchemaTool"),
+        .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["EmbedSchemaTool"]),
 
         .target(name: "PolylensModel",
                 dependencies: [.product(name: "Crypto", package: "swift-crypto")],
@@ -31,12 +36,12 @@ let package = Package(
         .target(name: "PolylensEngine", dependencies: ["PolylensModel", "PolylensTokenizer", "CBLAS"],
                 swiftSettings: optimize),
         .target(name: "PolylensStore",
-                dependencies: ["PolylensModel", "CLZ4", "CZlib", .product(name: "GRDB", package: "GRDB.swift")],
-                swiftSettings: optimize),
+                dependencies: ["PolylensModel", "CLZ4", "CZlib", "CSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+                swiftSettings: optimize, plugins: ["EmbedSchema"]),
         .target(name: "PolylensIngest",
                 dependencies: ["PolylensStore", "PolylensEngine", "PolylensTokenizer", "PolylensModel"],
                 swiftSettings: optimize),
-        .target(name: "PolylensAnalysis", dependencies: ["PolylensStore", "PolylensEngine", "PolylensTokenizer"],
+        .target(name: "PolylensAnalysis", dependencies: ["PolylensStore", "PolylensEngine", "PolylensTokenizer", "CBLAS"],
                 swiftSettings: optimize),
         .target(name: "PolylensReport", dependencies: ["PolylensAnalysis", "PolylensStore"],
                 swiftSettings: optimize),

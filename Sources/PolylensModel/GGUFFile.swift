@@ -88,7 +88,17 @@ public final class GGUFFile: @unchecked Sendable {
             default: throw ModelFileError(url, "tensor \(name) has unsupported ggml type \(t) (F32, F16, BF16 and Q8_0 are read)")
             }
             let off = try r.read(UInt64.self, "offset of \(name)")
-            infos[name] = TensorInfo(name: name, dims: dims, dtype: dtype, offset: Int(clamping: off))
+            // Checked here so that later offset and size arithmetic cannot overflow.
+            var elements = 1
+            for d in dims {
+                let (p, overflow) = elements.multipliedReportingOverflow(by: d)
+                guard !overflow, p <= file.count else {
+                    throw ModelFileError(url, "truncated: tensor \(name) of shape \(dims) cannot fit in the file (\(file.count) bytes)")
+                }
+                elements = p
+            }
+            guard off <= UInt64(Int.max >> 2) else { throw ModelFileError(url, "tensor \(name) has corrupt offset \(off)") }
+            infos[name] = TensorInfo(name: name, dims: dims, dtype: dtype, offset: Int(off))
             order.append(name)
         }
         tensors = infos
@@ -111,7 +121,9 @@ public final class GGUFFile: @unchecked Sendable {
 
     private static func string(_ r: inout ByteReader) throws -> String {
         let n = try r.read(UInt64.self, "string length")
-        guard n <= UInt64(r.file.count) else { throw ModelFileError(r.file.url, "corrupt string length \(n) at byte \(r.offset - 8)") }
+        guard n <= UInt64(r.file.count - r.offset) else {
+            throw ModelFileError(r.file.url, "truncated: a string of \(n) bytes at byte \(r.offset) runs past the end of the file (\(r.file.count) bytes)")
+        }
         let b = try r.bytes(Int(n), "string")
         return String(decoding: b, as: UTF8.self)
     }
@@ -130,7 +142,10 @@ public final class GGUFFile: @unchecked Sendable {
         case 9:
             let et = try r.read(UInt32.self, key)
             let n = try r.read(UInt64.self, key)
-            guard n <= UInt64(r.file.count) else { throw ModelFileError(r.file.url, "corrupt array length \(n) for \(key)") }
+            // Every element takes at least one byte.
+            guard n <= UInt64(r.file.count - r.offset) else {
+                throw ModelFileError(r.file.url, "truncated: \(key) has \(n) entries but the file ends \(r.file.count - r.offset) bytes later")
+            }
             var out: [GGUFValue] = []
             out.reserveCapacity(Int(n))
             for _ in 0..<n { out.append(try value(&r, type: et, key: key)) }

@@ -14,16 +14,11 @@ public final class Llama2cCheckpoint: ModelWeights, @unchecked Sendable {
     public init(_ file: MappedFile) throws {
         self.file = file
         let url = file.url
-        var r = ByteReader(file)
-        var h: [Int] = []
-        for name in ["dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"] {
-            h.append(Int(try r.read(Int32.self, "header field \(name)")))
-        }
+        let h = try Self.header(file)
         let (dim, hidden, layers, heads, kvHeads, seqLen) = (h[0], h[1], h[2], h[3], h[4], h[6])
         let shared = h[5] > 0
         let vocab = abs(h[5])
-        guard dim > 0, hidden > 0, layers > 0, heads > 0, kvHeads > 0, vocab > 0, seqLen > 0,
-              dim % heads == 0, heads % kvHeads == 0, dim <= 1 << 16, hidden <= 1 << 18, layers <= 1024 else {
+        guard Self.isPlausible(h) else {
             throw ModelFileError(url, "not a llama2.c checkpoint (implausible header \(h))")
         }
         config = LlamaConfig(dim: dim, hiddenDim: hidden, nLayers: layers, nHeads: heads, nKVHeads: kvHeads,
@@ -50,6 +45,28 @@ public final class Llama2cCheckpoint: ModelWeights, @unchecked Sendable {
         guard off <= file.count else {
             throw ModelFileError(url, "truncated: the header promises \(off) bytes of weights, the file has \(file.count)")
         }
+        // The format has no shapes or magic; a size that the header does not account for means it was misread.
+        guard off == file.count else {
+            throw ModelFileError(url, "inconsistent: the header implies \(off) bytes, the file has \(file.count) (not a legacy llama2.c checkpoint?)")
+        }
+    }
+
+    /// Whether the file starts with a header a real llama2.c checkpoint could have (the format has no magic).
+    public static func looksLikeCheckpoint(_ file: MappedFile) -> Bool {
+        (try? header(file)).map(isPlausible) ?? false
+    }
+
+    private static func header(_ file: MappedFile) throws -> [Int] {
+        var r = ByteReader(file)
+        return try ["dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"].map {
+            Int(try r.read(Int32.self, "header field \($0)"))
+        }
+    }
+
+    private static func isPlausible(_ h: [Int]) -> Bool {
+        let (dim, hidden, layers, heads, kvHeads, vocab, seqLen) = (h[0], h[1], h[2], h[3], h[4], abs(h[5]), h[6])
+        return dim > 0 && hidden > 0 && layers > 0 && heads > 0 && kvHeads > 0 && vocab > 0 && seqLen > 0
+            && dim % heads == 0 && heads % kvHeads == 0 && dim <= 1 << 16 && hidden <= 1 << 18 && layers <= 1024
     }
 
     public func tensor(_ t: LlamaTensor) throws -> TensorView {

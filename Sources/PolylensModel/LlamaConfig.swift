@@ -16,6 +16,21 @@ public struct Llama3RopeScaling: Sendable, Equatable {
     }
 }
 
+extension Llama3RopeScaling {
+    /// What each of the headDim/2 RoPE frequencies θ^(-2i/d) is divided by (transformers' `_compute_llama3_parameters`).
+    public func divisors(headDim: Int, theta: Double) -> [Double] {
+        let old = Double(originalMaxPositions)
+        let lowWavelen = old / lowFreqFactor, highWavelen = old / highFreqFactor
+        return (0..<(headDim / 2)).map { i in
+            let wavelen = 2 * Double.pi * pow(theta, Double(2 * i) / Double(headDim))
+            if wavelen < highWavelen { return 1 }
+            if wavelen > lowWavelen { return factor }
+            let smooth = (old / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor)
+            return 1 / ((1 - smooth) / factor + smooth)
+        }
+    }
+}
+
 /// The architecture numbers of a Llama-family checkpoint, whatever file they came from.
 public struct LlamaConfig: Sendable, Equatable {
     public var dim: Int
@@ -83,4 +98,33 @@ public protocol ModelWeights: AnyObject, Sendable {
     var files: [URL] { get }
     /// The tensor in the file; `.output` resolves to the embedding when tied.
     func tensor(_ t: LlamaTensor) throws -> TensorView
+}
+
+extension LlamaConfig {
+    /// Every tensor a checkpoint with these numbers holds, in layer order; `.output` only when untied.
+    public var tensors: [LlamaTensor] {
+        var out: [LlamaTensor] = [.tokenEmbedding]
+        for l in 0..<nLayers {
+            out += [.attnNorm(l), .wq(l), .wk(l), .wv(l), .wo(l), .mlpNorm(l), .gate(l), .up(l), .down(l)]
+        }
+        out.append(.finalNorm)
+        if !tiedEmbeddings { out.append(.output) }
+        return out
+    }
+
+    /// The row-major `[out, in]` shape these numbers imply, used to validate files at load.
+    public func shape(of t: LlamaTensor) -> [Int] {
+        switch t {
+        case .tokenEmbedding, .output: return [vocabSize, dim]
+        case .finalNorm, .attnNorm, .mlpNorm: return [dim]
+        case .wq: return [qDim, dim]
+        case .wk, .wv: return [kvDim, dim]
+        case .wo: return [dim, qDim]
+        case .gate, .up: return [hiddenDim, dim]
+        case .down: return [dim, hiddenDim]
+        }
+    }
+
+    /// Weights counted once (a tied output matrix is the embedding).
+    public var parameterCount: Int { tensors.reduce(0) { $0 + shape(of: $1).reduce(1, *) } }
 }

@@ -7,5 +7,20 @@ struct Polylens: ParsableCommand {
         commandName: "polylens",
         abstract: "See how a code language model represents programming languages.",
         version: PolylensVersion.string,
-        subcommands: [])
+        subcommands: [
+            IngestCommand.self,
+            LapeCommand.self,
+            MexaCommand.self,
+            LensCommand.self,
+            AblateCommand.self,
+            ReportCommand.self,
+            SqlCommand.self,
+            InfoCommand.self,
+            VerifyCommand.self,
+            ExportCommand.self,
+            MergeCommand.self,
+            TokenizeCommand.self,
+            ModelInfoCommand.self,
+            BenchCommand.self,
+        ])
 }

@@ -1,0 +1,104 @@
+import CBLAS
+import Foundation
+import PolylensModel
+
+/// Speed of the forward pass against raw SGEMM on the same shapes, measured in one run (absolute figures
+/// drift between machines; the ratio does not). Each figure is the best of `repeats` runs after a warm-up.
+public enum EngineBenchmark {
+    /// The shapes of Karpathy's TinyStories checkpoints.
+    public static let shapes: [String: LlamaConfig] = [
+        "stories15M": LlamaConfig(dim: 288, hiddenDim: 768, nLayers: 6, nHeads: 6, nKVHeads: 6, vocabSize: 32000,
+                                  maxPositions: 1024, ropeStyle: .interleaved, tiedEmbeddings: true),
+        "stories110M": LlamaConfig(dim: 768, hiddenDim: 2048, nLayers: 12, nHeads: 12, nKVHeads: 12, vocabSize: 32000,
+                                   maxPositions: 1024, ropeStyle: .interleaved, tiedEmbeddings: true),
+    ]
+
+    /// Llama 3.1 8B's shape (BF16 on the hub) with `layers` layers: the per-layer memory is what matters.
+    public static func llama8BShape(layers: Int) -> LlamaConfig {
+        LlamaConfig(dim: 4096, hiddenDim: 14336, nLayers: layers, nHeads: 32, nKVHeads: 8, vocabSize: 128_256,
+                    maxPositions: 131_072, ropeTheta: 500_000,
+                    ropeScaling: Llama3RopeScaling(factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192),
+                    ropeStyle: .halves, tiedEmbeddings: false, bosId: 128_000, eosId: 128_001)
+    }
+
+    public struct Result: Codable, Sendable {
+        public var shape: String
+        public var threads: Int
+        public var tokens: Int
+        public var prefillTokensPerSecond: Double
+        public var prefillGFLOPS: Double
+        public var sgemmGFLOPS: Double
+        /// prefill GFLOP/s ÷ same-run SGEMM GFLOP/s.
+        public var ratio: Double
+        public var generatedTokens: Int
+        public var generationTokensPerSecond: Double
+
+        enum CodingKeys: String, CodingKey {
+            case shape, threads, tokens, ratio
+            case prefillTokensPerSecond = "prefill_tokens_per_second", prefillGFLOPS = "prefill_gflops"
+            case sgemmGFLOPS = "sgemm_gflops", generatedTokens = "generated_tokens"
+            case generationTokensPerSecond = "generation_tokens_per_second"
+        }
+    }
+
+    /// FLOPs of a prefill of `tokens` tokens without logits, counted as ../shared/docs/ANCHORS.md does:
+    /// 2 × non-embedding parameters per token, plus 2 × T × d_model per layer per token for attention.
+    public static func prefillFLOPs(_ c: LlamaConfig, tokens t: Int) -> Double {
+        let perLayer = 2 * c.dim * c.qDim + 2 * c.dim * c.kvDim + 3 * c.dim * c.hiddenDim
+        return Double(t) * (2 * Double(c.nLayers * perLayer) + Double(c.nLayers) * 2 * Double(t * c.dim))
+    }
+
+    public static func run(shape name: String, config c: LlamaConfig, weights: ModelWeights, threads: Int,
+                           tokens: Int, generate: Int, repeats: Int) throws -> Result {
+        let model = try Transformer(weights, threads: threads, chunkSize: tokens)
+        var rng = SplitMix64(seed: 7)
+        let ids = (0..<tokens).map { _ in Int(rng.next() % UInt64(c.vocabSize)) }
+        func best(_ body: () throws -> Void) rethrows -> Double {
+            try body() // warm-up
+            var fastest = Double.infinity
+            for _ in 0..<max(1, repeats) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try body()
+                fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            return fastest
+        }
+        let prefill = try best { model.reset(); _ = try model.forward(ids) }
+        let generation = try best {
+            model.reset()
+            var token = c.bosId ?? 1
+            for p in 0..<generate { token = Sampler.argmax(try model.forward([token], startPosition: p, logits: .last)) }
+        }
+        let sgemm = sgemmGFLOPS(c, m: tokens, threads: threads, repeats: repeats)
+        let prefillGFLOPS = prefillFLOPs(c, tokens: tokens) / prefill / 1e9
+        return Result(shape: name, threads: threads, tokens: tokens, prefillTokensPerSecond: Double(tokens) / prefill,
+                      prefillGFLOPS: prefillGFLOPS, sgemmGFLOPS: sgemm, ratio: prefillGFLOPS / sgemm,
+                      generatedTokens: generate, generationTokensPerSecond: Double(generate) / generation)
+    }
+
+    /// Raw cblas_sgemm GFLOP/s over the seven products of every layer (as a prefill runs them) with M = `m` rows,
+    /// best of `repeats`.
+    public static func sgemmGFLOPS(_ c: LlamaConfig, m: Int, threads: Int, repeats: Int) -> Double {
+        BLAS.setThreads(threads)
+        let products = [(c.qDim, c.dim), (c.kvDim, c.dim), (c.kvDim, c.dim), (c.dim, c.qDim),
+                        (c.hiddenDim, c.dim), (c.hiddenDim, c.dim), (c.dim, c.hiddenDim)]
+        let widest = max(c.dim, c.qDim, c.hiddenDim)
+        let x = FloatBuffer(m * widest), y = FloatBuffer(m * widest)
+        let w = products.map { FloatBuffer($0.0 * $0.1) }
+        var rng = SplitMix64(seed: 3)
+        for b in w + [x] { for i in 0..<b.count { b.pointer[i] = rng.nextUnit() - 0.5 } }
+        let flops = Double(c.nLayers) * products.reduce(0.0) { $0 + 2 * Double(m * $1.0 * $1.1) }
+        var fastest = Double.infinity
+        for r in 0...max(1, repeats) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<c.nLayers {
+                for (i, (n, k)) in products.enumerated() {
+                    BLAS.timesTransposed(x.pointer, ldx: k, w[i].pointer, ldw: k, y.pointer, ldy: n, m: m, n: n, k: k)
+                }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if r > 0 { fastest = min(fastest, seconds) } // r = 0 warms up
+        }
+        return flops / fastest / 1e9
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Everything that decides what an ingest computes. `parametersJSON` records the options that change
+/// results, so running the same command again resumes the same run.
+public struct IngestOptions: Sendable, Equatable {
+    public var corpus: [CorpusSpec]
+    /// `--prompts DIR`: the few-shot lines; logit-lens prompts are built only when given (needs `--parallel`).
+    public var promptsDirectory: String?
+    /// Parallel items (first in sorted id order) for the lens prompts.
+    public var lensItems: Int = 100
+    public var lensLanguages: [String] = LanguageName.parallel
+    /// Tokens per document, BOS included (the paper: 4096).
+    public var maxDocTokens: Int = 4096
+    /// Corpus tokens per language (counted and held out); the document that reaches it is cut short.
+    public var maxTokensPerLanguage: Int?
+    /// Fraction of corpus documents, chosen by content hash, kept out of the statistics for ablation.
+    public var heldOut: Double = 0.1
+    /// Store the final norm and unembedding (f16) so that the lens needs no model file.
+    public var embedUnembedding = false
+    /// A batch is committed after this many documents or prompts, or once it holds this many tokens.
+    /// Fixed, not timed: the float64 sums a batch adds must be the same in a resumed run.
+    public var batchDocuments = 64
+    public var batchTokens = 32768
+
+    public init(corpus: [CorpusSpec]) { self.corpus = corpus }
+
+    /// Checks the numbers; the corpus itself is checked when it is read.
+    public func validate() throws {
+        if maxDocTokens < 2 { throw IngestError("--max-doc-tokens must be at least 2 (BOS and one token), got \(maxDocTokens)") }
+        if let cap = maxTokensPerLanguage, cap < 2 { throw IngestError("--max-tokens-per-language must be at least 2, got \(cap)") }
+        if !(heldOut >= 0 && heldOut < 1) { throw IngestError("--held-out must be in [0, 1), got \(heldOut)") }
+        if lensItems < 0 { throw IngestError("--lens-items must not be negative, got \(lensItems)") }
+        if lensLanguages.count < 2 { throw IngestError("--lens-languages needs at least two languages") }
+        if promptsDirectory != nil, !corpus.contains(where: { if case .parallel = $0 { return true } else { return false } }) {
+            throw IngestError("--prompts needs --parallel (the lens prompts are built from the parallel snippets)")
+        }
+        if batchDocuments < 1 || batchTokens < 1 { throw IngestError("batch sizes must be positive") }
+    }
+
+    /// The options that change results, as JSON with sorted keys (threads and `--embed-unembedding` do not).
+    public var parametersJSON: String {
+        var p: [String: Any] = [
+            "corpus": corpus.map(\.description),
+            "max_doc_tokens": maxDocTokens,
+            "held_out": heldOut,
+            "bos": true,
+            "batch_documents": batchDocuments,
+            "batch_tokens": batchTokens,
+            "summaries": ["weighted", "mean", "last"],
+        ]
+        if let cap = maxTokensPerLanguage { p["max_tokens_per_language"] = cap }
+        if let dir = promptsDirectory {
+            p["prompts"] = dir
+            p["lens_items"] = lensItems
+            p["lens_languages"] = lensLanguages
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: p, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,1 +1,0 @@
-// PolylensIngest: runs the engine over a corpus and writes the store.

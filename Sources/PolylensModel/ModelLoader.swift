@@ -1,0 +1,30 @@
+import Foundation
+
+/// Opens a checkpoint of any supported format, recognised from its content rather than its name:
+/// a directory is Hugging Face, "GGUF" magic is GGUF, a JSON header after 8 bytes is safetensors
+/// (its directory is loaded), and anything else must carry a plausible llama2.c header.
+public enum ModelLoader {
+    public static func load(_ url: URL) throws -> ModelWeights {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw ModelFileError(url, "no such file or directory")
+        }
+        if isDirectory.boolValue { return try HuggingFaceCheckpoint(directory: url) }
+        if ["config.json", "model.safetensors.index.json"].contains(url.lastPathComponent) {
+            return try HuggingFaceCheckpoint(directory: url.deletingLastPathComponent())
+        }
+        let file = try MappedFile(url)
+        let b = file.bytes
+        if b.count >= 4, b[0] == 0x47, b[1] == 0x47, b[2] == 0x55, b[3] == 0x46 { // "GGUF"
+            return try GGUFCheckpoint(try GGUFFile(file))
+        }
+        if b.count >= 9, b[8] == UInt8(ascii: "{") {
+            return try HuggingFaceCheckpoint(directory: url.deletingLastPathComponent())
+        }
+        guard Llama2cCheckpoint.looksLikeCheckpoint(file) else {
+            let magic = b.prefix(4).map { String(format: "%02x", $0) }.joined(separator: " ")
+            throw ModelFileError(url, "unrecognised model file: no GGUF magic (starts \(magic)), no safetensors header, no plausible llama2.c header")
+        }
+        return try Llama2cCheckpoint(file)
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+extension AblationSection {
+    /// Row (ablated) and column (evaluated) languages in order of first appearance.
+    private var axes: (ablated: [String], evaluated: [String]) {
+        var ablated: [String] = [], evaluated: [String] = []
+        for e in entries {
+            if !ablated.contains(e.ablated) { ablated.append(e.ablated) }
+            if !evaluated.contains(e.evaluated) { evaluated.append(e.evaluated) }
+        }
+        return (ablated, evaluated)
+    }
+
+    /// The NLL change of each (ablated, evaluated) pair; NaN where not measured.
+    func changes(control: Bool) -> [[Double]] {
+        let (rows, columns) = axes
+        var m = rows.map { _ in columns.map { _ in Double.nan } }
+        for e in entries where e.control == control {
+            if let r = rows.firstIndex(of: e.ablated), let c = columns.firstIndex(of: e.evaluated) { m[r][c] = e.change }
+        }
+        return m
+    }
+
+    func render(into html: inout HTMLWriter) {
+        html.paragraph("Neuron set “\(setName)”: each language's neurons are zeroed (before the product with up_proj) in "
+                       + "every layer, and every language's held-out tokens are scored. The control zeroes random neurons "
+                       + "with the same per-layer counts. Values are changes in mean negative log-likelihood, nats per token.",
+                       class: "method")
+        if entries.isEmpty { html.noData("the file has no ablation results for this set."); return }
+        let (rows, columns) = axes
+        let measured = changes(control: false), control = changes(control: true)
+        let bound = (measured + control).joined().filter { $0.isFinite }.map { abs($0) }.max() ?? 1
+        html.element("div", [("class", "grid")]) { grid in
+            for (isControl, matrix) in [(false, measured), (true, control)] {
+                let what = isControl ? "random control" : "language neurons"
+                let heatmap = Heatmap(
+                    title: isControl ? "NLL change, random neurons (control)" : "NLL change, language neurons zeroed",
+                    description: "Change in held-out mean NLL of each column language when the row language's \(what) are zeroed.",
+                    rowLabels: rows, columnLabels: columns, values: matrix,
+                    rowAxis: AxisLabel("ablated set"), columnAxis: AxisLabel("evaluated language"),
+                    valueLabel: AxisLabel("ΔNLL", unit: "nats/token"), scale: .diverging(maxAbs: bound), decimals: 3)
+                grid.figure(heatmap.svg,
+                            caption: isControl
+                                ? "Same, with random neurons of the same per-layer counts as each language's set (same colour scale)."
+                                : "Change in mean NLL per token when the row language's neurons are zeroed.",
+                            data: CSVTable(fileName: isControl ? "ablation-control-matrix.csv" : "ablation-matrix.csv",
+                                           header: ["ablated \\ evaluated"] + columns,
+                                           rows: rows.enumerated().map { r, name in
+                                               [.text(name)] + matrix[r].map { .number($0, decimals: 4) }
+                                           }))
+            }
+        }
+
+        let own = rows.compactMap { lang -> Bool? in
+            guard let r = rows.firstIndex(of: lang), let c = columns.firstIndex(of: lang),
+                  measured[r][c].isFinite, control[r][c].isFinite else { return nil }
+            return measured[r][c] > control[r][c]
+        }
+        if !own.isEmpty {
+            html.paragraph("Zeroing a language's own neurons raised its NLL more than the random control for "
+                           + "\(own.filter { $0 }.count) of \(own.count) languages.")
+        }
+
+        html.table(CSVTable(fileName: "ablation-results.csv",
+                            header: ["ablated", "evaluated", "set", "tokens", "NLL before", "NLL after", "ΔNLL",
+                                     "perplexity before", "perplexity after"],
+                            rows: entries.map { e in
+                                [.text(e.ablated), .text(e.evaluated), .text(e.control ? "random control" : "language"),
+                                 .integer(e.tokens), .number(e.nllBefore, decimals: 4), .number(e.nllAfter, decimals: 4),
+                                 .number(e.change, decimals: 4), .number(exp(e.nllBefore), decimals: 2),
+                                 .number(exp(e.nllAfter), decimals: 2)]
+                            }),
+                   caption: "Every ablation run: mean NLL (nats per token) and perplexity before and after.", maxRows: 100)
+    }
+}

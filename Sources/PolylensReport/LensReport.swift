@@ -1,0 +1,77 @@
+import Foundation
+
+extension LensSection {
+    func render(into html: inout HTMLWriter) {
+        html.paragraph(method, class: "method")
+        if pairs.isEmpty { html.noData("no source/target pair has lens prompts."); return }
+        html.element("div", [("class", "grid")]) { grid in
+            for pair in pairs { pair.render(into: &grid) }
+        }
+    }
+}
+
+extension LensSection.Pair {
+    var slug: String { "lens-\(ReportNames.slug(source))-\(ReportNames.slug(target))" }
+
+    func render(into html: inout HTMLWriter) {
+        html.element("div", [("class", "pair"), ("id", slug)]) { div in
+            div.element("h3", text: "\(source) → \(target)")
+            let chart = LineChart(
+                title: "\(source) → \(target): token sets by layer",
+                description: "Mean probability the logit lens gives to each token set at each layer, \(source) to \(target) translation.",
+                xLabel: AxisLabel("layer", unit: "0 = embeddings"), yLabel: AxisLabel("mean probability", unit: "0–1"),
+                series: curves.map { c in
+                    LineChart.Series(name: c.name, points: zip(layers, c.values).map { (Double($0.0), $0.1) })
+                },
+                yIncludesZero: true, width: 560, height: 320)
+            let data = CSVTable(fileName: "\(slug)-curves.csv", header: ["layer"] + curves.map(\.name),
+                                rows: layers.enumerated().map { i, layer in
+                                    [.integer(layer)] + curves.map { .number(i < $0.values.count ? $0.values[i] : .nan, decimals: 4) }
+                                })
+            div.figure(chart.svg, caption: "Probability of each token set per layer over \(prompts) prompts and \(positions) target positions.",
+                       data: data)
+            guard !topTokens.isEmpty else { return }
+            let k = topTokens.map(\.tokens.count).max() ?? 0
+            let wide = CSVTable(fileName: "\(slug)-top-tokens.csv", header: ["layer"] + (1...max(k, 1)).map { "#\($0)" },
+                                rows: topTokens.map { layer in
+                                    [.integer(layer.layer)] + (0..<max(k, 1)).map { r in
+                                        r < layer.tokens.count
+                                            ? .text("\(ReportNames.visibleToken(layer.tokens[r].token)) \(String(format: "%.3f", layer.tokens[r].probability))")
+                                            : .text("")
+                                    }
+                                })
+            let long = CSVTable(fileName: "\(slug)-top-tokens.csv", header: ["layer", "rank", "token", "probability"],
+                                rows: topTokens.flatMap { layer in
+                                    layer.tokens.enumerated().map {
+                                        [.integer(layer.layer), .integer($0.offset + 1), .text($0.element.token),
+                                         .number($0.element.probability, decimals: 4)]
+                                    }
+                                })
+            div.table(wide, caption: "Top decoded tokens (␣ = space, ↵ = newline) with mean probability at selected layers.",
+                      download: long)
+        }
+    }
+}
+
+/// Names and token text as the page shows them.
+enum ReportNames {
+    /// A file-name and id-safe form of a language name: `C++` → `cpp`, `C#` → `csharp`.
+    static func slug(_ name: String) -> String {
+        var out = ""
+        for ch in name.lowercased() {
+            switch ch {
+            case "+": out += "p"
+            case "#": out += "sharp"
+            case "a"..."z", "0"..."9": out.append(ch)
+            default: out += "-"
+            }
+        }
+        return out.isEmpty ? "x" : out
+    }
+
+    /// Whitespace made visible, so that " if" and "if" read differently.
+    static func visibleToken(_ token: String) -> String {
+        token.replacingOccurrences(of: " ", with: "␣").replacingOccurrences(of: "\n", with: "↵")
+            .replacingOccurrences(of: "\t", with: "⇥")
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+
+/// Everything the HTML report shows, as plain numbers and labels. The report renders only from this,
+/// so it can be tested with hand-made values; `ReportBuilder` fills it from a Polylens file.
+/// A nil section is one the file has no data for; the page says so, with `absentReasons` when known.
+public struct ReportData: Sendable {
+    public var title: String
+    public var provenance: ProvenanceSection?
+    public var lens: LensSection?
+    public var mexa: MexaSection?
+    public var lape: LapeSection?
+    public var ablation: AblationSection?
+    /// Why a section is missing (e.g. "no neuron set saved; run `polylens lape FILE --save NAME`").
+    public var absentReasons: [ReportSectionID: String]
+
+    public init(title: String, provenance: ProvenanceSection? = nil, lens: LensSection? = nil,
+                mexa: MexaSection? = nil, lape: LapeSection? = nil, ablation: AblationSection? = nil,
+                absentReasons: [ReportSectionID: String] = [:]) {
+        self.title = title; self.provenance = provenance; self.lens = lens; self.mexa = mexa
+        self.lape = lape; self.ablation = ablation; self.absentReasons = absentReasons
+    }
+}
+
+/// The report's sections, in page order; the raw value is the section's HTML id.
+public enum ReportSectionID: String, Sendable, CaseIterable {
+    case provenance, lens, mexa, lape, ablation
+
+    public var heading: String {
+        switch self {
+        case .provenance: return "Provenance"
+        case .lens: return "Logit lens"
+        case .mexa: return "MEXA cross-lingual alignment"
+        case .lape: return "LAPE language-specific neurons"
+        case .ablation: return "Ablation"
+        }
+    }
+}
+
+/// Where the numbers came from: the model, the corpora and the ingest parameters.
+public struct ProvenanceSection: Sendable {
+    public struct Corpus: Sendable, Equatable {
+        public var language: String
+        public var documents: Int
+        /// Tokens counted into the neuron statistics (BOS included).
+        public var tokens: Int
+        public var heldOutDocuments: Int
+        public var heldOutTokens: Int
+        /// Parallel snippets among the documents.
+        public var parallelDocuments: Int
+        public init(language: String, documents: Int, tokens: Int, heldOutDocuments: Int = 0,
+                    heldOutTokens: Int = 0, parallelDocuments: Int = 0) {
+            self.language = language; self.documents = documents; self.tokens = tokens
+            self.heldOutDocuments = heldOutDocuments; self.heldOutTokens = heldOutTokens
+            self.parallelDocuments = parallelDocuments
+        }
+    }
+
+    public var file: String
+    public var modelPath: String
+    public var modelFormat: String
+    public var modelSHA256: String
+    public var tokenizerPath: String
+    public var tokenizerSHA256: String
+    /// Architecture numbers (dim, layers, heads, vocabulary …) as name–value pairs, in display order.
+    public var architecture: [(String, String)]
+    /// Ingest parameters as name–value pairs.
+    public var parameters: [(String, String)]
+    public var corpora: [Corpus]
+    /// The Polylens version that wrote the file, and the one that rendered the report.
+    public var fileVersion: String
+    public var reportVersion: String
+
+    public init(file: String, modelPath: String, modelFormat: String, modelSHA256: String, tokenizerPath: String,
+                tokenizerSHA256: String, architecture: [(String, String)], parameters: [(String, String)],
+                corpora: [Corpus], fileVersion: String, reportVersion: String) {
+        self.file = file; self.modelPath = modelPath; self.modelFormat = modelFormat; self.modelSHA256 = modelSHA256
+        self.tokenizerPath = tokenizerPath; self.tokenizerSHA256 = tokenizerSHA256
+        self.architecture = architecture; self.parameters = parameters; self.corpora = corpora
+        self.fileVersion = fileVersion; self.reportVersion = reportVersion
+    }
+}
+
+/// Logit-lens summaries per (source, target) translation pair.
+public struct LensSection: Sendable {
+    public struct Curve: Sendable {
+        /// e.g. "English words", "Java keywords", "correct next token".
+        public var name: String
+        /// Probability (0–1) at each of `Pair.layers`; non-finite = not measured.
+        public var values: [Double]
+        public init(name: String, values: [Double]) { self.name = name; self.values = values }
+    }
+
+    public struct LayerTokens: Sendable {
+        public var layer: Int
+        /// Most probable decoded tokens, best first, with their mean probability.
+        public var tokens: [(token: String, probability: Double)]
+        public init(layer: Int, tokens: [(token: String, probability: Double)]) { self.layer = layer; self.tokens = tokens }
+    }
+
+    public struct Pair: Sendable {
+        public var source: String
+        public var target: String
+        public var prompts: Int
+        /// Positions averaged over (all prompts together).
+        public var positions: Int
+        /// x values of the curves: 0 = embeddings … L.
+        public var layers: [Int]
+        public var curves: [Curve]
+        public var topTokens: [LayerTokens]
+        public init(source: String, target: String, prompts: Int, positions: Int, layers: [Int],
+                    curves: [Curve], topTokens: [LayerTokens]) {
+            self.source = source; self.target = target; self.prompts = prompts; self.positions = positions
+            self.layers = layers; self.curves = curves; self.topTokens = topTokens
+        }
+    }
+
+    public var pairs: [Pair]
+    /// How the token sets and averages were defined (one sentence, shown above the charts).
+    public var method: String
+
+    public init(pairs: [Pair], method: String) { self.pairs = pairs; self.method = method }
+}
+
+/// MEXA alignment of every language pair at every layer.
+public struct MexaSection: Sendable {
+    public var languages: [String]
+    public var layers: [Int]
+    /// scores[layerIndex][a][b] = MEXA(languages[a], languages[b], layers[layerIndex]).
+    public var scores: [[[Double]]]
+    /// Layers (values of `layers`) drawn as heatmaps.
+    public var heatmapLayers: [Int]
+    /// pivotAverages[p][layerIndex]: mean alignment of languages[p] with the others.
+    public var pivotAverages: [[Double]]
+    public var includesSelf: Bool
+    /// "weighted" (position-weighted mean) or "last".
+    public var pooling: String
+    /// Parallel items per language.
+    public var items: Int
+
+    public init(languages: [String], layers: [Int], scores: [[[Double]]], heatmapLayers: [Int],
+                pivotAverages: [[Double]], includesSelf: Bool, pooling: String, items: Int) {
+        self.languages = languages; self.layers = layers; self.scores = scores; self.heatmapLayers = heatmapLayers
+        self.pivotAverages = pivotAverages; self.includesSelf = includesSelf; self.pooling = pooling; self.items = items
+    }
+}
+
+/// LAPE's selected neurons.
+public struct LapeSection: Sendable {
+    public var languages: [String]
+    public var layers: Int
+    /// countsPerLayer[language][layer].
+    public var countsPerLayer: [[Int]]
+    /// overlap[a][b]: neurons selected for both; the diagonal is each set's size.
+    public var overlap: [[Int]]
+    /// Neurons selected for every language, sorted by (layer, neuron).
+    public var sharedByAll: [(layer: Int, neuron: Int)]
+    public var tau: Double
+    public var quantile: Double
+    /// e.g. "per language, ν = 400" or "top rate 1 %".
+    public var selection: String
+
+    public init(languages: [String], layers: Int, countsPerLayer: [[Int]], overlap: [[Int]],
+                sharedByAll: [(layer: Int, neuron: Int)], tau: Double, quantile: Double, selection: String) {
+        self.languages = languages; self.layers = layers; self.countsPerLayer = countsPerLayer
+        self.overlap = overlap; self.sharedByAll = sharedByAll; self.tau = tau; self.quantile = quantile
+        self.selection = selection
+    }
+}
+
+/// Held-out NLL before and after zeroing each language's neurons, and for the random control.
+public struct AblationSection: Sendable {
+    public struct Entry: Sendable, Equatable {
+        /// The language whose neuron set was zeroed.
+        public var ablated: String
+        /// The language whose held-out tokens were scored.
+        public var evaluated: String
+        /// A random set with the same per-layer counts as `ablated`'s.
+        public var control: Bool
+        public var tokens: Int
+        /// Nats per predicted token.
+        public var nllBefore: Double
+        public var nllAfter: Double
+        public init(ablated: String, evaluated: String, control: Bool, tokens: Int, nllBefore: Double, nllAfter: Double) {
+            self.ablated = ablated; self.evaluated = evaluated; self.control = control; self.tokens = tokens
+            self.nllBefore = nllBefore; self.nllAfter = nllAfter
+        }
+        public var change: Double { nllAfter - nllBefore }
+    }
+
+    public var setName: String
+    public var entries: [Entry]
+
+    public init(setName: String, entries: [Entry]) { self.setName = setName; self.entries = entries }
+}

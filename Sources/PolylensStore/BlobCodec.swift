@@ -1,0 +1,208 @@
+import CLZ4
+import CZlib
+import Foundation
+
+#if _endian(big)
+#error("The blob encoding is little-endian and the codec copies host memory as is.")
+#endif
+
+/// Element type of a stored tensor; the raw value is the byte written in the blob header.
+public enum BlobDType: UInt8, Sendable, CaseIterable {
+    case f16 = 1, f32 = 2, f64 = 3, i64 = 4, i32 = 5
+
+    public var byteWidth: Int {
+        switch self {
+        case .f16: 2
+        case .f32, .i32: 4
+        case .f64, .i64: 8
+        }
+    }
+
+    public var name: String { String(describing: self) }
+}
+
+public struct BlobError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A decoded tensor: its element type, shape and little-endian element bytes.
+public struct Blob: Sendable {
+    public let dtype: BlobDType
+    public let shape: [Int]
+    public let bytes: [UInt8]
+
+    public var count: Int { bytes.count / dtype.byteWidth }
+
+    /// Element `i` widened to Double, whatever the stored type.
+    public func element(_ i: Int) -> Double {
+        bytes.withUnsafeBytes { raw in
+            switch dtype {
+            case .f16: Double(Float(raw.loadUnaligned(fromByteOffset: i * 2, as: Float16.self)))
+            case .f32: Double(raw.loadUnaligned(fromByteOffset: i * 4, as: Float.self))
+            case .f64: raw.loadUnaligned(fromByteOffset: i * 8, as: Double.self)
+            case .i64: Double(raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))
+            case .i32: Double(raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))
+            }
+        }
+    }
+
+    public func floats() throws -> [Float] {
+        switch dtype {
+        case .f32: return values(Float.self)
+        case .f16: return values(Float16.self).map(Float.init)
+        default: throw BlobError("expected a float blob, found \(dtype.name)")
+        }
+    }
+
+    public func doubles() throws -> [Double] {
+        guard dtype == .f64 else { throw BlobError("expected an f64 blob, found \(dtype.name)") }
+        return values(Double.self)
+    }
+
+    public func int64s() throws -> [Int64] {
+        guard dtype == .i64 else { throw BlobError("expected an i64 blob, found \(dtype.name)") }
+        return values(Int64.self)
+    }
+
+    public func int32s() throws -> [Int32] {
+        guard dtype == .i32 else { throw BlobError("expected an i32 blob, found \(dtype.name)") }
+        return values(Int32.self)
+    }
+
+    /// Every element widened to Double (for SQL functions and exports).
+    public func asDoubles() -> [Double] { (0..<count).map(element) }
+
+    private func values<T>(_: T.Type) -> [T] {
+        [T](unsafeUninitializedCapacity: count) { buffer, n in
+            bytes.withUnsafeBytes { raw in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
+            }
+            n = count
+        }
+    }
+}
+
+public struct BlobHeader: Sendable, Equatable {
+    public let dtype: BlobDType
+    public let shape: [Int]
+    /// Uncompressed element bytes.
+    public let rawBytes: Int
+    let headerBytes: Int
+}
+
+/// The on-disk encoding of one tensor (Schema/FORMAT.md):
+/// `"PLB1"`, dtype u8, rank u8, 2 zero bytes, rank × u64 dims, u64 uncompressed byte count,
+/// one LZ4 block, u32 CRC32 of the uncompressed bytes. All little-endian.
+public enum BlobCodec {
+    public static let magic: [UInt8] = Array("PLB1".utf8)
+
+    public static func encode(_ values: [Float], as dtype: BlobDType = .f32, shape: [Int]? = nil) -> Data {
+        switch dtype {
+        case .f16: return encode(values.map { Float16($0) }, dtype: .f16, shape: shape)
+        case .f32: return encode(values, dtype: .f32, shape: shape)
+        case .f64: return encode(values.map(Double.init), dtype: .f64, shape: shape)
+        case .i64, .i32: preconditionFailure("floats cannot be stored as \(dtype.name)")
+        }
+    }
+
+    public static func encode(_ values: [Double], shape: [Int]? = nil) -> Data { encode(values, dtype: .f64, shape: shape) }
+    public static func encode(_ values: [Int64], shape: [Int]? = nil) -> Data { encode(values, dtype: .i64, shape: shape) }
+    public static func encode(_ values: [Int32], shape: [Int]? = nil) -> Data { encode(values, dtype: .i32, shape: shape) }
+
+    private static func encode<T>(_ values: [T], dtype: BlobDType, shape: [Int]?) -> Data {
+        let shape = shape ?? [values.count]
+        precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not hold \(values.count) values")
+        return values.withUnsafeBytes { raw in encode(raw, dtype: dtype, shape: shape) }
+    }
+
+    private static func encode(_ raw: UnsafeRawBufferPointer, dtype: BlobDType, shape: [Int]) -> Data {
+        var out = Data(magic)
+        out.append(dtype.rawValue)
+        out.append(UInt8(shape.count))
+        out.append(contentsOf: [0, 0])
+        for d in shape { append(UInt64(d), to: &out) }
+        append(UInt64(raw.count), to: &out)
+        let bound = Int(LZ4_compressBound(Int32(raw.count)))
+        var block = [UInt8](repeating: 0, count: bound)
+        let written = block.withUnsafeMutableBytes { dst in
+            LZ4_compress_default(raw.baseAddress?.assumingMemoryBound(to: CChar.self),
+                                 dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                 Int32(raw.count), Int32(bound))
+        }
+        precondition(written > 0 || raw.count == 0, "LZ4 failed on \(raw.count) bytes")
+        out.append(contentsOf: block[0..<Int(written)])
+        append(crc(raw), to: &out)
+        return out
+    }
+
+    /// Decodes and checks a blob; every failure names what is wrong.
+    public static func decode(_ data: Data) throws -> Blob {
+        try data.withUnsafeBytes { raw in try decode(raw) }
+    }
+
+    /// The header alone, without decompressing (sizes for `polylens info`).
+    public static func header(_ data: Data) throws -> BlobHeader {
+        try data.withUnsafeBytes { raw in try header(raw) }
+    }
+
+    public static func header(_ raw: UnsafeRawBufferPointer) throws -> BlobHeader {
+        guard raw.count >= 8, Array(raw[0..<4]) == magic else {
+            throw BlobError("not a Polylens blob (bad magic)")
+        }
+        guard let dtype = BlobDType(rawValue: raw[4]) else { throw BlobError("unknown dtype \(raw[4])") }
+        let rank = Int(raw[5])
+        let headerSize = 8 + 8 * rank + 8
+        guard raw.count >= headerSize + 4 else { throw BlobError("truncated header (\(raw.count) bytes)") }
+        var shape: [Int] = []
+        for k in 0..<rank {
+            let d = raw.loadUnaligned(fromByteOffset: 8 + 8 * k, as: UInt64.self)
+            guard d < UInt64(Int32.max) else { throw BlobError("implausible dimension \(d)") }
+            shape.append(Int(d))
+        }
+        let size = raw.loadUnaligned(fromByteOffset: 8 + 8 * rank, as: UInt64.self)
+        let expected = shape.reduce(1, *) * dtype.byteWidth
+        guard size == UInt64(expected) else {
+            throw BlobError("size mismatch: header says \(size) bytes, shape \(shape) of \(dtype.name) needs \(expected)")
+        }
+        return BlobHeader(dtype: dtype, shape: shape, rawBytes: expected, headerBytes: headerSize)
+    }
+
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws -> Blob {
+        let h = try header(raw)
+        let (dtype, shape, expected, headerSize) = (h.dtype, h.shape, h.rawBytes, h.headerBytes)
+        let block = UnsafeRawBufferPointer(rebasing: raw[headerSize..<(raw.count - 4)])
+        var bytes = [UInt8](repeating: 0, count: expected)
+        let got = expected == 0 ? 0 : bytes.withUnsafeMutableBytes { dst in
+            LZ4_decompress_safe(block.baseAddress?.assumingMemoryBound(to: CChar.self),
+                                dst.baseAddress?.assumingMemoryBound(to: CChar.self),
+                                Int32(block.count), Int32(expected))
+        }
+        guard got == expected else {
+            throw BlobError(got < 0 ? "corrupt LZ4 block" : "size mismatch: LZ4 block holds \(got) bytes, header says \(expected)")
+        }
+        let stored = raw.loadUnaligned(fromByteOffset: raw.count - 4, as: UInt32.self)
+        let actual = bytes.withUnsafeBytes { crc($0) }
+        guard stored == actual else {
+            throw BlobError(String(format: "CRC mismatch: stored %08x, computed %08x", stored, actual))
+        }
+        return Blob(dtype: dtype, shape: shape, bytes: bytes)
+    }
+
+    private static func append<T: FixedWidthInteger>(_ v: T, to data: inout Data) {
+        withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) }
+    }
+
+    private static func crc(_ raw: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = raw.baseAddress else { return UInt32(crc32(0, nil, 0)) }
+        // zlib takes a UInt32 length; feed large tensors in chunks.
+        var c = crc32(0, nil, 0)
+        var offset = 0
+        while offset < raw.count {
+            let n = min(raw.count - offset, 1 << 30)
+            c = crc32(c, base.advanced(by: offset).assumingMemoryBound(to: Bytef.self), uInt(n))
+            offset += n
+        }
+        return UInt32(c)
+    }
+}

@@ -1,0 +1,27 @@
+/// Every blob column of the schema with the element type it must hold: what verify checks and info measures.
+struct BlobColumn: Sendable {
+    let table: String
+    let column: String
+    let dtype: BlobDType
+    /// SQL naming the row in messages, e.g. `'run ' || run_id || ', ' || language`.
+    let key: String
+}
+
+extension BlobColumn {
+    static let all: [BlobColumn] = [
+        BlobColumn(table: "documents", column: "token_ids", dtype: .i32, key: "'document ' || id"),
+        BlobColumn(table: "neuron_stats", column: "active", dtype: .i64, key: statsKey),
+        BlobColumn(table: "neuron_stats", column: "sum", dtype: .f64, key: statsKey),
+        BlobColumn(table: "neuron_stats", column: "sumsq", dtype: .f64, key: statsKey),
+        BlobColumn(table: "neuron_stats", column: "max", dtype: .f32, key: statsKey),
+        BlobColumn(table: "summaries", column: "data", dtype: .f16, key: "'document ' || document_id || ', ' || pooling"),
+        BlobColumn(table: "lens_prompts", column: "tokens", dtype: .i32, key: "'prompt ' || id"),
+        BlobColumn(table: "lens_states", column: "data", dtype: .f16, key: "'prompt ' || prompt_id || ', layer ' || layer"),
+        BlobColumn(table: "unembedding", column: "final_norm", dtype: .f32, key: "'run ' || run_id"),
+        BlobColumn(table: "unembedding", column: "matrix", dtype: .f16, key: "'run ' || run_id"),
+        BlobColumn(table: "neuron_set_members", column: "layers", dtype: .i32, key: "'set ' || set_id || ', ' || language"),
+        BlobColumn(table: "neuron_set_members", column: "neurons", dtype: .i32, key: "'set ' || set_id || ', ' || language"),
+    ]
+
+    private static let statsKey = "'run ' || run_id || ', ' || language || ', layer ' || layer"
+}

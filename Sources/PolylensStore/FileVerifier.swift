@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+
+/// The outcome of `polylens verify`: sound only when there is no problem at all.
+public struct VerifyReport: Sendable {
+    public var schemaVersion: Int
+    public var blobsChecked: Int
+    /// One line per problem, naming the table, column and row of each bad blob.
+    public var problems: [String]
+    public var isSound: Bool { problems.isEmpty }
+}
+
+extension PolylensFile {
+    /// Checks the whole file: SQLite's integrity check, foreign keys, and every blob decoded,
+    /// CRC-checked and matched against the element type its column must hold.
+    public func verify() throws -> VerifyReport {
+        try guarded("verify") { db in
+            var problems: [String] = []
+            for line in try String.fetchAll(db, sql: "PRAGMA integrity_check") where line != "ok" {
+                problems.append("integrity_check: \(line)")
+            }
+            for row in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") {
+                problems.append("foreign key: \(row["table"] as String? ?? "?") row \(row["rowid"] as Int64? ?? -1) refers to a missing \(row["parent"] as String? ?? "?")")
+            }
+            var checked = 0
+            for c in BlobColumn.all {
+                let rows = try Row.fetchCursor(db, sql: "SELECT \(c.key) AS k, \(c.column) AS b FROM \(c.table) WHERE \(c.column) IS NOT NULL")
+                while let row = try rows.next() {
+                    checked += 1
+                    let name = "\(c.table).\(c.column) (\(row["k"] as String? ?? "?"))"
+                    guard let data = row["b"] as Data? else {
+                        problems.append("\(name): not a blob")
+                        continue
+                    }
+                    do {
+                        let blob = try BlobCodec.decode(data)
+                        if blob.dtype != c.dtype {
+                            problems.append("\(name): holds \(blob.dtype.name), the schema says \(c.dtype.name)")
+                        }
+                    } catch let e as BlobError {
+                        problems.append("\(name): \(e.description)")
+                    }
+                }
+            }
+            let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+            if version != Self.schemaVersion {
+                problems.append("schema version \(version), this build expects \(Self.schemaVersion)")
+            }
+            return VerifyReport(schemaVersion: version, blobsChecked: checked, problems: problems)
+        }
+    }
+}

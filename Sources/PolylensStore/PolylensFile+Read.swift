@@ -1,0 +1,218 @@
+import Foundation
+import GRDB
+
+/// Reading: every blob is decoded and CRC-checked on the way out; a bad one is an error naming it.
+extension PolylensFile {
+    public func runs() throws -> [(id: Int64, info: RunInfo)] {
+        try guarded("read the runs of") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id").map { row in
+                (id: row["id"], info: RunInfo(
+                    modelPath: row["model_path"], modelFormat: row["model_format"], modelSHA256: row["model_sha256"],
+                    tokenizerPath: row["tokenizer_path"], tokenizerSHA256: row["tokenizer_sha256"],
+                    architectureJSON: row["architecture_json"], parametersJSON: row["parameters_json"],
+                    polylensVersion: row["polylens_version"]))
+            }
+        }
+    }
+
+    /// Every language with documents or statistics in the run, sorted.
+    public func languages(run: Int64) throws -> [String] {
+        try guarded("read the languages of") { db in
+            try String.fetchAll(db, sql: """
+                SELECT language FROM documents WHERE run_id = ?1
+                UNION SELECT language FROM neuron_stats WHERE run_id = ?1
+                ORDER BY language
+                """, arguments: [run])
+        }
+    }
+
+    /// Statistics per (language, layer), sorted by language then layer.
+    public func neuronStats(run: Int64) throws -> [NeuronStats] {
+        try guarded("read the neuron statistics of") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM neuron_stats WHERE run_id = ? ORDER BY language, layer",
+                             arguments: [run]).map(neuronStats)
+        }
+    }
+
+    /// The hex sha256 of every document in the run (of any language).
+    public func documentHashes(run: Int64) throws -> Set<String> {
+        try guarded("read the document hashes of") { db in
+            Set(try String.fetchAll(db, sql: "SELECT sha256 FROM documents WHERE run_id = ?", arguments: [run]))
+        }
+    }
+
+    /// The identity of every document in the run: what a resumed ingest skips.
+    public func documentKeys(run: Int64) throws -> Set<DocumentKey> {
+        try guarded("read the documents of") { db in
+            Set(try Row.fetchAll(db, sql: "SELECT language, sha256, item_key FROM documents WHERE run_id = ?",
+                                 arguments: [run]).map {
+                DocumentKey(language: $0["language"], sha256: $0["sha256"], itemKey: $0["item_key"])
+            })
+        }
+    }
+
+    /// Documents in insertion order; token ids are filled for held-out documents.
+    public func documents(run: Int64, language: String? = nil, heldOut: Bool? = nil) throws -> [DocumentInfo] {
+        try guarded("read the documents of") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM documents WHERE run_id = ?1 AND (?2 IS NULL OR language = ?2) AND (?3 IS NULL OR held_out = ?3)
+                ORDER BY id
+                """, arguments: [run, language, heldOut]).map(document)
+        }
+    }
+
+    /// Each document's summary for one pooling, in document order.
+    public func summaries(run: Int64, pooling: Pooling) throws -> [(document: DocumentInfo, summary: DocumentSummary)] {
+        try guarded("read the summaries of") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT d.*, s.layers AS s_layers, s.dim AS s_dim, s.data AS s_data
+                FROM summaries s JOIN documents d ON d.id = s.document_id
+                WHERE d.run_id = ? AND s.pooling = ? ORDER BY d.id
+                """, arguments: [run, pooling.rawValue]).map { row in
+                let blob = try decode(row["s_data"], "summaries(document \(row["id"] as Int64), \(pooling.rawValue)).data")
+                let layers: Int = row["s_layers"], dim: Int = row["s_dim"]
+                guard blob.shape == [layers, dim] else {
+                    throw PolylensFileError("\(path): summary of document \(row["id"] as Int64) has shape \(blob.shape), not [\(layers), \(dim)]")
+                }
+                return (document: try document(row),
+                        summary: DocumentSummary(pooling: pooling, layers: layers, dim: dim, values: try blob.floats()))
+            }
+        }
+    }
+
+    public func lensPromptKeys(run: Int64) throws -> Set<LensPromptKey> {
+        try guarded("read the lens prompts of") { db in
+            Set(try Row.fetchAll(db, sql: "SELECT source, target, item_key FROM lens_prompts WHERE run_id = ?",
+                                 arguments: [run]).map {
+                LensPromptKey(source: $0["source"], target: $0["target"], itemKey: $0["item_key"])
+            })
+        }
+    }
+
+    /// Lens prompts in insertion order, with their states (layers × positions × dim).
+    public func lensPrompts(run: Int64, source: String? = nil, target: String? = nil) throws -> [LensPrompt] {
+        try guarded("read the lens prompts of") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM lens_prompts WHERE run_id = ?1 AND (?2 IS NULL OR source = ?2) AND (?3 IS NULL OR target = ?3)
+                ORDER BY id
+                """, arguments: [run, source, target]).map { row in try lensPrompt(row, db) }
+        }
+    }
+
+    public func unembedding(run: Int64) throws -> (finalNorm: [Float], matrix: [Float], vocab: Int, dim: Int)? {
+        try guarded("read the unembedding of") { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM unembedding WHERE run_id = ?", arguments: [run]) else {
+                return nil
+            }
+            let vocab: Int = row["vocab"], dim: Int = row["dim"]
+            let norm = try decode(row["final_norm"], "unembedding(run \(run)).final_norm")
+            let matrix = try decode(row["matrix"], "unembedding(run \(run)).matrix")
+            guard norm.count == dim, matrix.shape == [vocab, dim] else {
+                throw PolylensFileError("\(path): unembedding of run \(run) has shapes \(norm.shape) and \(matrix.shape), not [\(dim)] and [\(vocab), \(dim)]")
+            }
+            return (finalNorm: try norm.floats(), matrix: try matrix.floats(), vocab: vocab, dim: dim)
+        }
+    }
+
+    public func neuronSetNames(run: Int64) throws -> [String] {
+        try guarded("read the neuron sets of") { db in
+            try String.fetchAll(db, sql: "SELECT name FROM neuron_sets WHERE run_id = ? ORDER BY name", arguments: [run])
+        }
+    }
+
+    /// A saved neuron set, per language its neurons sorted by layer then index.
+    public func neuronSet(run: Int64, name: String) throws -> [String: [NeuronRef]] {
+        try guarded("read neuron set \(name) of") { db in
+            guard let setID = try Int64.fetchOne(db, sql: "SELECT id FROM neuron_sets WHERE run_id = ? AND name = ?",
+                                                 arguments: [run, name]) else {
+                throw PolylensFileError("\(path): run \(run) has no neuron set named \(name)")
+            }
+            var result: [String: [NeuronRef]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM neuron_set_members WHERE set_id = ?", arguments: [setID]) {
+                let language: String = row["language"]
+                let layers = try decode(row["layers"], "neuron_set_members(\(name), \(language)).layers").int32s()
+                let neurons = try decode(row["neurons"], "neuron_set_members(\(name), \(language)).neurons").int32s()
+                guard layers.count == neurons.count else {
+                    throw PolylensFileError("\(path): neuron set \(name) (\(language)) has \(layers.count) layers for \(neurons.count) neurons")
+                }
+                result[language] = zip(layers, neurons).map { NeuronRef(layer: Int($0), neuron: Int($1)) }
+            }
+            return result
+        }
+    }
+
+    public func neuronSetParameters(run: Int64, name: String) throws -> String? {
+        try guarded("read neuron set \(name) of") { db in
+            try String.fetchOne(db, sql: "SELECT parameters_json FROM neuron_sets WHERE run_id = ? AND name = ?",
+                                arguments: [run, name])
+        }
+    }
+
+    public func ablationResults(run: Int64) throws -> [AblationResult] {
+        try guarded("read the ablation results of") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM ablation_results WHERE run_id = ? ORDER BY id", arguments: [run]).map { row in
+                AblationResult(run: row["run_id"], setName: row["set_name"], control: row["control"],
+                               controlSeed: row["control_seed"], ablatedLanguage: row["ablated_language"],
+                               evalLanguage: row["eval_language"], tokens: row["tokens"],
+                               nllBefore: row["nll_before"], nllAfter: row["nll_after"])
+            }
+        }
+    }
+
+    // MARK: - Row decoding
+
+    func decode(_ data: Data?, _ what: @autoclosure () -> String) throws -> Blob {
+        guard let data else { throw PolylensFileError("\(path): \(what()) is missing") }
+        do {
+            return try BlobCodec.decode(data)
+        } catch let e as BlobError {
+            throw PolylensFileError("\(path): blob \(what()): \(e.description)")
+        }
+    }
+
+    func neuronStats(_ row: Row) throws -> NeuronStats {
+        let language: String = row["language"], layer: Int = row["layer"], neurons: Int = row["neurons"]
+        let name = "neuron_stats(run \(row["run_id"] as Int64), \(language), layer \(layer))"
+        let active = try decode(row["active"], "\(name).active").int64s()
+        let sum = try decode(row["sum"], "\(name).sum").doubles()
+        let sumsq = try decode(row["sumsq"], "\(name).sumsq").doubles()
+        let max = try decode(row["max"], "\(name).max").floats()
+        guard [active.count, sum.count, sumsq.count, max.count].allSatisfy({ $0 == neurons }) else {
+            throw PolylensFileError("\(path): \(name) has vectors of lengths \(active.count), \(sum.count), \(sumsq.count), \(max.count) for \(neurons) neurons")
+        }
+        return NeuronStats(language: language, layer: layer, tokens: row["tokens"], active: active, sum: sum,
+                           sumSquares: sumsq, max: max)
+    }
+
+    func document(_ row: Row) throws -> DocumentInfo {
+        let id: Int64 = row["id"]
+        let tokenIds = try (row["token_ids"] as Data?).map { try decode($0, "documents(\(id)).token_ids").int32s() }
+        return DocumentInfo(language: row["language"], source: row["source"], itemKey: row["item_key"],
+                            sha256: row["sha256"], bytes: row["bytes"], tokens: row["tokens"],
+                            heldOut: row["held_out"], tokenIds: tokenIds)
+    }
+
+    func lensPrompt(_ row: Row, _ db: Database) throws -> LensPrompt {
+        let id: Int64 = row["id"], layers: Int = row["layers"], dim: Int = row["dim"]
+        let tokens = try decode(row["tokens"], "lens_prompts(\(id)).tokens").int32s()
+        let first: Int = row["first_position"]
+        let positions = tokens.count - 1 - first
+        var states: [Float] = []
+        states.reserveCapacity(layers * max(positions, 0) * dim)
+        let stateRows = try Row.fetchAll(db, sql: "SELECT layer, data FROM lens_states WHERE prompt_id = ? ORDER BY layer",
+                                         arguments: [id])
+        guard stateRows.count == layers else {
+            throw PolylensFileError("\(path): lens prompt \(id) has states for \(stateRows.count) of \(layers) layers")
+        }
+        for s in stateRows {
+            let layer: Int = s["layer"]
+            let blob = try decode(s["data"], "lens_states(prompt \(id), layer \(layer)).data")
+            guard blob.shape == [positions, dim] else {
+                throw PolylensFileError("\(path): lens_states(prompt \(id), layer \(layer)) has shape \(blob.shape), not [\(positions), \(dim)]")
+            }
+            states += try blob.floats()
+        }
+        return LensPrompt(source: row["source"], target: row["target"], itemKey: row["item_key"], tokens: tokens,
+                          firstPosition: first, layers: layers, dim: dim, states: states)
+    }
+}

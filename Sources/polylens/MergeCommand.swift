@@ -1,0 +1,22 @@
+import ArgumentParser
+import Foundation
+import PolylensStore
+
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Combine Polylens files ingested with one model over disjoint documents.",
+        discussion: """
+            OUT is created, or extended when it exists. Refuses files of different models, tokenizers or \
+            architectures and documents present in two inputs. Statistics are summed; neuron sets and ablation \
+            results are not carried over (recompute them on the merged file).
+            """)
+
+    @Argument(help: "The output file.") var output: String
+    @Argument(help: "Input files.") var inputs: [String]
+
+    func run() throws {
+        let s = try PolylensFile.merge(into: URL(fileURLWithPath: output), from: inputs.map { URL(fileURLWithPath: $0) })
+        print("\(output): run \(s.run) +\(s.documents) documents, +\(s.lensPrompts) lens prompts from \(inputs.count) file(s)")
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import PolylensStore
+
+struct SqlCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sql",
+        abstract: "Run read-only SQL on a Polylens file.",
+        discussion: """
+            The connection cannot write (read-only, query_only, defensive, trusted_schema off). Functions: \
+            blob_at(b, i), blob_len(b), blob_dtype(b), blob_shape(b), blob_raw_size(b), blob_json(b), \
+            blob_cosine(a, b[, row]). View neuron_rows(run, language, layer, neuron, n, p_active, mean, std, max). \
+            Worked examples in Queries/.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
+
+    @Argument(help: "A Polylens file.") var file: String
+    @Argument(help: "One SQL statement, or a .sql file holding one (e.g. Queries/documents_per_language.sql).") var query: String
+    @Option(help: "table, csv or json.") var format: Format = .table
+
+    func run() throws {
+        var sql = query
+        if query.hasSuffix(".sql"), FileManager.default.fileExists(atPath: query) {
+            guard let text = try? String(contentsOfFile: query, encoding: .utf8) else {
+                throw ValidationError("\(query): cannot read the query file")
+            }
+            sql = text
+        }
+        let result = try SQLConsole(URL(fileURLWithPath: file)).query(sql)
+        let out = BufferedStdout()
+        switch format {
+        case .csv:
+            out.line(result.columns.map(csvField).joined(separator: ","))
+            for row in result.rows { out.line(row.map { csvField(text($0)) }.joined(separator: ",")) }
+        case .json:
+            out.line("[")
+            for (k, row) in result.rows.enumerated() {
+                let fields = zip(result.columns, row).map { "\(jsonText($0)): \(json($1))" }
+                out.line("  {" + fields.joined(separator: ", ") + "}" + (k < result.rows.count - 1 ? "," : ""))
+            }
+            out.line("]")
+        case .table:
+            let cells = result.rows.map { $0.map(text) }
+            let widths = result.columns.indices.map { c in
+                max(result.columns[c].count, cells.map { $0[c].count }.max() ?? 0)
+            }
+            let line = { (fields: [String]) -> String in
+                let padded = zip(fields, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ")
+                return String(padded.reversed().drop { $0 == " " }.reversed() as [Character])
+            }
+            out.line(line(result.columns))
+            out.line(line(widths.map { String(repeating: "-", count: $0) }))
+            for row in cells { out.line(line(row)) }
+            out.line("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))")
+        }
+        out.flush()
+    }
+
+    private func text(_ v: SQLValue) -> String {
+        switch v {
+        case .null: ""
+        case .integer(let i): "\(i)"
+        case .real(let d): "\(d)"
+        case .text(let s): s
+        case .blob(let b): "x'" + b.map { String(format: "%02x", $0) }.joined() + "'"
+        }
+    }
+
+    private func json(_ v: SQLValue) -> String {
+        switch v {
+        case .null: "null"
+        case .integer(let i): "\(i)"
+        case .real(let d): d.isFinite ? "\(d)" : "null"
+        case .text(let s): jsonText(s)
+        case .blob: jsonText(text(v))
+        }
+    }
+
+    private func jsonText(_ s: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: [s], options: [.fragmentsAllowed])) ?? Data("[\"\"]".utf8)
+        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
+    }
+
+    private func csvField(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+}

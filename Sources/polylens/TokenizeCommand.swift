@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import PolylensModel
+import PolylensTokenizer
+
+/// `polylens tokenize`: text to ids (or back) with any tokenizer Polylens reads, one JSON value per line.
+struct TokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize",
+        abstract: "Tokenize JSON strings from stdin (one per line) into JSON arrays of ids, or decode them back.",
+        discussion: """
+            The ids are those of the reference library's encode (SentencePiece for SPM models, with the dummy \
+            prefix; tiktoken for Llama 3). --tokenizer takes a tokenizer file (SentencePiece .model, tiktoken \
+            ranks, tokenizer.json, GGUF, llama2.c tokenizer.bin; recognised from the content), a model directory \
+            (tokenizer.model is preferred over tokenizer.json) or a GGUF model.
+            """)
+
+    @Option(name: .long, help: "Tokenizer file, model directory or GGUF model.")
+    var tokenizer: String
+
+    @Flag(name: .customLong("add-bos"), help: "Start every sequence with the BOS token.")
+    var addBOS = false
+
+    @Flag(help: "Decode: read JSON arrays of ids, write JSON strings.")
+    var decode = false
+
+    @Flag(name: .customLong("parse-special"), help: "Text such as <s> or <|begin_of_text|> becomes its special token.")
+    var parseSpecial = false
+
+    func run() throws {
+        let url = URL(fileURLWithPath: tokenizer)
+        if let note = TokenizerLoader.tokenizerFile(forModel: url)?.note {
+            FileHandle.standardError.write(Data("polylens: \(note)\n".utf8))
+        }
+        let tok = try TokenizerLoader.load(url)
+        var out = OutputBuffer()
+        let decoder = JSONDecoder()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        var lineNumber = 0
+        while let line = readLine(strippingNewline: true) {
+            lineNumber += 1
+            let data = Data(line.utf8)
+            if decode {
+                guard let ids = try? decoder.decode([Int].self, from: data) else {
+                    throw CLIError("stdin line \(lineNumber): not a JSON array of integers")
+                }
+                if let bad = ids.first(where: { $0 < 0 || $0 >= tok.vocabSize }) {
+                    throw CLIError("stdin line \(lineNumber): id \(bad) is outside the vocabulary of \(tok.vocabSize)")
+                }
+                out.write(try encoder.encode(tok.decode(ids)))
+            } else {
+                guard let text = try? decoder.decode(String.self, from: data) else {
+                    throw CLIError("stdin line \(lineNumber): not a JSON string")
+                }
+                let ids = tok.encode(text, addBOS: addBOS, parseSpecial: parseSpecial)
+                out.write("[" + ids.map(String.init).joined(separator: ",") + "]")
+            }
+            out.write("\n")
+        }
+        out.flush()
+    }
+}
+
+/// A one-line error for the user (ArgumentParser prints it and exits non-zero).
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Buffered stdout: one write per 64 KiB instead of one per line.
+struct OutputBuffer {
+    private var bytes: [UInt8] = []
+
+    mutating func write(_ s: String) { bytes += s.utf8; if bytes.count >= 1 << 16 { flush() } }
+    mutating func write(_ d: Data) { bytes += d; if bytes.count >= 1 << 16 { flush() } }
+
+    mutating func flush() {
+        bytes.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
+        fflush(stdout)
+        bytes.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,74 @@
+import XCTest
+import PolylensModel
+
+/// Runs the built `polylens tokenize` as a user would: stdin lines in, stdout lines and exit status out.
+final class TokenizeCommandTests: XCTestCase {
+    struct Result { let status: Int32; let stdout: String; let stderr: String }
+
+    static var binary: URL {
+        // On Linux, Bundle.main is the test runner in the products directory, beside the polylens executable.
+        let dir = Bundle.main.bundleURL
+        return (dir.pathExtension == "xctest" ? dir.deletingLastPathComponent() : dir).appendingPathComponent("polylens")
+    }
+
+    func run(_ args: [String], stdin: String) throws -> Result {
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = ["tokenize"] + args
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = errors
+        try p.run()
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                      stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    func testEncodeAndDecodeLlama2cPrompts() throws {
+        let bin = SharedFiles.url("models/llama2c/tokenizer.bin").path
+        let r = try run(["--tokenizer", bin, "--add-bos"], stdin: "\"I believe the meaning of life is\"\n\"\"\n")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "[1,306,4658,278,6593,310,2834,338]\n[1]\n")
+        let d = try run(["--tokenizer", bin, "--decode"], stdin: "[1,306,4658,278,6593,310,2834,338]\n[243,162,155,131,13]\n")
+        XCTAssertEqual(d.status, 0, d.stderr)
+        XCTAssertEqual(d.stdout, "\"I believe the meaning of life is\"\n\"😀\\n\"\n")
+    }
+
+    func testModelDirectoryAndSpecialTokens() throws {
+        let r = try run(["--tokenizer", SharedFiles.url("models/polycode").path, "--parse-special"], stdin: "\"<s>def f():\"\n")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("using tokenizer.model"), r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("[1,"), r.stdout)
+    }
+
+    func testBadInputIsAOneLineErrorAndNonZeroExit() throws {
+        let model = SharedFiles.url("models/llama2c/tokenizer.model").path
+        let notJSON = try run(["--tokenizer", model], stdin: "hello\n")
+        XCTAssertNotEqual(notJSON.status, 0)
+        XCTAssertTrue(notJSON.stderr.contains("stdin line 1: not a JSON string"), notJSON.stderr)
+        let badId = try run(["--tokenizer", model, "--decode"], stdin: "[1]\n[32000]\n")
+        XCTAssertNotEqual(badId.status, 0)
+        XCTAssertTrue(badId.stderr.contains("stdin line 2: id 32000 is outside the vocabulary of 32000"), badId.stderr)
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("polylens-tokcli-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cut = dir.appendingPathComponent("cut.model")
+        try Data(contentsOf: URL(fileURLWithPath: model)).prefix(100_000).write(to: cut)
+        let empty = dir.appendingPathComponent("empty.model")
+        try Data().write(to: empty)
+        for (file, problem) in [(cut, "truncated"), (empty, "empty file")] {
+            let r = try run(["--tokenizer", file.path], stdin: "\"x\"\n")
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertEqual(r.stdout, "")
+            let lines = r.stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains(file.path + ": ") && r.stderr.contains(problem), r.stderr)
+        }
+    }
+}
