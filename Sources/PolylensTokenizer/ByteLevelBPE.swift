@@ -34,8 +34,8 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     private let table: ByteStringTable
     private let byteTokens: [Int32]
     private let merges: BPEMerges
-    private let controlTokens: PendingSpecialTokens
-    private let alwaysTokens: PendingSpecialTokens
+    private let controlTokens: SpecialTokens
+    private let alwaysTokens: SpecialTokens
     private let caches = EncodeCachePool()
 
     /// `merges` builds the merge table given the table of normal tokens by bytes.
@@ -60,8 +60,8 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
         self.table = table
         self.merges = try merges(table)
         byteTokens = (0..<256).map { table.find([UInt8($0)]) ?? -1 }
-        controlTokens = PendingSpecialTokens(control.merging(always) { a, _ in a })
-        alwaysTokens = PendingSpecialTokens(always)
+        controlTokens = SpecialTokens(control.merging(always) { a, _ in a })
+        alwaysTokens = SpecialTokens(always)
     }
 
     public func encode(_ text: String, addBOS: Bool, parseSpecial: Bool) -> [Int] {
@@ -162,46 +162,5 @@ final class EncodeCachePool: @unchecked Sendable {
         lock.lock()
         free.append(cache)
         lock.unlock()
-    }
-}
-
-/// Text cut at special-token occurrences, leftmost and longest first.
-/// Stand-in with the API of the spm helper's `SpecialTokens` until that lands in main; then it is removed.
-struct PendingSpecialTokens: Sendable {
-    enum Segment {
-        case text(Substring)
-        case special(Int)
-    }
-
-    private let byFirstByte: [UInt8: [([UInt8], Int)]]
-    let isEmpty: Bool
-
-    init(_ tokens: [String: Int]) {
-        byFirstByte = Dictionary(grouping: tokens.filter { !$0.key.isEmpty }.map { (Array($0.key.utf8), $0.value) },
-                                 by: { $0.0[0] })
-            .mapValues { $0.sorted { $0.0.count > $1.0.count } }
-        isEmpty = byFirstByte.isEmpty
-    }
-
-    func split(_ text: String) -> [Segment] {
-        if isEmpty || text.isEmpty { return text.isEmpty ? [] : [.text(text[...])] }
-        var out: [Segment] = []
-        let utf8 = Array(text.utf8)
-        var plainStart = 0
-        var i = 0
-        func index(_ o: Int) -> String.Index { text.utf8.index(text.utf8.startIndex, offsetBy: o) }
-        while i < utf8.count {
-            if let candidates = byFirstByte[utf8[i]],
-               let hit = candidates.first(where: { i + $0.0.count <= utf8.count && utf8[i..<(i + $0.0.count)].elementsEqual($0.0) }) {
-                if i > plainStart { out.append(.text(text[index(plainStart)..<index(i)])) }
-                out.append(.special(hit.1))
-                i += hit.0.count
-                plainStart = i
-            } else {
-                i += 1
-            }
-        }
-        if plainStart < utf8.count { out.append(.text(text[index(plainStart)...])) }
-        return out
     }
 }
