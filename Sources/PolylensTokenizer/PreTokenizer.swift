@@ -183,8 +183,28 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         case letter, number, punctuation, cjk, deepseekLetter, deepseekPunctuation, falconPunctuation,
              defaultPunctuation
 
+        /// The same sets on ASCII, without table lookups (the hot case for source code).
+        @inline(__always)
+        private func containsASCII(_ v: UInt32) -> Bool {
+            let letter = (0x41...0x5A).contains(v) || (0x61...0x7A).contains(v)
+            switch self {
+            case .letter, .deepseekLetter: return letter
+            case .number: return v >= 0x30 && v <= 0x39
+            case .punctuation: return PreTokenizer.isASCIIPunctuation(v)
+            case .cjk: return false
+            case .deepseekPunctuation: return (0x21...0x2F).contains(v) || (0x3A...0x7E).contains(v)
+            case .falconPunctuation:
+                return PreTokenizer.isASCIIPunctuation(v) || v == 0x24 || v == 0x2B || (0x3C...0x3E).contains(v)
+                    || v == 0x5E || v == 0x7E || v == 0x7C || v == 0x60
+            case .defaultPunctuation:
+                return PreTokenizer.isASCIIPunctuation(v) || v == 0x24 || v == 0x2B || (0x3C...0x3E).contains(v)
+                    || v == 0x5E || v == 0x7E || v == 0x7C
+            }
+        }
+
         @inline(__always)
         func contains(_ v: UInt32) -> Bool {
+            if v < 0x80 { return containsASCII(v) }
             switch self {
             case .letter: return UnicodeClass.flags(v) & UnicodeClass.letter != 0
             case .number: return UnicodeClass.flags(v) & UnicodeClass.number != 0
@@ -198,6 +218,13 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
                 return UnicodeClass.flags(v) & UnicodeClass.punctuation != 0 || "$+<=>^~|".unicodeScalars.contains { $0.value == v }
             }
         }
+    }
+
+    /// ASCII punctuation (Unicode P*): ! " # % & ' ( ) * , - . / : ; ? @ [ \\ ] _ { }
+    @inline(__always)
+    private static func isASCIIPunctuation(_ v: UInt32) -> Bool {
+        (0x21...0x23).contains(v) || (0x25...0x2A).contains(v) || (0x2C...0x2F).contains(v) || v == 0x3A || v == 0x3B
+            || v == 0x3F || v == 0x40 || (0x5B...0x5D).contains(v) || v == 0x5F || v == 0x7B || v == 0x7D
     }
 
     private enum Stage {
