@@ -302,26 +302,41 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         }
     }
 
-    private static func cascade(_ stages: ArraySlice<Stage>, _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int,
-                                _ emit: (Int, Int) -> Void) {
-        guard let stage = stages.first else { emit(start, end); return }
-        let rest = stages.dropFirst()
-        if case .gpt2 = stage {
-            gpt2(p, start, end) { s, e in cascade(rest, p, s, e, emit) }
-            return
-        }
-        var i = start
-        while i < end, let (s, e) = stage.match(p, i, end) {
-            if s > i { cascade(rest, p, i, s, emit) }
-            cascade(rest, p, s, e, emit)
-            i = e
-        }
-        if i < end { cascade(rest, p, i, end, emit) }
+    /// Cut points of a cascade, flat `[start, end, start, end, …]`.
+    private final class Pieces {
+        var current: [Int] = []
+        var next: [Int] = []
     }
 
+    /// Applies the stages breadth-first, as llama.cpp does: each stage cuts every piece of the previous one.
     private static func cascade(_ stages: [Stage], _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int,
                                 _ emit: (Int, Int) -> Void) {
-        cascade(stages[...], p, start, end, emit)
+        let pieces = Pieces()
+        pieces.current = [start, end]
+        for stage in stages {
+            pieces.next.removeAll(keepingCapacity: true)
+            pieces.next.reserveCapacity(pieces.current.count * 2)
+            var k = 0
+            while k < pieces.current.count {
+                let s = pieces.current[k], e = pieces.current[k + 1]
+                k += 2
+                if case .gpt2 = stage {
+                    gpt2(p, s, e) { a, b in pieces.next.append(a); pieces.next.append(b) }
+                    continue
+                }
+                var i = s
+                while i < e, let (ms, me) = stage.match(p, i, e) {
+                    if ms > i { pieces.next.append(i); pieces.next.append(ms) }
+                    pieces.next.append(ms)
+                    pieces.next.append(me)
+                    i = me
+                }
+                if i < e { pieces.next.append(i); pieces.next.append(e) }
+            }
+            swap(&pieces.current, &pieces.next)
+        }
+        var k = 0
+        while k < pieces.current.count { emit(pieces.current[k], pieces.current[k + 1]); k += 2 }
     }
 
     @inline(__always)
