@@ -56,8 +56,9 @@ struct AxisScale {
         return from + min(max(t, 0), 1) * (to - from)
     }
 
-    /// About `count` ticks at 1-2-5 multiples (linear) or at each decade (log), with their labels.
-    func ticks(count: Int = 5) -> [(value: Double, label: String)] {
+    /// About `count` ticks at 1-2-5 multiples (linear) or at each decade (log), with their labels;
+    /// `integers` keeps a linear step ≥ 1 (layers have no half steps).
+    func ticks(count: Int = 5, integers: Bool = false) -> [(value: Double, label: String)] {
         if logarithmic {
             let lo = Int(Foundation.log10(lower).rounded()), hi = Int(Foundation.log10(upper).rounded())
             let stride = max(1, (hi - lo + 5) / 6)
@@ -67,7 +68,8 @@ struct AxisScale {
                 return (value, (0...3).contains(e) ? String(Int(value)) : "1e\(e)")
             }
         }
-        let step = AxisScale.niceStep((upper - lower) / Double(max(count, 1)))
+        var step = AxisScale.niceStep((upper - lower) / Double(max(count, 1)))
+        if integers { step = max(step.rounded(), 1) }
         let first = (lower / step).rounded(.up) * step
         var out: [(Double, String)] = []
         var v = first

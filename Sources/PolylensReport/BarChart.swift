@@ -46,13 +46,14 @@ public struct BarChart: Sendable {
             for (c, category) in categories.enumerated() {
                 guard c < seriesData.values.count, let top = y.pixel(seriesData.values[c]) else { continue }
                 let x = frame.plotLeft + Double(c) * slot + slot * 0.1 + Double(s) * barWidth
-                bars.append(SVG.rect(x: x, y: min(top, zero), width: barWidth, height: abs(zero - top),
-                                     fill: Palette.color(s), extra: [("class", "bar")],
-                                     tooltip: "\(seriesData.name), \(category): \(AxisScale.format(seriesData.values[c], step: 0.01))"))
+                bars.append(SVGElement("rect", [("class", "bar"), ("x", SVG.num(x)), ("y", SVG.num(min(top, zero))),
+                                                ("width", SVG.num(barWidth)), ("height", SVG.num(abs(zero - top)))]
+                                       + Palette.barAttributes(s),
+                                       [.element(SVGElement("title", text: "\(seriesData.name), \(category): \(AxisScale.format(seriesData.values[c], step: 0.01))"))]))
             }
             parts.append(SVGElement("g", [("class", "series"), ("data-name", seriesData.name)], bars.map { .element($0) }))
         }
-        parts.append(frame.legend(series.enumerated().map { ($0.element.name, .box(color: Palette.color($0.offset))) }))
+        parts.append(frame.legend(series.enumerated().map { ($0.element.name, .bar(series: $0.offset)) }))
         return SVG.root(width: width, height: height, title: title, description: description, parts)
     }
 }

@@ -50,7 +50,7 @@ struct ChartFrame {
                  size: 14, fill: "#777777")
     }
 
-    enum Swatch { case line(color: String, dash: String?), box(color: String) }
+    enum Swatch { case line(color: String, dash: String?), bar(series: Int) }
 
     /// One entry per series, right of the plot, in series order.
     func legend(_ entries: [(name: String, swatch: Swatch)]) -> SVGElement {
@@ -62,8 +62,9 @@ struct ChartFrame {
             switch entry.swatch {
             case .line(let color, let dash):
                 swatch = SVG.polyline([(x, y), (x + 22, y)], stroke: color, width: 2.5, dash: dash)
-            case .box(let color):
-                swatch = SVG.rect(x: x + 5, y: y - 6, width: 12, height: 12, fill: color)
+            case .bar(let series):
+                swatch = SVGElement("rect", [("x", SVG.num(x + 5)), ("y", SVG.num(y - 6)), ("width", "12"), ("height", "12")]
+                                    + Palette.barAttributes(series))
             }
             parts.append(SVG.group([("class", "legend-entry")],
                                    [swatch, SVG.text(entry.name, x: x + 28, y: y + 4, size: 12)]))

@@ -103,7 +103,8 @@ public enum HTMLReport {
     table { border-collapse: collapse; font-size: 13px; background: #fff; }
     th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
     th { background: #eef3f8; }
-    td.num { text-align: right; font-variant-numeric: tabular-nums; }
+    td { overflow-wrap: anywhere; max-width: 760px; }
+    td.num { text-align: right; font-variant-numeric: tabular-nums; overflow-wrap: normal; }
     code, .token { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; }
     .token { background: #f0f0f0; padding: 0 3px; border-radius: 3px; white-space: pre; }
     a.csv { display: inline-block; margin: 4px 0; font-size: 13px; color: #0b5394; }

@@ -47,7 +47,8 @@ public struct LineChart: Sendable {
         let yScale = logY ? AxisScale.log10(values: drawable.map(\.y), pixels: yPixels)
                           : AxisScale.linear(values: drawable.map(\.y), fixed: yRange, includeZero: yIncludesZero,
                                             pixels: yPixels)
-        parts.append(frame.axes(xTicks: xScale.ticks(count: 8).compactMap { t in xScale.pixel(t.value).map { ($0, t.label) } },
+        let integerX = xs.allSatisfy { $0 == $0.rounded() }
+        parts.append(frame.axes(xTicks: xScale.ticks(count: 8, integers: integerX).compactMap { t in xScale.pixel(t.value).map { ($0, t.label) } },
                                 yTicks: yScale.ticks().compactMap { t in yScale.pixel(t.value).map { ($0, t.label) } },
                                 xLabel: xLabel, yLabel: yLabel))
         if drawable.isEmpty { parts.append(frame.noData()) }

@@ -11,6 +11,16 @@ public enum Palette {
     public static func color(_ index: Int) -> String { categorical[index % categorical.count] }
     static func dash(_ index: Int) -> String? { dashes[(index / categorical.count) % dashes.count] }
 
+    /// Bars past the seventh series reuse the colours, lighter and outlined with a different dash
+    /// pattern each round, so that no two of the first 28 series look alike.
+    static func barAttributes(_ index: Int) -> [(String, String)] {
+        let round = index / categorical.count
+        guard round > 0 else { return [("fill", color(index))] }
+        var attributes = [("fill", color(index)), ("fill-opacity", "0.45"), ("stroke", "#000000"), ("stroke-width", "1")]
+        if let dash = dashes[round % dashes.count] { attributes.append(("stroke-dasharray", dash)) }
+        return attributes
+    }
+
     /// Viridis anchors (matplotlib), perceptually uniform and readable in grey scale.
     static let viridis: [(Double, Double, Double)] = [
         (0.267, 0.005, 0.329), (0.283, 0.141, 0.458), (0.254, 0.265, 0.530), (0.207, 0.372, 0.553),

@@ -9,6 +9,11 @@ struct Polylens: ParsableCommand {
         version: PolylensVersion.string,
         subcommands: [
             IngestCommand.self,
+            LapeCommand.self,
+            MexaCommand.self,
+            LensCommand.self,
+            AblateCommand.self,
+            ReportCommand.self,
             SqlCommand.self,
             InfoCommand.self,
             VerifyCommand.self,

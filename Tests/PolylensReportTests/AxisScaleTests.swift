@@ -11,6 +11,12 @@ final class AxisScaleTests: XCTestCase {
         XCTAssertEqual(exact.pixel(32), 100)
     }
 
+    func testIntegerTicksNeverHalve() {
+        let layers = AxisScale.linear(values: [], fixed: 0...4, pixels: (0, 100))
+        XCTAssertEqual(layers.ticks(count: 8).map(\.label), ["0", "0.5", "1.0", "1.5", "2.0", "2.5", "3.0", "3.5", "4.0"])
+        XCTAssertEqual(layers.ticks(count: 8, integers: true).map(\.label), ["0", "1", "2", "3", "4"])
+    }
+
     func testProbabilityRangeKeepsDecimals() {
         let scale = AxisScale.linear(values: [], fixed: 0...1, pixels: (100, 0))
         XCTAssertEqual(scale.ticks().map(\.label), ["0", "0.2", "0.4", "0.6", "0.8", "1.0"])

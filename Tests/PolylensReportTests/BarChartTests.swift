@@ -23,6 +23,18 @@ final class BarChartTests: XCTestCase {
         XCTAssertTrue(tree.elements("text").map(\.text).contains("neurons (count)"))
     }
 
+    func testSeriesBeyondThePaletteStillLookDifferent() throws {
+        let series = (0..<15).map { BarChart.Series(name: "s\($0)", values: [1]) }
+        let tree = try XMLTree.parse(chart(["a"], series).svg.markup)
+        let styles = tree.elements("rect", class: "bar").map {
+            [$0.attributes["fill"], $0.attributes["fill-opacity"], $0.attributes["stroke-dasharray"]].map { $0 ?? "" }.joined(separator: "|")
+        }
+        XCTAssertEqual(styles.count, 15)
+        XCTAssertEqual(Set(styles).count, 15, "\(styles)")
+        let swatches = tree.elements("g", class: "legend-entry").map { $0.elements("rect").first?.attributes["fill-opacity"] ?? "1" }
+        XCTAssertEqual(swatches.filter { $0 == "0.45" }.count, 8, "the legend shows the same styles")
+    }
+
     func testMissingValuesDrawNoBarAndShortSeriesDoNotCrash() throws {
         let tree = try XMLTree.parse(chart(["a", "b", "c"], [.init(name: "s", values: [1, .nan])]).svg.markup)
         XCTAssertEqual(tree.elements("rect", class: "bar").count, 1)

@@ -1,0 +1,237 @@
+import Foundation
+import PolylensAnalysis
+import PolylensStore
+import PolylensTokenizer
+
+/// What the report computes with, beyond the defaults of each analysis.
+public struct ReportOptions: Sendable {
+    /// The ingest run to report (default: the file's last).
+    public var run: Int64?
+    public var lapeSelection: LAPESelection = .perLanguage(400)
+    public var lapeQuantile = 0.95
+    /// Parallel items per language for MEXA (the paper's 100).
+    public var mexaItems = 100
+    public var mexaPooling: Pooling = .weightedMean
+    public var mexaIncludeSelf = false
+    /// Layers drawn as MEXA heatmaps (default: first, middle, last).
+    public var mexaHeatmapLayers: [Int]?
+    /// Layers whose top lens tokens are listed (default: five evenly spaced, last included).
+    public var lensLayers: [Int]?
+    public var lensTop = 5
+
+    public init() {}
+}
+
+/// What the logit lens needs besides the file: the model's reading of the residual stream, the
+/// tokenizer for token texts, and the word lists of the token sets.
+public struct LensContext: Sendable {
+    public var unembedding: Unembedding
+    public var tokenizer: any Tokenizer
+    public var englishWords: Set<String>
+    /// The paper's `keywords/` folder.
+    public var keywordsDirectory: URL
+
+    public init(unembedding: Unembedding, tokenizer: any Tokenizer, englishWords: Set<String>, keywordsDirectory: URL) {
+        self.unembedding = unembedding; self.tokenizer = tokenizer; self.englishWords = englishWords
+        self.keywordsDirectory = keywordsDirectory
+    }
+}
+
+/// Fills `ReportData` from a Polylens file by running each analysis with its defaults. A section the
+/// file has no data for becomes a "no data" note with the reason; an unreadable file is an error.
+public enum ReportBuilder {
+    /// Loads what the lens needs for a run (model and tokenizer files); called only when the file has lens
+    /// prompts. A thrown error becomes the lens section's "no data" reason.
+    public typealias LensLoader = (_ file: PolylensFile, _ run: Int64, _ info: RunInfo) throws -> LensContext
+
+    public static func build(file: PolylensFile, options: ReportOptions = ReportOptions(), reportVersion: String,
+                             lensLoader: LensLoader? = nil) throws -> ReportData {
+        let runs = try file.runs()
+        var data = ReportData(title: file.url.lastPathComponent)
+        guard let run = options.run.flatMap({ r in runs.first { $0.id == r } }) ?? (options.run == nil ? runs.last : nil) else {
+            if let r = options.run { throw PolylensFileError("\(file.url.path): has no run \(r) (runs: \(runs.map { String($0.id) }.joined(separator: ", ")))") }
+            for id in ReportSectionID.allCases { data.absentReasons[id] = "the file records no ingest run." }
+            return data
+        }
+        let stats = try file.neuronStats(run: run.id)
+        data.provenance = try provenance(file: file, run: run, stats: stats, reportVersion: reportVersion)
+        section(.lape, &data) { try lape(stats, options) }.map { data.lape = $0 }
+        section(.mexa, &data) { try mexa(file, run: run.id, options) }.map { data.mexa = $0 }
+        section(.lens, &data) { try lensSection(file, run: run, lensLoader, options) }.map { data.lens = $0 }
+        section(.ablation, &data) { try ablation(file, run: run.id) }.map { data.ablation = $0 }
+        return data
+    }
+
+    /// Runs one section's analysis; an analysis that finds no data gives a reason instead of a section.
+    private static func section<T>(_ id: ReportSectionID, _ data: inout ReportData, _ body: () throws -> T?) -> T? {
+        do {
+            return try body()
+        } catch let error as AnalysisError {
+            data.absentReasons[id] = error.description
+            return nil
+        } catch {
+            data.absentReasons[id] = "\(error)"
+            return nil
+        }
+    }
+
+    static func provenance(file: PolylensFile, run: (id: Int64, info: RunInfo), stats: [NeuronStats],
+                           reportVersion: String) throws -> ProvenanceSection {
+        let documents = try file.documents(run: run.id)
+        var counted: [String: Int64] = [:]
+        for s in stats where s.layer == 0 { counted[s.language] = s.tokens }
+        let languages = Set(documents.map(\.language)).union(counted.keys).sorted()
+        let corpora = languages.map { lang -> ProvenanceSection.Corpus in
+            let docs = documents.filter { $0.language == lang }
+            let heldOut = docs.filter(\.heldOut)
+            return .init(language: lang, documents: docs.count - heldOut.count,
+                         tokens: Int(counted[lang] ?? 0), heldOutDocuments: heldOut.count,
+                         heldOutTokens: heldOut.map(\.tokens).reduce(0, +),
+                         parallelDocuments: docs.filter { $0.itemKey != nil }.count)
+        }
+        let info = run.info
+        return ProvenanceSection(
+            file: file.url.path, modelPath: info.modelPath, modelFormat: info.modelFormat, modelSHA256: info.modelSHA256,
+            tokenizerPath: info.tokenizerPath, tokenizerSHA256: info.tokenizerSHA256,
+            architecture: flatten(json: info.architectureJSON), parameters: flatten(json: info.parametersJSON),
+            corpora: corpora, fileVersion: info.polylensVersion, reportVersion: reportVersion)
+    }
+
+    /// A JSON object as sorted name–value pairs (nested values as compact JSON); other JSON as one pair.
+    static func flatten(json: String) -> [(String, String)] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed]),
+              let dictionary = object as? [String: Any] else {
+            return json.isEmpty ? [] : [("json", json)]
+        }
+        return dictionary.keys.sorted().map { key in
+            let value = dictionary[key]!
+            switch value {
+            case let s as String: return (key, s)
+            case is NSNull: return (key, "null")
+            // JSON booleans arrive as NSNumbers of type "c" (char).
+            case let n as NSNumber: return (key, String(cString: n.objCType) == "c" ? (n.boolValue ? "true" : "false") : "\(n)")
+            default:
+                let text = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]))
+                    .flatMap { String(data: $0, encoding: .utf8) } ?? "\(value)"
+                return (key, text)
+            }
+        }
+    }
+
+    static func lape(_ stats: [NeuronStats], _ options: ReportOptions) throws -> LapeSection? {
+        guard !stats.isEmpty else { throw AnalysisError("the file holds no neuron statistics.") }
+        let result = try LAPE.run(try ActivationProbabilities(stats: stats), selection: options.lapeSelection,
+                                  quantile: options.lapeQuantile)
+        var shared = Set(result.selected.first ?? [])
+        for set in result.selected.dropFirst() { shared.formIntersection(set) }
+        let selection: String
+        switch options.lapeSelection {
+        case .perLanguage(let n): selection = "per language, the \(n) lowest-entropy neurons above τ (the paper's)"
+        case .topRate(let r): selection = "the lowest-entropy \(String(format: "%g", r * 100)) % of all neurons (the original)"
+        }
+        return LapeSection(languages: result.languages, layers: result.layers, countsPerLayer: result.countsPerLayer,
+                           overlap: result.overlap, sharedByAll: shared.sorted().map { ($0.layer, $0.neuron) },
+                           tau: result.tau, quantile: result.quantile, selection: selection)
+    }
+
+    static func mexa(_ file: PolylensFile, run: Int64, _ options: ReportOptions) throws -> MexaSection? {
+        let summaries = try file.summaries(run: run, pooling: options.mexaPooling)
+        guard summaries.contains(where: { $0.document.itemKey != nil }) else {
+            throw AnalysisError("the file holds no pooled states of parallel snippets (\(options.mexaPooling.rawValue) pooling).")
+        }
+        let result = try MEXA.run(try ParallelEmbeddings(summaries, items: options.mexaItems))
+        let averages = result.pivotAverages(includeSelf: options.mexaIncludeSelf)
+        let pivots = result.languages.indices.map { p in averages.map { $0[p] } }
+        let layers = result.layers
+        let heatmaps = options.mexaHeatmapLayers?.filter(layers.contains)
+            ?? Array(Set([layers.first, layers[safe: layers.count / 2], layers.last].compactMap { $0 })).sorted()
+        return MexaSection(languages: result.languages, layers: layers, scores: result.scores, heatmapLayers: heatmaps,
+                           pivotAverages: pivots, includesSelf: options.mexaIncludeSelf,
+                           pooling: options.mexaPooling == .last ? "last" : "weighted", items: result.items.count)
+    }
+
+    static func lensSection(_ file: PolylensFile, run: (id: Int64, info: RunInfo), _ loader: LensLoader?,
+                            _ options: ReportOptions) throws -> LensSection? {
+        let keys = try file.lensPromptKeys(run: run.id)
+        guard !keys.isEmpty else { throw AnalysisError("the file holds no logit-lens prompts (ingest with the parallel snippets).") }
+        guard let loader else { throw AnalysisError("no model was given to decode the stored states.") }
+        let context = try loader(file, run.id, run.info)
+        let u = context.unembedding
+        // Token sets match decoded text (any tokenizer); the page shows vocabulary pieces, which keep the
+        // leading space that SentencePiece's decode drops.
+        let texts = (0..<u.vocab).map { context.tokenizer.decode([$0]) }
+        let pieces = (0..<u.vocab).map { context.tokenizer.piece($0).replacingOccurrences(of: "\u{2581}", with: " ") }
+        let english = TokenSet.english(texts: texts, words: context.englishWords, name: "English words")
+        var keywordSets: [String: TokenSet] = [:]
+        func keywords(_ language: String) throws -> TokenSet {
+            if let s = keywordSets[language] { return s }
+            let words = try WordLists.keywords(try WordLists.keywordFile(for: language, in: context.keywordsDirectory))
+            let s = TokenSet.tagged(texts: texts, keywords: words, name: "\(language) keywords")
+            keywordSets[language] = s
+            return s
+        }
+        let pairs = Set(keys.map { [$0.source, $0.target] }).sorted { $0.lexicographicallyPrecedes($1) }
+        var out: [LensSection.Pair] = []
+        for pair in pairs {
+            let (source, target) = (pair[0], pair[1])
+            let prompts = try file.lensPrompts(run: run.id, source: source, target: target)
+            let sets = [english, try keywords(target), try keywords(source)]
+            let result = try LogitLens.run(prompts, unembedding: u, sets: sets, topK: max(options.lensTop, 1))
+            let layers = result.layers.map(\.layer)
+            var curves = sets.indices.map { s in LensSection.Curve(name: sets[s].name, values: result.layers.map { $0.setMass[s] }) }
+            curves.append(.init(name: "correct next token", values: result.layers.map(\.correctProbability)))
+            let shown = options.lensLayers?.filter(layers.contains) ?? evenlySpaced(layers, count: 5)
+            out.append(.init(source: source, target: target, prompts: prompts.count,
+                             positions: result.layers.first?.positions ?? 0, layers: layers, curves: curves,
+                             topTokens: shown.map { topTokens(result, layer: $0, texts: pieces, count: options.lensTop) }))
+        }
+        return LensSection(pairs: out, method: "Mean over every target position of every prompt of the probability the "
+                           + "logit lens (final RMSNorm, then unembedding) gives to each token set: single-token English words "
+                           + "(\(english.ids.count) tokens), tokens tagged with the target's and the source's keywords and "
+                           + "built-ins, and the correct next token. Top tokens: mean probability over positions, counted "
+                           + "where the token is in the top \(options.lensTop).")
+    }
+
+    /// Mean probability at one layer of the tokens that reach the top-k anywhere, counting 0 elsewhere.
+    static func topTokens(_ result: LensResult, layer: Int, texts: [String], count: Int) -> LensSection.LayerTokens {
+        var mass: [Int32: Double] = [:]
+        var positions = 0
+        for prompt in result.readings where layer < prompt.count {
+            for reading in prompt[layer] {
+                positions += 1
+                for t in reading.top { mass[t.id, default: 0] += Double(t.probability) }
+            }
+        }
+        let best = mass.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(count)
+        return .init(layer: layer, tokens: best.map { (Int($0.key) < texts.count ? texts[Int($0.key)] : "#\($0.key)",
+                                                       $0.value / Double(max(positions, 1))) })
+    }
+
+    static func evenlySpaced(_ values: [Int], count: Int) -> [Int] {
+        guard values.count > count, count > 1 else { return values }
+        return Array(Set((0..<count).map { values[$0 * (values.count - 1) / (count - 1)] })).sorted()
+    }
+
+    static func ablation(_ file: PolylensFile, run: Int64) throws -> AblationSection? {
+        let results = try file.ablationResults(run: run)
+        guard let setName = results.last?.setName else {
+            throw AnalysisError("the file holds no ablation results (run `polylens ablate FILE --set NAME --model PATH`).")
+        }
+        // The latest result of each (ablated, evaluated, control) for the most recently ablated set.
+        var latest: [String: AblationResult] = [:]
+        var order: [String] = []
+        for r in results where r.setName == setName {
+            let key = "\(r.ablatedLanguage)\u{0}\(r.evalLanguage)\u{0}\(r.control)"
+            if latest[key] == nil { order.append(key) }
+            latest[key] = r
+        }
+        return AblationSection(setName: setName, entries: order.compactMap { latest[$0] }.map {
+            .init(ablated: $0.ablatedLanguage, evaluated: $0.evalLanguage, control: $0.control, tokens: $0.tokens,
+                  nllBefore: $0.nllBefore, nllAfter: $0.nllAfter)
+        })
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

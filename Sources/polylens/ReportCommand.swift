@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import PolylensAnalysis
+import PolylensIngest
+import PolylensModel
+import PolylensReport
+import PolylensStore
+import PolylensTokenizer
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write the whole study as one self-contained HTML page: provenance, logit lens, MEXA, LAPE, ablation.",
+        discussion: """
+            Every analysis runs with its defaults (METHODS.md); sections the file has no data for say so. The logit \
+            lens decodes the stored states with the unembedding stored in the file, else with the model recorded \
+            in it (or --model), checked by sha256; its token texts come from the recorded tokenizer (or --tokenizer).
+            """)
+
+    @Argument(help: "A Polylens file.") var file: String
+    @Option(help: "Where to write the report.") var out = "report.html"
+    @Option(name: .customLong("run"), help: "The ingest run to report (default: the file's last).") var runID: Int64?
+    @Option(help: "The model for the logit lens when the file stores no unembedding (default: the one recorded).")
+    var model: String?
+    @Option(help: "The tokenizer for the lens's token texts (default: the one recorded).") var tokenizer: String?
+    @Option(help: ArgumentHelp("The paper's keywords folder (default: ../shared/data/paper/keywords).", valueName: "DIR"))
+    var keywords: String?
+    @Option(help: ArgumentHelp("English word list, one a line.", valueName: "FILE")) var words = WordLists.defaultEnglish.path
+    @Option(help: "LAPE: neurons per language (the paper's selection).") var perLanguage = 400
+    @Option(help: "LAPE: the original top-rate selection instead (e.g. 0.01).") var topRate: Double?
+    @Option(help: "LAPE: quantile of the activation probabilities that gives τ.") var quantile = 0.95
+    @Option(help: "MEXA: parallel items per language.") var items = 100
+    @Option(help: "MEXA: pooling, weighted or last.") var pooling = "weighted"
+    @Flag(help: "MEXA: include the self-pair in the pivot averages (as the paper does).") var includeSelf = false
+    @Option(help: ArgumentHelp("MEXA: layers drawn as heatmaps, comma-separated (default: first, middle, last).", valueName: "L,L,…"))
+    var mexaLayers: String?
+    @Option(help: ArgumentHelp("Lens: layers whose top tokens are listed (default: five evenly spaced).", valueName: "L,L,…"))
+    var lensLayers: String?
+    @Option(help: "Lens: top tokens listed per layer.") var top = 5
+
+    func validate() throws {
+        guard perLanguage >= 1 else { throw ValidationError("--per-language must be ≥ 1, got \(perLanguage)") }
+        if let topRate, !(topRate > 0 && topRate <= 1) { throw ValidationError("--top-rate must be in (0, 1], got \(topRate)") }
+        guard quantile > 0, quantile <= 1 else { throw ValidationError("--quantile must be in (0, 1], got \(quantile)") }
+        guard items >= 2 else { throw ValidationError("--items must be ≥ 2, got \(items)") }
+        guard ["weighted", "last"].contains(pooling) else { throw ValidationError("--pooling must be weighted or last, got \(pooling)") }
+        guard top >= 1 else { throw ValidationError("--top must be ≥ 1, got \(top)") }
+        _ = try layers(mexaLayers, "--mexa-layers")
+        _ = try layers(lensLayers, "--lens-layers")
+    }
+
+    func run() throws {
+        let polylensFile = try PolylensFile.open(URL(fileURLWithPath: file))
+        var options = ReportOptions()
+        options.run = runID
+        options.lapeSelection = topRate.map { .topRate($0) } ?? .perLanguage(perLanguage)
+        options.lapeQuantile = quantile
+        options.mexaItems = items
+        options.mexaPooling = pooling == "last" ? .last : .weightedMean
+        options.mexaIncludeSelf = includeSelf
+        options.mexaHeatmapLayers = try layers(mexaLayers, "--mexa-layers")
+        options.lensLayers = try layers(lensLayers, "--lens-layers")
+        options.lensTop = top
+        let data = try ReportBuilder.build(file: polylensFile, options: options, reportVersion: PolylensVersion.string,
+                                           lensLoader: loadLens)
+        let html = HTMLReport.render(data)
+        let destination = URL(fileURLWithPath: out)
+        do {
+            // Atomic: a reader never sees half a report, and a failed write leaves the old one.
+            try Data(html.utf8).write(to: destination, options: .atomic)
+        } catch {
+            throw ValidationError("\(out): cannot write the report (\(error.localizedDescription))")
+        }
+        let missing = ReportSectionID.allCases.filter { data.absentReasons[$0] != nil }
+        print("wrote \(destination.path) (\(html.utf8.count / 1024) KiB)"
+              + (missing.isEmpty ? "" : "; no data for: " + missing.map(\.heading).joined(separator: ", ")))
+    }
+
+    private func layers(_ list: String?, _ name: String) throws -> [Int]? {
+        try list.map { text in
+            try text.split(separator: ",").map {
+                guard let l = Int($0.trimmingCharacters(in: .whitespaces)), l >= 0 else {
+                    throw ValidationError("\(name): '\($0)' is not a layer number")
+                }
+                return l
+            }
+        }
+    }
+
+    /// The unembedding (the file's, else the model's after checking its sha256 against the run), the
+    /// tokenizer (checked the same way) and the word lists.
+    private func loadLens(_ file: PolylensFile, _ run: Int64, _ info: RunInfo) throws -> LensContext {
+        let architecture = (try? JSONSerialization.jsonObject(with: Data(info.architectureJSON.utf8))) as? [String: Any]
+        let unembedding: Unembedding
+        if let stored = try file.unembedding(run: run) {
+            let eps = (architecture?["norm_eps"] as? NSNumber)?.floatValue ?? 1e-5
+            unembedding = try Unembedding(finalNorm: stored.finalNorm, matrix: stored.matrix, vocab: stored.vocab,
+                                          dim: stored.dim, eps: eps)
+        } else {
+            let path = model ?? info.modelPath
+            let weights = try ModelLoader.load(URL(fileURLWithPath: path))
+            let digest = try FileDigest.sha256(of: weights.files)
+            guard digest == info.modelSHA256 else {
+                throw AnalysisError("\(path) is not the model the file was ingested with (sha256 differs); the file stores no unembedding")
+            }
+            unembedding = try Unembedding(finalNorm: try weights.tensor(.finalNorm).floats(),
+                                          matrix: try weights.tensor(.output).floats(), vocab: weights.config.vocabSize,
+                                          dim: weights.config.dim, eps: weights.config.normEps)
+        }
+        let tokenizerURL = URL(fileURLWithPath: tokenizer ?? info.tokenizerPath)
+        guard try FileDigest.sha256(tokenizerURL) == info.tokenizerSHA256 else {
+            throw AnalysisError("\(tokenizerURL.path) is not the tokenizer the file was ingested with (sha256 differs)")
+        }
+        return LensContext(unembedding: unembedding, tokenizer: try TokenizerLoader.load(tokenizerURL),
+                           englishWords: try WordLists.english(URL(fileURLWithPath: words)),
+                           keywordsDirectory: keywords.map { URL(fileURLWithPath: $0) } ?? SharedFiles.url("data/paper/keywords"))
+    }
+}

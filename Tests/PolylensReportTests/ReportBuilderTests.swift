@@ -1,0 +1,231 @@
+import Foundation
+import PolylensAnalysis
+import PolylensModel
+@testable import PolylensReport
+import PolylensStore
+import PolylensTokenizer
+import XCTest
+
+/// A fixed eight-token vocabulary, enough to give the lens's token sets known members.
+private final class EightTokens: Tokenizer, @unchecked Sendable {
+    static let vocabulary = ["<s>", " the", "if", " for", "def", "int", " x", "\n"]
+    var vocabSize: Int { Self.vocabulary.count }
+    var bosId: Int? { 0 }
+    var eosId: Int? { nil }
+    func encode(_ text: String, addBOS: Bool, parseSpecial: Bool) -> [Int] { [] }
+    func decode(_ ids: [Int]) -> String { ids.map { Self.vocabulary[$0] }.joined() }
+    func piece(_ id: Int) -> String { Self.vocabulary[id] }
+}
+
+final class ReportBuilderTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("report-builder-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    private let info = RunInfo(modelPath: "model.gguf", modelFormat: "gguf", modelSHA256: String(repeating: "a", count: 64),
+                               tokenizerPath: "tok.model", tokenizerSHA256: String(repeating: "b", count: 64),
+                               architectureJSON: #"{"dim":4,"n_layers":2,"rope":{"theta":10000}}"#,
+                               parametersJSON: #"{"max_tokens":4096,"held_out":0.1}"#, polylensVersion: "0.0.9")
+
+    /// Activation probabilities (per 100 tokens) chosen so that, at quantile 0.75, τ = 0.2 (the 18th of the
+    /// 24 sorted values) and the neurons above τ are: C only 0:0 and 1:1, Python only 0:2 and 1:3, both 0:4.
+    private static let active: [String: [[Int64]]] = [
+        "C": [[90, 10, 0, 5, 70, 0], [10, 85, 0, 0, 20, 0]],
+        "Python": [[0, 10, 80, 5, 70, 0], [10, 0, 0, 75, 20, 0]],
+    ]
+
+    private func document(_ language: String, _ name: String, item: String? = nil, tokens: Int = 10,
+                          heldOut: Bool = false) -> DocumentInfo {
+        DocumentInfo(language: language, source: "\(language)/\(name)", itemKey: item,
+                     sha256: String(repeating: "0", count: 48) + String(format: "%016x", abs(name.hashValue ^ language.hashValue)),
+                     bytes: 50, tokens: tokens, heldOut: heldOut,
+                     tokenIds: heldOut ? (0..<tokens).map { Int32($0 % 8) } : nil)
+    }
+
+    /// Layer 0 gives every item of a language the same vector (no item is the strict best match: MEXA 0);
+    /// layers 1 and 2 give item i the direction e_i in both languages (MEXA 1).
+    private func summary(item: Int, language: Int) -> DocumentSummary {
+        var values = [Float](repeating: 0, count: 3 * 4)
+        values[language] = 1
+        for layer in 1...2 { values[layer * 4 + item] = 1; values[layer * 4 + 3] = 0.1 * Float(language) }
+        return DocumentSummary(pooling: .weightedMean, layers: 3, dim: 4, values: values)
+    }
+
+    private func makeFile(full: Bool) throws -> PolylensFile {
+        let file = try PolylensFile.create(directory.appendingPathComponent(full ? "full.polylens" : "bare.polylens"))
+        let run = try file.beginRun(info)
+        guard full else { return file }
+        var batch = IngestBatch()
+        for (k, language) in ["C", "Python"].enumerated() {
+            for layer in 0..<2 {
+                let active = Self.active[language]![layer]
+                batch.stats.append(NeuronStats(language: language, layer: layer, tokens: 100, active: active,
+                                               sum: active.map(Double.init), sumSquares: active.map(Double.init),
+                                               max: active.map { _ in 1 }))
+            }
+            batch.documents.append(document(language, "corpus", tokens: 70))
+            batch.documents.append(document(language, "held-out", tokens: 12, heldOut: true))
+            for item in 0..<3 {
+                batch.summaries.append((batch.documents.count, summary(item: item, language: k)))
+                batch.documents.append(document(language, "item\(item)", item: "\(item)"))
+            }
+        }
+        // One C→Python prompt whose layer-0 states are zero: the lens then reads a uniform distribution.
+        var states = [Float](repeating: 0, count: 3 * 3 * 4)
+        for i in 12..<states.count { states[i] = Float(i % 5) - 2 }
+        batch.lensPrompts.append(LensPrompt(source: "C", target: "Python", itemKey: "0", tokens: [0, 2, 4, 7, 4, 1],
+                                            firstPosition: 2, layers: 3, dim: 4, states: states))
+        try file.commit(run: run, batch: batch)
+        for (setName, delta) in [("old", 9.0), ("lape", 0.0)] {
+            for a in ["C", "Python"] {
+                for e in ["C", "Python"] {
+                    try file.saveAblationResult(AblationResult(run: run, setName: setName, control: false, controlSeed: nil,
+                                                               ablatedLanguage: a, evalLanguage: e, tokens: 11,
+                                                               nllBefore: 2, nllAfter: 2 + delta + (a == e ? 0.5 : 0.1)))
+                    try file.saveAblationResult(AblationResult(run: run, setName: setName, control: true, controlSeed: 7,
+                                                               ablatedLanguage: a, evalLanguage: e, tokens: 11,
+                                                               nllBefore: 2, nllAfter: 2.05))
+                }
+            }
+        }
+        return file
+    }
+
+    private func lensContext() throws -> LensContext {
+        let matrix: [Float] = (0..<32).map { Float(($0 * 7) % 11) / 5 - 1 }
+        return LensContext(unembedding: try Unembedding(finalNorm: [1, 1, 1, 1], matrix: matrix, vocab: 8, dim: 4, eps: 1e-5),
+                           tokenizer: EightTokens(), englishWords: ["the", "for"],
+                           keywordsDirectory: SharedFiles.url("data/paper/keywords"))
+    }
+
+    private var options: ReportOptions {
+        var o = ReportOptions()
+        o.lapeSelection = .perLanguage(3)
+        o.lapeQuantile = 0.75
+        o.lensTop = 3
+        return o
+    }
+
+    func testEverySectionComesFromTheFile() throws {
+        let file = try makeFile(full: true)
+        let context = try lensContext()
+        var loadedRun: Int64?
+        let data = try ReportBuilder.build(file: file, options: options, reportVersion: "9.9") { _, run, info in
+            XCTAssertEqual(info.modelPath, "model.gguf")
+            loadedRun = run
+            return context
+        }
+        XCTAssertEqual(loadedRun, 1)
+        XCTAssertEqual(data.absentReasons, [:])
+
+        let provenance = try XCTUnwrap(data.provenance)
+        XCTAssertEqual(provenance.modelSHA256, info.modelSHA256)
+        XCTAssertEqual(provenance.fileVersion, "0.0.9")
+        XCTAssertEqual(provenance.reportVersion, "9.9")
+        XCTAssertEqual(provenance.architecture.map(\.0), ["dim", "n_layers", "rope"])
+        XCTAssertEqual(provenance.architecture.last?.1, #"{"theta":10000}"#)
+        XCTAssertEqual(provenance.corpora, [
+            .init(language: "C", documents: 4, tokens: 100, heldOutDocuments: 1, heldOutTokens: 12, parallelDocuments: 3),
+            .init(language: "Python", documents: 4, tokens: 100, heldOutDocuments: 1, heldOutTokens: 12, parallelDocuments: 3),
+        ])
+
+        let lape = try XCTUnwrap(data.lape)
+        XCTAssertEqual(lape.tau, 0.2, accuracy: 1e-12)
+        XCTAssertEqual(lape.countsPerLayer, [[2, 1], [2, 1]])
+        XCTAssertEqual(lape.overlap, [[3, 1], [1, 3]])
+        XCTAssertEqual(lape.sharedByAll.map { [$0.layer, $0.neuron] }, [[0, 4]])
+
+        let mexa = try XCTUnwrap(data.mexa)
+        XCTAssertEqual(mexa.languages, ["C", "Python"])
+        XCTAssertEqual(mexa.layers, [0, 1, 2])
+        XCTAssertEqual(mexa.items, 3)
+        XCTAssertEqual(mexa.scores.map { $0[0][1] }, [0, 1, 1])
+        XCTAssertEqual(mexa.pivotAverages, [[0, 1, 1], [0, 1, 1]], "self-pair excluded: the one other language")
+        XCTAssertEqual(mexa.heatmapLayers, [0, 1, 2])
+
+        let lens = try XCTUnwrap(data.lens)
+        XCTAssertEqual(lens.pairs.count, 1)
+        let pair = lens.pairs[0]
+        XCTAssertEqual([pair.source, pair.target, "\(pair.prompts)", "\(pair.positions)"], ["C", "Python", "1", "3"])
+        XCTAssertEqual(pair.curves.map(\.name), ["English words", "Python keywords", "C keywords", "correct next token"])
+        // Zero states at layer 0: every token has probability 1/8. English: " the", " for"; Python: "if", " for",
+        // "def" and the built-in "int"; C: "if", " for", "int".
+        XCTAssertEqual(pair.curves.map { $0.values[0] }, [2.0 / 8, 4.0 / 8, 3.0 / 8, 1.0 / 8], accuracy: 1e-5)
+        for curve in pair.curves { XCTAssertTrue(curve.values.allSatisfy { $0 >= 0 && $0 <= 1 }) }
+        XCTAssertEqual(pair.topTokens.map(\.layer), [0, 1, 2])
+        XCTAssertEqual(pair.topTokens[0].tokens.map(\.probability), [1.0 / 8, 1.0 / 8, 1.0 / 8], accuracy: 1e-5)
+        XCTAssertEqual(pair.topTokens[0].tokens.map(\.token), ["<s>", " the", "if"], "ties go to the lower id")
+
+        let ablation = try XCTUnwrap(data.ablation)
+        XCTAssertEqual(ablation.setName, "lape")
+        XCTAssertEqual(ablation.entries.count, 8)
+        XCTAssertEqual(ablation.changes(control: false), [[0.5, 0.1], [0.1, 0.5]].map { $0 }, accuracy: 1e-12)
+
+        let page = try XMLTree.parse(HTMLReport.render(data))
+        XCTAssertTrue(page.elements("p", class: "no-data").isEmpty)
+        XCTAssertEqual(page.elements("svg").count, 1 + (1 + 3) + 2 + 2, "lens, MEXA pivots + 3 heatmaps, LAPE bars + overlap, ablation ×2")
+    }
+
+    func testARunWithoutAnalysesSaysWhatIsMissing() throws {
+        let data = try ReportBuilder.build(file: try makeFile(full: false), reportVersion: "9.9") { _, _, _ in
+            XCTFail("the lens loader runs only when the file has lens prompts")
+            throw AnalysisError("unreachable")
+        }
+        XCTAssertNotNil(data.provenance)
+        XCTAssertEqual(data.provenance?.corpora, [])
+        XCTAssertNil(data.lape); XCTAssertNil(data.mexa); XCTAssertNil(data.lens); XCTAssertNil(data.ablation)
+        XCTAssertEqual(data.absentReasons[.lens], "the file holds no logit-lens prompts (ingest with the parallel snippets).")
+        XCTAssertEqual(data.absentReasons[.lape], "the file holds no neuron statistics.")
+        XCTAssertTrue(data.absentReasons[.ablation]?.contains("polylens ablate") ?? false)
+        let page = try XMLTree.parse(HTMLReport.render(data))
+        XCTAssertEqual(page.elements("p", class: "no-data").count, 4)
+    }
+
+    func testAFileWithoutRunsAndAMissingRun() throws {
+        let file = try PolylensFile.create(directory.appendingPathComponent("empty.polylens"))
+        let data = try ReportBuilder.build(file: file, reportVersion: "9.9")
+        XCTAssertEqual(Set(data.absentReasons.keys), Set(ReportSectionID.allCases))
+        var o = ReportOptions()
+        o.run = 42
+        XCTAssertThrowsError(try ReportBuilder.build(file: file, options: o, reportVersion: "9.9")) {
+            XCTAssertTrue("\($0)".contains("has no run 42"), "\($0)")
+        }
+    }
+
+    func testLensLoaderFailureBecomesTheLensSectionsReason() throws {
+        struct Missing: Error, CustomStringConvertible { var description: String { "model.gguf: no such file" } }
+        let file = try makeFile(full: true)
+        let data = try ReportBuilder.build(file: file, options: options, reportVersion: "9.9") { _, _, _ in
+            throw Missing()
+        }
+        XCTAssertNil(data.lens)
+        XCTAssertEqual(data.absentReasons[.lens], "model.gguf: no such file")
+        XCTAssertNotNil(data.lape)
+        let withoutLoader = try ReportBuilder.build(file: file, options: options, reportVersion: "9.9")
+        XCTAssertEqual(withoutLoader.absentReasons[.lens], "no model was given to decode the stored states.")
+    }
+
+    func testJSONFlattening() {
+        XCTAssertEqual(ReportBuilder.flatten(json: #"{"b":"x","a":["/usr/*.h",2],"c":null,"d":true,"e":1,"f":0.5}"#).map { "\($0.0)=\($0.1)" },
+                       ["a=[\"/usr/*.h\",2]", "b=x", "c=null", "d=true", "e=1", "f=0.5"])
+        XCTAssertEqual(ReportBuilder.flatten(json: "not json").map(\.1), ["not json"])
+        XCTAssertTrue(ReportBuilder.flatten(json: "").isEmpty)
+    }
+}
+
+private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, _ message: String = "",
+                            file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, message, file: file, line: line)
+    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, message, file: file, line: line) }
+}
+
+private func XCTAssertEqual(_ a: [[Double]], _ b: [[Double]], accuracy: Double, _ message: String = "",
+                            file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, message, file: file, line: line)
+    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, message, file: file, line: line) }
+}
