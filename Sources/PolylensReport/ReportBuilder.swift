@@ -160,7 +160,7 @@ public enum ReportBuilder {
         // Token sets match decoded text (any tokenizer); the page shows vocabulary pieces, which keep the
         // leading space that SentencePiece's decode drops.
         let texts = (0..<u.vocab).map { context.tokenizer.decode([$0]) }
-        let pieces = (0..<u.vocab).map { context.tokenizer.piece($0).replacingOccurrences(of: "\u{2581}", with: " ") }
+        let pieces = (0..<u.vocab).map { ReportNames.readablePiece(context.tokenizer.piece($0)) }
         let english = TokenSet.english(texts: texts, words: context.englishWords, name: "English words")
         var keywordSets: [String: TokenSet] = [:]
         func keywords(_ language: String) throws -> TokenSet {

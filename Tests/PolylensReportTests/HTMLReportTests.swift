@@ -91,6 +91,14 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(cells.contains("↵ 0.600"))
     }
 
+    func testVocabularyPiecesReadAsText() {
+        XCTAssertEqual(ReportNames.readablePiece("\u{2581}for"), " for")
+        XCTAssertEqual(ReportNames.readablePiece("<0x0A>"), "\n")
+        XCTAssertEqual(ReportNames.readablePiece("<0xE2>"), "<0xE2>", "a lone non-ASCII byte stays a byte")
+        XCTAssertEqual(ReportNames.readablePiece("Ġfor"), "Ġfor")
+        XCTAssertEqual(ReportNames.visibleToken(" for\n\t"), "␣for↵⇥")
+    }
+
     func testEmptyDataSaysSoInEverySection() throws {
         var data = ReportData(title: "empty")
         data.absentReasons[.ablation] = "no neuron set was saved"
