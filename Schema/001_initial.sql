@@ -1,5 +1,5 @@
 -- Polylens file, schema version 1. Every tensor column holds a blob in the encoding of FORMAT.md.
-PRAGMA application_id = 1347177043; -- 0x504C4E53, "PLNS"
+PRAGMA application_id = 1347178067; -- 0x504C4E53, "PLNS"
 
 -- One ingest configuration: a model, a tokenizer and the ingest parameters. Resuming an ingest
 -- with the same model and parameters continues the same run.

@@ -4,6 +4,10 @@
 - llama3-paper-snippets.txt: tiktoken (built offline from ../shared/models/llama3/tokenizer.model with
   Llama 3's pattern and special tokens, as Meta's tokenizer.py does) over the `snippet` and `comment`
   fields of every paper snippet in ../shared/data/paper/code_snippets.
+- bytelevel-hf/{llama3-style,gpt2-style}.json + bytelevel-hf-snippets.txt: two small byte-level BPE
+  tokenizer.json files trained here with `tokenizers` on the paper snippets (Llama-3 layout: Split with
+  Llama 3's regex, ByteLevel without regex, ignore_merges; GPT-2 layout: ByteLevel with its regex), and their
+  ids on every `snippet` (there is no byte-level tokenizer.json in ../shared).
 - polycode-hf-snippets.txt: the Hugging Face `tokenizers` package over the same texts with
   ../shared/models/polycode/tokenizer.json (Metaspace, as shipped) and with the same model rewritten in the
   older Llama-2 layout (normalizer Prepend "▁" + Replace " " → "▁", no pre-tokenizer), which the Swift
@@ -82,7 +86,31 @@ def main():
             assert enc.decode(ids) == text
             f.write(f"{rel}\t{field}\t{varints(ids)}\n")
 
-    from tokenizers import Tokenizer
+    from tokenizers import Tokenizer, Regex, decoders, models, pre_tokenizers, trainers
+    snippets = [(rel, text) for rel, field, text in items if field == "snippet"]
+    os.makedirs(os.path.join(fixtures, "bytelevel-hf"), exist_ok=True)
+    trained = []
+    for name, pre, ignore in [
+        ("llama3-style", pre_tokenizers.Sequence([
+            pre_tokenizers.Split(Regex(LLAMA3_PATTERN), behavior="isolated", invert=False),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), True),
+        ("gpt2-style", pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True), False),
+    ]:
+        tok = Tokenizer(models.BPE(ignore_merges=ignore))
+        tok.pre_tokenizer = pre
+        tok.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(vocab_size=2000, show_progress=False,
+                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                      special_tokens=["<|begin_of_text|>", "<|end_of_text|>"])
+        tok.train_from_iterator([t for _, t in snippets], trainer)
+        tok.add_tokens(["<added>"])
+        tok.save(os.path.join(fixtures, "bytelevel-hf", name + ".json"))
+        trained.append(tok)
+    with open(os.path.join(fixtures, "bytelevel-hf-snippets.txt"), "w") as f:
+        for rel, text in snippets:
+            cols = [varints(t.encode(text, add_special_tokens=False).ids) for t in trained]
+            f.write(f"{rel}\tsnippet\t" + "\t".join(cols) + "\n")
+
     spec = json.load(open(os.path.join(args.shared, "models/polycode/tokenizer.json"), encoding="utf-8"))
     shipped = Tokenizer.from_str(json.dumps(spec))
     legacy = Tokenizer.from_str(json.dumps(legacy_layout(spec)))

@@ -6,6 +6,10 @@ sorted order), then the `comment` of every C file (the paper's English side), in
 For each tokenizer model, one fixture line per text: `<Lang>/<id> <s|c>\t<ids separated by spaces>`
 (s = snippet, c = comment), ids from `SentencePieceProcessor.encode(text)` (dummy prefix, no BOS).
 
+A second fixture checks USER_DEFINED and UNUSED pieces, which none of the shared models has: tok512.model with
+a few piece types changed (rewritten in the protobuf, see TYPE_CHANGES), over the lines of textwrap16k.txt and
+the stories260K sample. Its first line lists the changes; then one line per text: `<JSON text>\t<ids>`.
+
 Usage: python3 tools/make_tokenizer_goldens.py   (from the repository root; ../shared beside it)
 """
 import glob
@@ -22,6 +26,87 @@ MODELS = {
     "spm-llama2-snippets.txt": "models/llama2c/tokenizer.model",
     "spm-polycode-snippets.txt": "models/polycode/tokenizer.model",
 }
+
+
+# tok512 piece id -> new type (4 USER_DEFINED, 5 UNUSED)
+TYPE_CHANGES = {260: 4, 299: 4, 266: 5, 273: 5, 308: 5}
+
+
+def varint(b, i):
+    v = s = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7F) << s
+        s += 7
+        if c < 0x80:
+            return v, i
+
+
+def put_varint(v):
+    out = bytearray()
+    while True:
+        if v < 0x80:
+            out.append(v)
+            return bytes(out)
+        out.append((v & 0x7F) | 0x80)
+        v >>= 7
+
+
+def with_types(model, changes):
+    """The ModelProto with the `type` of some pieces replaced (pieces are field 1, type is their field 3)."""
+    out, i, index = bytearray(), 0, 0
+    while i < len(model):
+        start = i
+        key, i = varint(model, i)
+        assert key & 7 == 2, "ModelProto fields are length-delimited"
+        n, i = varint(model, i)
+        body = model[i:i + n]
+        i += n
+        if key >> 3 == 1:
+            if index in changes:
+                kept, j = bytearray(), 0
+                while j < len(body):
+                    fstart = j
+                    fkey, j = varint(body, j)
+                    if fkey & 7 == 0:
+                        _, j = varint(body, j)
+                    elif fkey & 7 == 5:
+                        j += 4
+                    else:
+                        m, j = varint(body, j)
+                        j += m
+                    if fkey >> 3 != 3:
+                        kept += body[fstart:j]
+                body = bytes(kept) + bytes([0x18, changes[index]])
+                out += bytes([0x0A]) + put_varint(len(body)) + body
+            else:
+                out += model[start:i]
+            index += 1
+        else:
+            out += model[start:i]
+    return bytes(out)
+
+
+def types_fixture():
+    import tempfile
+    model = open(os.path.join(SHARED, "models/llama2c/tok512.model"), "rb").read()
+    with tempfile.NamedTemporaryFile(suffix=".model") as f:
+        f.write(with_types(model, TYPE_CHANGES))
+        f.flush()
+        sp = spm.SentencePieceProcessor(model_file=f.name)
+    for i, t in TYPE_CHANGES.items():
+        assert (sp.is_unused(i) if t == 5 else not sp.is_unused(i)), i
+    lines = []
+    for rel in ("data/text/textwrap16k.txt", "models/llama2c/stories260K.expected-greedy-200.txt"):
+        with open(os.path.join(SHARED, rel), encoding="utf-8") as f:
+            lines += [l for l in f.read().split("\n") if l.strip()]
+    path = os.path.join(OUT, "spm-tok512-types.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("# " + " ".join(f"{i}:{t}" for i, t in TYPE_CHANGES.items()) + "\n")
+        for line in lines:
+            f.write(json.dumps(line, ensure_ascii=False) + "\t" + " ".join(map(str, sp.encode(line))) + "\n")
+    print(f"{path}: {len(lines)} texts, {os.path.getsize(path)} bytes", file=sys.stderr)
 
 
 def texts():
@@ -47,6 +132,7 @@ def main():
             for key, text in items:
                 f.write(key + "\t" + " ".join(map(str, sp.encode(text))) + "\n")
         print(f"{path}: {len(items)} texts, {os.path.getsize(path)} bytes", file=sys.stderr)
+    types_fixture()
 
 
 if __name__ == "__main__":

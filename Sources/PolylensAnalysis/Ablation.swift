@@ -19,7 +19,7 @@ public struct AblationOutcome: Sendable, Equatable {
     /// The language whose set this is (for a control: the set it matches).
     public var setLanguage: String
     public var isRandomControl: Bool
-    public var neurons: [LayerNeuron]
+    public var neurons: [NeuronRef]
     public var measurements: [AblationMeasurement]
 }
 
@@ -27,14 +27,14 @@ public struct AblationOutcome: Sendable, Equatable {
 /// language's held-out mean NLL per token, against the unablated model and against a random control.
 public enum Ablation {
     /// The engine's form of a set: layer → neuron indices (sorted).
-    public static func byLayer(_ set: [LayerNeuron]) -> [Int: [Int]] {
+    public static func byLayer(_ set: [NeuronRef]) -> [Int: [Int]] {
         Dictionary(grouping: set, by: \.layer).mapValues { $0.map(\.neuron).sorted() }
     }
 
     /// Random neurons with the same count in each layer as `set`, distinct within a layer, uniform over
     /// the layer's `width` neurons (they may overlap the set itself), drawn from `rng`.
-    public static func randomControl(like set: [LayerNeuron], width: Int, rng: inout SplitMix64) throws -> [LayerNeuron] {
-        var out: [LayerNeuron] = []
+    public static func randomControl(like set: [NeuronRef], width: Int, rng: inout SplitMix64) throws -> [NeuronRef] {
+        var out: [NeuronRef] = []
         for (layer, neurons) in byLayer(set).sorted(by: { $0.key < $1.key }) {
             guard neurons.count <= width, neurons.allSatisfy({ $0 >= 0 && $0 < width }) else {
                 throw AnalysisError("ablation: layer \(layer) of the set names neurons outside 0..<\(width)")
@@ -45,7 +45,7 @@ public enum Ablation {
                 let j = i + Int(rng.next() % UInt64(width - i))
                 let (vi, vj) = (swapped[i] ?? i, swapped[j] ?? j)
                 swapped[j] = vi
-                out.append(LayerNeuron(layer: layer, neuron: vj))
+                out.append(NeuronRef(layer: layer, neuron: vj))
             }
         }
         return out.sorted()
@@ -81,14 +81,14 @@ public enum Ablation {
     /// Every language's set ablated in turn (and, with `controlSeed`, a random control per set drawn in set
     /// order from one generator), each measured on every language of `evaluation`.
     /// `evaluate(tokens, ablation)` returns the NLL of tokens[1...] with `ablation` (layer → neurons) zeroed.
-    public static func run(sets: [(language: String, neurons: [LayerNeuron])], evaluation: [(language: String, sequences: [[Int32]])],
+    public static func run(sets: [(language: String, neurons: [NeuronRef])], evaluation: [(language: String, sequences: [[Int32]])],
                            width: Int, controlSeed: UInt64?,
                            evaluate: ([Int32], [Int: [Int]]?) throws -> [Double]) throws -> [AblationOutcome] {
         for e in evaluation where e.sequences.isEmpty {
             throw AnalysisError("ablation: language \(e.language) has no held-out tokens to evaluate")
         }
         let baseline = try evaluation.map { e in try meanNLL(e.sequences) { try evaluate($0, nil) } }
-        func measure(_ neurons: [LayerNeuron]) throws -> [AblationMeasurement] {
+        func measure(_ neurons: [NeuronRef]) throws -> [AblationMeasurement] {
             let ablation = byLayer(neurons)
             return try evaluation.enumerated().map { i, e in
                 let after = try meanNLL(e.sequences) { try evaluate($0, ablation) }

@@ -1,15 +1,6 @@
 import Foundation
 import PolylensStore
 
-/// One MLP neuron: `neuron` of layer `layer` (0-based).
-public struct LayerNeuron: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public var layer: Int
-    public var neuron: Int
-    public init(layer: Int, neuron: Int) { self.layer = layer; self.neuron = neuron }
-    public static func < (a: LayerNeuron, b: LayerNeuron) -> Bool { (a.layer, a.neuron) < (b.layer, b.neuron) }
-    public var description: String { "\(layer):\(neuron)" }
-}
-
 /// P[l, i, k] = #(a > 0) / n_k (METHODS.md §3), laid out as the original's layer × neuron × language tensor.
 public struct ActivationProbabilities: Sendable {
     public let languages: [String]
@@ -84,7 +75,7 @@ public struct LAPEResult: Sendable {
     /// H[l, i] at `l * neurons + i`; +∞ for neurons with no language above τ.
     public let entropy: [Double]
     /// Per language (in `languages` order), the selected neurons sorted by (layer, neuron).
-    public let selected: [[LayerNeuron]]
+    public let selected: [[NeuronRef]]
 
     /// Per language, the number of selected neurons in each layer.
     public var countsPerLayer: [[Int]] {
@@ -167,7 +158,7 @@ public enum LAPE {
                 for l in 0..<langs where p.values[j * langs + l] > tau { chosen[l].append(j) }
             }
         }
-        let selected = chosen.map { $0.map { LayerNeuron(layer: $0 / p.neurons, neuron: $0 % p.neurons) }.sorted() }
+        let selected = chosen.map { $0.map { NeuronRef(layer: $0 / p.neurons, neuron: $0 % p.neurons) }.sorted() }
         return LAPEResult(languages: p.languages, layers: p.layers, neurons: p.neurons, selection: selection,
                           quantile: quantile, tau: tau, tauRank: rank, entropy: h, selected: selected)
     }

@@ -10,7 +10,8 @@ import PolylensTokenizer
 /// counts (never by time), so a run killed at any moment and started again commits exactly the
 /// batches, with exactly the same float64 sums, that an uninterrupted run would.
 ///
-/// Per corpus document (BOS first, cut at `maxDocTokens` and at the language's token budget):
+/// Per corpus document (BOS first, cut at `maxDocTokens` or the model's context if shorter, and at
+/// the language's token budget):
 /// held-out documents (a fixed fraction by content hash) are stored with their token ids and not
 /// run; the others add to their language's neuron statistics and get summaries. Parallel snippets
 /// are never held out (MEXA needs every item) and count like any other document, so a language's
@@ -57,6 +58,8 @@ public final class Ingestor {
         public var empty = 0
         /// Corpus documents left out because their language's token budget was spent.
         public var overBudget = 0
+        /// Lens prompts longer than the model's context, left out.
+        public var promptsTooLong = 0
         public var heldOut = 0
         /// Tokens through the model in this call, and seconds spent (model, accumulators and commits).
         public var tokensComputed = 0
@@ -129,6 +132,7 @@ public final class Ingestor {
             let key = LensPromptKey(source: prompt.source, target: prompt.target, itemKey: prompt.itemKey)
             if committedPrompts.contains(key) { report.promptsResumed += 1; advance(bytes: 0); continue }
             let (tokens, first) = try prompt.tokenize(tokenizer)
+            guard tokens.count <= config.maxPositions else { report.promptsTooLong += 1; advance(bytes: 0); continue }
             let collector = LensStateCollector(blocks: config.nLayers, dim: config.dim, firstPosition: first, tokenCount: tokens.count)
             _ = try transformer.forward(tokens.map { Int($0) }, startPosition: 0, taps: collector, logits: .none)
             batch.add(LensPrompt(source: prompt.source, target: prompt.target, itemKey: prompt.itemKey, tokens: tokens,
@@ -165,7 +169,7 @@ public final class Ingestor {
         let minimum = tokenizer.bosId == nil ? 1 : 2
         for document in corpus.documents {
             let isCorpus = document.itemKey == nil
-            var limit = options.maxDocTokens
+            var limit = min(options.maxDocTokens, weights.config.maxPositions)
             if isCorpus, let cap = options.maxTokensPerLanguage {
                 let left = cap - budgetUsed[document.language, default: 0]
                 if left < minimum { try body(.overBudget(document)); continue }
@@ -188,7 +192,10 @@ public final class Ingestor {
         try selectDocuments { step in
             if case .selected(_, _, let tokens, let heldOut) = step, !heldOut { passes.append(tokens) }
         }
-        for prompt in prompts { passes.append(try prompt.tokenize(tokenizer).tokens.map { Int($0) }) }
+        for prompt in prompts {
+            let tokens = try prompt.tokenize(tokenizer).tokens
+            if tokens.count <= weights.config.maxPositions { passes.append(tokens.map { Int($0) }) }
+        }
         return passes
     }
 

@@ -38,7 +38,15 @@ public enum HuggingFaceWriter {
         header += "}"
         while (header.utf8.count % 8) != 0 { header += " " }
 
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw ModelFileError(directory, "cannot write a model directory here: a file of that name exists")
+        }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ModelFileError(directory, "cannot create the directory")
+        }
         try writeAtomically(directory.appendingPathComponent("model.safetensors")) { out in
             var length = UInt64(header.utf8.count).littleEndian
             try withUnsafeBytes(of: &length) { try out.put($0) }
@@ -61,42 +69,47 @@ public enum HuggingFaceWriter {
         }
     }
 
-    /// Converts one tensor chunk by chunk. With `permute`, output row h·d + j·d/2 + i takes source
-    /// row h·d + 2i + j (transformers' convert_llama_weights_to_hf `permute`).
+    /// Writes one tensor through the chunk buffers: copied as bytes when it is already in `dtype`,
+    /// converted otherwise. With `permute`, output row h·d + j·d/2 + i takes source row h·d + 2i + j
+    /// (transformers' convert_llama_weights_to_hf `permute`).
     private static func stream(_ view: TensorView, permute: Bool, headDim: Int, dtype: DType,
                                scratch: UnsafeMutablePointer<Float>, converted: UnsafeMutableRawPointer,
                                into out: OutputFile) throws {
-        let cols = view.shape.count == 2 ? view.shape[1] : view.count
-        let rows = view.count / max(cols, 1)
-        guard rows > 0, cols > 0 else { return }
-        if cols > chunkElements {
-            // One huge row (a 1-D tensor larger than the buffer): convert it in slices.
-            var start = 0
-            while start < cols {
-                let n = min(chunkElements, cols - start)
-                view.copyFloats(into: scratch, start: start, count: n)
-                try out.put(convert(scratch, n, to: dtype, converted))
-                start += n
-            }
-            return
+        let size = dtype == .f32 ? 4 : 2
+        let raw = view.dtype == dtype
+        var pending = 0
+        func flush() throws {
+            guard pending > 0 else { return }
+            try out.put(raw ? UnsafeRawBufferPointer(start: converted, count: pending * size)
+                            : convert(scratch, pending, to: dtype, converted))
+            pending = 0
         }
-        let rowsPerChunk = chunkElements / cols
-        var r0 = 0
-        while r0 < rows {
-            let r1 = min(rows, r0 + rowsPerChunk)
-            if permute {
-                let half = headDim / 2
-                for r in r0..<r1 {
-                    let (h, within) = r.quotientAndRemainder(dividingBy: headDim)
-                    let (j, i) = within.quotientAndRemainder(dividingBy: half)
-                    view.copyFloats(into: scratch + (r - r0) * cols, start: (h * headDim + 2 * i + j) * cols, count: cols)
+        /// Appends source elements start..<start+count to the output.
+        func take(_ start: Int, _ count: Int) throws {
+            var s = start, left = count
+            while left > 0 {
+                let n = min(left, chunkElements - pending)
+                if raw, let base = view.data.baseAddress {
+                    (converted + pending * size).copyMemory(from: base + s * size, byteCount: n * size)
+                } else {
+                    view.copyFloats(into: scratch + pending, start: s, count: n)
                 }
-            } else {
-                view.copyFloats(into: scratch, start: r0 * cols, count: (r1 - r0) * cols)
+                pending += n; s += n; left -= n
+                if pending == chunkElements { try flush() }
             }
-            try out.put(convert(scratch, (r1 - r0) * cols, to: dtype, converted))
-            r0 = r1
         }
+        if permute, view.shape.count == 2 {
+            let (rows, cols) = (view.shape[0], view.shape[1])
+            let half = headDim / 2
+            for r in 0..<rows {
+                let (h, within) = r.quotientAndRemainder(dividingBy: headDim)
+                let (j, i) = within.quotientAndRemainder(dividingBy: half)
+                try take((h * headDim + 2 * i + j) * cols, cols)
+            }
+        } else {
+            try take(0, view.count)
+        }
+        try flush()
     }
 
     private static func convert(_ src: UnsafeMutablePointer<Float>, _ n: Int, to dtype: DType,

@@ -4,7 +4,9 @@ import GRDB
 /// SQL functions that read Polylens blobs, registered on `polylens sql` connections:
 /// `blob_at(b, i)`, `blob_len(b)`, `blob_dtype(b)`, `blob_shape(b)`, `blob_raw_size(b)`,
 /// `blob_json(b)` (a JSON array, for `json_each`), `blob_cosine(a, b)` and `blob_cosine(a, b, row)`
-/// (cosine between row `row` of two 2-D blobs, e.g. one layer of two summaries).
+/// (cosine between row `row` of two 2-D blobs, e.g. one layer of two summaries), and
+/// `neuron_stats_json(n, active, sum, sumsq, max)`: per neuron `[p_active, mean, std, max]` as a JSON array,
+/// which the `neuron_rows` view spreads into rows.
 enum BlobSQLFunctions {
     static var all: [DatabaseFunction] {
         let cache = DecodedBlobCache()
@@ -51,6 +53,26 @@ enum BlobSQLFunctions {
                 }
                 guard (0..<a.shape[0]).contains(row) else { throw BlobError("blob_cosine: row \(row) outside 0..<\(a.shape[0])") }
                 return cosine(a, row * a.shape[1], b, row * b.shape[1], a.shape[1])
+            },
+            DatabaseFunction("neuron_stats_json", argumentCount: 5, pure: true) { args in
+                guard let n = Int64.fromDatabaseValue(args[0]),
+                      let active = try cache.blob(args[1], "neuron_stats_json"), let sum = try cache.blob(args[2], "neuron_stats_json"),
+                      let sumsq = try cache.blob(args[3], "neuron_stats_json"), let max = try cache.blob(args[4], "neuron_stats_json")
+                else { return nil }
+                guard [sum.count, sumsq.count, max.count].allSatisfy({ $0 == active.count }) else {
+                    throw BlobError("neuron_stats_json: statistics of lengths \(active.count), \(sum.count), \(sumsq.count), \(max.count)")
+                }
+                let tokens = Double(n)
+                func number(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
+                var json = "["
+                json.reserveCapacity(active.count * 80)
+                for i in 0..<active.count {
+                    let mean = sum.element(i) / tokens
+                    let std = Swift.max(sumsq.element(i) / tokens - mean * mean, 0).squareRoot()
+                    json += (i == 0 ? "[" : ",[") + number(active.element(i) / tokens) + "," + number(mean) + ","
+                        + number(std) + "," + number(max.element(i)) + "]"
+                }
+                return json + "]"
             },
         ]
     }

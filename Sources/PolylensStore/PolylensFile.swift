@@ -12,6 +12,7 @@ public final class PolylensFile {
     public let url: URL
     public let readOnly: Bool
     let queue: DatabaseQueue
+    private var closed = false
 
     private init(url: URL, readOnly: Bool, queue: DatabaseQueue) {
         self.url = url; self.readOnly = readOnly; self.queue = queue
@@ -28,6 +29,22 @@ public final class PolylensFile {
     }
 
     var path: String { url.path }
+
+    /// Closes the file. A writer first returns the file from WAL to a rollback journal when no one else has it
+    /// open, so that the single file can be read from read-only media; any later call fails.
+    public func close() throws {
+        guard !closed else { return }
+        closed = true
+        if !readOnly {
+            try? queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA busy_timeout = 0")
+                try db.execute(sql: "PRAGMA journal_mode = DELETE")
+            }
+        }
+        try queue.close()
+    }
+
+    deinit { try? close() }
 
     // MARK: - Opening
 

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 /// A value of a query result, independent of the SQLite binding.
-public enum SQLValue: Sendable, Equatable {
+public enum SQLValue: Sendable, Hashable {
     case null, integer(Int64), real(Double), text(String), blob(Data)
 }
 
@@ -16,26 +16,15 @@ public final class SQLConsole {
     private let queue: DatabaseQueue
     public let path: String
 
-    /// The `neuron_rows` view: one row per (run, language, layer, neuron). std is the population standard
-    /// deviation; p_active, mean and std are NULL when n = 0.
+    /// The `neuron_rows` view: one row per (run, language, layer, neuron). Each statistics row is decoded once
+    /// (`neuron_stats_json`) and spread into rows by `json_each`. std is the population standard deviation;
+    /// p_active, mean and std are NULL when n = 0, max is NULL where no token was counted.
     static let neuronRowsView = """
         CREATE TEMP VIEW neuron_rows AS
-        WITH RECURSIVE idx(i) AS (
-            SELECT 0
-            UNION ALL
-            SELECT i + 1 FROM idx WHERE i + 1 < (SELECT ifnull(max(neurons), 0) FROM main.neuron_stats)
-        )
-        SELECT run, language, layer, neuron, n, p_active, mean,
-               sqrt(max(sumsq / n - mean * mean, 0.0)) AS std, max
-        FROM (
-            SELECT s.run_id AS run, s.language, s.layer, idx.i AS neuron, s.tokens AS n,
-                   CAST(blob_at(s.active, idx.i) AS REAL) / nullif(s.tokens, 0) AS p_active,
-                   blob_at(s.sum, idx.i) / nullif(s.tokens, 0) AS mean,
-                   blob_at(s.sumsq, idx.i) AS sumsq,
-                   blob_at(s.max, idx.i) AS max
-            FROM main.neuron_stats s CROSS JOIN idx
-            WHERE idx.i < s.neurons
-        )
+        SELECT s.run_id AS run, s.language, s.layer, j.key AS neuron, s.tokens AS n,
+               json_extract(j.value, '$[0]') AS p_active, json_extract(j.value, '$[1]') AS mean,
+               json_extract(j.value, '$[2]') AS std, json_extract(j.value, '$[3]') AS max
+        FROM main.neuron_stats s, json_each(neuron_stats_json(s.tokens, s.active, s.sum, s.sumsq, s.max)) j
         """
 
     public init(_ url: URL) throws {
@@ -50,8 +39,12 @@ public final class SQLConsole {
             }
             try db.execute(sql: "PRAGMA trusted_schema = OFF")
             for f in BlobSQLFunctions.all { db.add(function: f) }
+            // Defined here too, for SQLite builds without the math functions.
             db.add(function: DatabaseFunction("sqrt", argumentCount: 1, pure: true) { args in
                 Double.fromDatabaseValue(args[0]).map { $0.squareRoot() }
+            })
+            db.add(function: DatabaseFunction("ln", argumentCount: 1, pure: true) { args in
+                Double.fromDatabaseValue(args[0]).flatMap { $0 > 0 ? Foundation.log($0) : nil }
             })
             try db.execute(sql: Self.neuronRowsView)
             try db.execute(sql: "PRAGMA query_only = ON")

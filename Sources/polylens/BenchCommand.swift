@@ -8,5 +8,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             BenchEngineCommand.self,
             BenchTokenizerCommand.self,
+            BenchIngestCommand.self,
+            BenchAnalysesCommand.self,
         ])
 }

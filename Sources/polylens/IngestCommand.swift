@@ -45,6 +45,7 @@ struct IngestCommand: ParsableCommand {
                 ("documents_committed", r.documentsCommitted), ("prompts_committed", r.promptsCommitted),
                 ("documents_resumed", r.documentsResumed), ("prompts_resumed", r.promptsResumed),
                 ("held_out", r.heldOut), ("duplicates", r.duplicates), ("empty", r.empty), ("over_budget", r.overBudget),
+                ("prompts_too_long", r.promptsTooLong),
                 ("tokens_computed", r.tokensComputed), ("seconds", (r.seconds * 1000).rounded() / 1000),
                 ("tokens_per_second", r.seconds > 0 ? (Double(r.tokensComputed) / r.seconds).rounded() : 0),
             ]

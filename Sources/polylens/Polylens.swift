@@ -9,6 +9,11 @@ struct Polylens: ParsableCommand {
         version: PolylensVersion.string,
         subcommands: [
             IngestCommand.self,
+            LapeCommand.self,
+            MexaCommand.self,
+            LensCommand.self,
+            AblateCommand.self,
+            ReportCommand.self,
             SqlCommand.self,
             InfoCommand.self,
             VerifyCommand.self,
@@ -17,6 +22,5 @@ struct Polylens: ParsableCommand {
             TokenizeCommand.self,
             ModelInfoCommand.self,
             BenchCommand.self,
-            ReportCommand.self,
         ])
 }

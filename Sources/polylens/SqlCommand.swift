@@ -16,11 +16,18 @@ struct SqlCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
 
     @Argument(help: "A Polylens file.") var file: String
-    @Argument(help: "One SQL statement.") var query: String
+    @Argument(help: "One SQL statement, or a .sql file holding one (e.g. Queries/documents_per_language.sql).") var query: String
     @Option(help: "table, csv or json.") var format: Format = .table
 
     func run() throws {
-        let result = try SQLConsole(URL(fileURLWithPath: file)).query(query)
+        var sql = query
+        if query.hasSuffix(".sql"), FileManager.default.fileExists(atPath: query) {
+            guard let text = try? String(contentsOfFile: query, encoding: .utf8) else {
+                throw ValidationError("\(query): cannot read the query file")
+            }
+            sql = text
+        }
+        let result = try SQLConsole(URL(fileURLWithPath: file)).query(sql)
         let out = BufferedStdout()
         switch format {
         case .csv:
@@ -38,8 +45,9 @@ struct SqlCommand: ParsableCommand {
             let widths = result.columns.indices.map { c in
                 max(result.columns[c].count, cells.map { $0[c].count }.max() ?? 0)
             }
-            let line = { (fields: [String]) in
-                zip(fields, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ")
+            let line = { (fields: [String]) -> String in
+                let padded = zip(fields, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ")
+                return String(padded.reversed().drop { $0 == " " }.reversed() as [Character])
             }
             out.line(line(result.columns))
             out.line(line(widths.map { String(repeating: "-", count: $0) }))

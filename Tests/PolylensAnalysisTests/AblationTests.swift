@@ -3,7 +3,7 @@ import PolylensStore
 @testable import PolylensAnalysis
 
 final class AblationTests: XCTestCase {
-    private let n = { LayerNeuron(layer: $0, neuron: $1) }
+    private let n = { NeuronRef(layer: $0, neuron: $1) }
 
     func testRandomControlKeepsPerLayerCountsAndIsSeeded() throws {
         let set = [n(0, 1), n(0, 2), n(0, 3), n(2, 5)]

@@ -53,7 +53,7 @@ final class LAPETests: XCTestCase {
 
     func testPaperSelectionPerLanguage() throws {
         let r = try LAPE.run(try example(), selection: .perLanguage(400), quantile: 0.7)
-        let n = { LayerNeuron(layer: $0, neuron: $1) }
+        let n = { NeuronRef(layer: $0, neuron: $1) }
         XCTAssertEqual(r.selected, [[n(0, 0)], [n(1, 0)], [n(1, 0), n(1, 2)]])
         XCTAssertEqual(r.countsPerLayer, [[1, 0], [0, 1], [0, 2]])
         XCTAssertEqual(r.overlap, [[1, 0, 0], [0, 1, 1], [0, 1, 2]])
@@ -64,7 +64,7 @@ final class LAPETests: XCTestCase {
 
     func testOriginalTopRateSelection() throws {
         let p = try example()
-        let n = { LayerNeuron(layer: $0, neuron: $1) }
+        let n = { NeuronRef(layer: $0, neuron: $1) }
         // round(6 · .5) = 3 lowest entropies: 0:0 (0), 1:2 (0), 1:0 (ln 2); 1:0 joins both B and C.
         let half = try LAPE.run(p, selection: .topRate(0.5), quantile: 0.7)
         XCTAssertEqual(half.selected, [[n(0, 0)], [n(1, 0)], [n(1, 0), n(1, 2)]])
@@ -86,7 +86,7 @@ final class LAPETests: XCTestCase {
         XCTAssertEqual(r.entropy[1], 0)
         XCTAssertEqual(r.selected[1], [])
         let one = try LAPE.run(p, selection: .perLanguage(1), quantile: 0.5)
-        XCTAssertEqual(one.selected, [[LayerNeuron(layer: 0, neuron: 1)], []])
+        XCTAssertEqual(one.selected, [[NeuronRef(layer: 0, neuron: 1)], []])
     }
 
     /// The partial selections against a full sort on random probabilities with many ties.
@@ -105,7 +105,7 @@ final class LAPETests: XCTestCase {
                 for l in 0..<langs {
                     let expected = (0..<(layers * neurons)).filter { values[$0 * langs + l] > tau }
                         .sorted { (h[$0], $0) < (h[$1], $1) }.prefix(nu)
-                        .map { LayerNeuron(layer: $0 / neurons, neuron: $0 % neurons) }.sorted()
+                        .map { NeuronRef(layer: $0 / neurons, neuron: $0 % neurons) }.sorted()
                     XCTAssertEqual(r.selected[l], expected)
                 }
             }
@@ -113,7 +113,7 @@ final class LAPETests: XCTestCase {
             let top = (0..<(layers * neurons)).sorted { (h[$0], $0) < (h[$1], $1) }.prefix(30)
             for l in 0..<langs {
                 XCTAssertEqual(r.selected[l], top.filter { values[$0 * langs + l] > tau }
-                    .map { LayerNeuron(layer: $0 / neurons, neuron: $0 % neurons) }.sorted())
+                    .map { NeuronRef(layer: $0 / neurons, neuron: $0 % neurons) }.sorted())
             }
         }
     }

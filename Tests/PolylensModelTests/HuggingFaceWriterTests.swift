@@ -48,6 +48,25 @@ final class HuggingFaceWriterTests: XCTestCase {
         XCTAssertEqual(listing, ["config.json", "model.safetensors"], "no partial files left behind")
     }
 
+    /// A BF16 source written as BF16 is copied bit for bit; a GGUF source (interleaved) is permuted like llama2.c.
+    func testBF16CopyAndGGUFSource() throws {
+        let tmp = try ModelFiles.tempDirectory(self)
+        let python = try HuggingFaceCheckpoint(directory: try ModelFiles.pythonConvert(ModelFiles.stories260K, dtype: "bf16", into: tmp))
+        try HuggingFaceWriter.write(python, to: tmp.appendingPathComponent("copy"), dtype: .bf16)
+        let copy = try HuggingFaceCheckpoint(directory: tmp.appendingPathComponent("copy"))
+        for t in python.config.tensors {
+            XCTAssertEqual(ModelFiles.bytes(try copy.tensor(t)), ModelFiles.bytes(try python.tensor(t)), "\(t)")
+        }
+
+        let pythonF32 = try HuggingFaceCheckpoint(directory: try ModelFiles.pythonConvert(ModelFiles.stories260K, dtype: "f32", into: tmp))
+        try HuggingFaceWriter.write(try GGUFCheckpoint(ModelFiles.stories260KGGUF), to: tmp.appendingPathComponent("gguf"), dtype: .f32)
+        let fromGGUF = try HuggingFaceCheckpoint(directory: tmp.appendingPathComponent("gguf"))
+        XCTAssertFalse(fromGGUF.config.tiedEmbeddings)
+        for t in pythonF32.config.tensors + [.output] {
+            XCTAssertEqual(ModelFiles.bytes(try fromGGUF.tensor(t)), ModelFiles.bytes(try pythonF32.tensor(t)), "\(t)")
+        }
+    }
+
     func testBF16RoundsToNearestEven() {
         func bits(_ b: UInt32) -> Float { Float(bitPattern: b) }
         XCTAssertEqual(HuggingFaceWriter.bf16Bits(1), 0x3F80)
@@ -58,6 +77,18 @@ final class HuggingFaceWriterTests: XCTestCase {
         XCTAssertEqual(HuggingFaceWriter.bf16Bits(.greatestFiniteMagnitude), 0x7F80) // overflows to inf
         XCTAssertEqual(HuggingFaceWriter.bf16Bits(-.infinity), 0xFF80)
         XCTAssertEqual(HuggingFaceWriter.bf16Bits(.nan), 0x7FC0)
+    }
+
+    func testDestinationThatIsAFile() throws {
+        let file = try ModelFiles.tempDirectory(self).appendingPathComponent("taken")
+        try Data("x".utf8).write(to: file)
+        ModelFiles.assertError("\(file.path): cannot write a model directory here: a file of that name exists") {
+            try HuggingFaceWriter.write(try Llama2cCheckpoint(ModelFiles.stories260K), to: file)
+        }
+        let below = file.appendingPathComponent("sub")
+        ModelFiles.assertError("\(below.path): cannot create the directory") {
+            try HuggingFaceWriter.write(try Llama2cCheckpoint(ModelFiles.stories260K), to: below)
+        }
     }
 
     func testRefusesQ8_0() throws {

@@ -95,7 +95,37 @@ final class ByteLevelBPETests: XCTestCase {
         XCTAssertEqual(tok.decode(tok.encode("a<fim_prefix>b", addBOS: false, parseSpecial: true)), "a<fim_prefix>b")
     }
 
+    /// A vocabulary-only GGUF v3 with string metadata and string arrays.
+    private func writeGGUF(_ strings: [String: String], _ arrays: [String: [String]]) throws -> URL {
+        var d = Data("GGUF".utf8)
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+        func str(_ s: String) { u64(UInt64(s.utf8.count)); d.append(contentsOf: Array(s.utf8)) }
+        u32(3); u64(0); u64(UInt64(strings.count + arrays.count))
+        for (k, v) in strings { str(k); u32(8); str(v) }
+        for (k, v) in arrays { str(k); u32(9); u32(8); u64(UInt64(v.count)); v.forEach(str) }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vocab-\(UUID().uuidString).gguf")
+        try d.write(to: url)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
     func testGGUFErrors() throws {
+        let bytes = (0..<256).map { ByteLevelAlphabet.text(of: [UInt8($0)]) }
+        let good = try writeGGUF(["tokenizer.ggml.model": "gpt2", "tokenizer.ggml.pre": "gpt-2"],
+                                 ["tokenizer.ggml.tokens": bytes + ["ab"], "tokenizer.ggml.merges": ["a b"]])
+        XCTAssertEqual(try ByteLevelBPE(gguf: GGUFFile(good)).encode("ab", addBOS: false, parseSpecial: false), [256])
+        let unknown = try writeGGUF(["tokenizer.ggml.model": "gpt2", "tokenizer.ggml.pre": "klingon"],
+                                    ["tokenizer.ggml.tokens": bytes])
+        XCTAssertThrowsError(try ByteLevelBPE(gguf: GGUFFile(unknown))) {
+            XCTAssertEqual("\($0)", "\(unknown.path): unknown pre-tokenizer 'klingon' in tokenizer.ggml.pre")
+        }
+        let badMerge = try writeGGUF(["tokenizer.ggml.model": "gpt2"],
+                                     ["tokenizer.ggml.tokens": bytes, "tokenizer.ggml.merges": ["ab"]])
+        XCTAssertThrowsError(try ByteLevelBPE(gguf: GGUFFile(badMerge))) {
+            XCTAssertEqual("\($0)", "\(badMerge.path): merge 0 is not a 'left right' string")
+        }
+
         let spm = try GGUFFile(SharedFiles.url(Self.vocabDir + "ggml-vocab-llama-spm.gguf"))
         XCTAssertThrowsError(try ByteLevelBPE(gguf: spm)) { e in
             XCTAssertTrue("\(e)".contains("ggml-vocab-llama-spm.gguf"), "\(e)")

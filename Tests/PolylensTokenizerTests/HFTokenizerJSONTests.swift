@@ -53,6 +53,35 @@ final class HFTokenizerJSONTests: XCTestCase {
         XCTAssertEqual(shipped.encode("<s>x</s>", addBOS: false, parseSpecial: true).last, 2)
     }
 
+    /// Two byte-level tokenizer.json files trained with `tokenizers` (Llama-3 layout with ignore_merges, GPT-2
+    /// layout), against `tokenizers`' own ids on every paper snippet.
+    func testByteLevelLayoutsMatchTokenizersOnEveryPaperSnippet() throws {
+        let dir = try XCTUnwrap(Bundle.module.url(forResource: "bytelevel-hf", withExtension: nil, subdirectory: "Fixtures"))
+        let llama3 = try HFTokenizerJSON.load(dir.appendingPathComponent("llama3-style.json"))
+        let gpt2 = try HFTokenizerJSON.load(dir.appendingPathComponent("gpt2-style.json"))
+        XCTAssertEqual((llama3 as? ByteLevelBPE)?.preTokenizer, .llama3)
+        XCTAssertEqual((llama3 as? ByteLevelBPE)?.ignoreMerges, true)
+        XCTAssertEqual((gpt2 as? ByteLevelBPE)?.preTokenizer, .gpt2)
+        let golden = try GoldenFixture("bytelevel-hf-snippets")
+        XCTAssertEqual(golden.items.count, 4067)
+        var mismatches = [0, 0]
+        for item in golden.items {
+            for (k, tok) in [llama3, gpt2].enumerated() {
+                let ids = tok.encode(item.text, addBOS: false, parseSpecial: true)
+                if ids != item.ids[k] {
+                    mismatches[k] += 1
+                    if mismatches[k] <= 3 { XCTFail("layout \(k) \(item.file): got \(ids), want \(item.ids[k])") }
+                }
+                XCTAssertEqual(tok.decode(ids), item.text)
+            }
+        }
+        XCTAssertEqual(mismatches, [0, 0])
+        // Added tokens are found in text always, special ones only when asked.
+        XCTAssertEqual(llama3.encode("a<added>", addBOS: false, parseSpecial: false).last, 2000)
+        XCTAssertEqual(llama3.encode("<|end_of_text|>", addBOS: false, parseSpecial: true), [1])
+        XCTAssertNotEqual(llama3.encode("<|end_of_text|>", addBOS: false, parseSpecial: false), [1])
+    }
+
     func testBadFilesGiveOneLineErrorsNamingTheFile() throws {
         let full = try Data(contentsOf: Self.polycode)
         let cases: [(Data, String)] = [

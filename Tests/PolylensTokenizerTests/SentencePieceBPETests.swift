@@ -49,4 +49,32 @@ final class SentencePieceBPETests: XCTestCase {
         XCTAssertEqual(tok.piece(-1), "")
         XCTAssertEqual(tok.piece(32000), "")
     }
+
+    /// USER_DEFINED pieces are matched whole and never merged; UNUSED pieces are merged through and split back.
+    /// No shared model has them, so tok512.model gets a few changed types; the expected ids are sentencepiece's
+    /// on the same change (tools/make_tokenizer_goldens.py).
+    func testUserDefinedAndUnusedPiecesAsSentencepiece() throws {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "spm-tok512-types", withExtension: "txt", subdirectory: "Fixtures"))
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+        let base = try SentencePieceModelFile.load(SharedFiles.url("models/llama2c/tok512.model"))
+        var pieces = base.pieces
+        for change in lines[0].dropFirst(2).split(separator: " ") {
+            let f = change.split(separator: ":").map { Int($0)! }
+            pieces[f[0]].type = try XCTUnwrap(SentencePieceBPE.PieceType(rawValue: f[1]))
+        }
+        XCTAssertEqual(pieces.filter { $0.type == .userDefined }.count, 2)
+        let tok = try SentencePieceBPE(pieces: pieces, normalization: base.normalization, byteFallback: base.byteFallback,
+                                       bosId: base.bosId, eosId: base.eosId, source: url)
+        var changed = 0
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            let text = try JSONDecoder().decode(String.self, from: Data(parts[0].utf8))
+            let expected = parts.count > 1 ? parts[1].split(separator: " ").map { Int($0)! } : []
+            let ids = tok.encode(text, addBOS: false, parseSpecial: false)
+            XCTAssertEqual(ids, expected, text)
+            if base.encode(text, addBOS: false, parseSpecial: false) != expected { changed += 1 }
+        }
+        XCTAssertEqual(lines.count - 1, 348)
+        XCTAssertEqual(changed, 94, "the changed types must matter")
+    }
 }

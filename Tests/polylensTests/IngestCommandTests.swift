@@ -5,8 +5,14 @@ import PolylensStore
 
 /// `polylens ingest` as a user runs it: the built binary as a child process.
 final class IngestCommandTests: XCTestCase {
+    /// The built executable, beside the test bundle (`.build/debug/polylens`).
     static var binary: URL {
-        Bundle(for: IngestCommandTests.self).bundleURL.deletingLastPathComponent().appendingPathComponent("polylens")
+        #if os(macOS)
+        let products = Bundle(for: IngestCommandTests.self).bundleURL.deletingLastPathComponent()
+        #else
+        let products = Bundle.main.bundleURL
+        #endif
+        return products.appendingPathComponent("polylens")
     }
 
     private func directory() throws -> String {

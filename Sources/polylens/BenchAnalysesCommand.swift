@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import PolylensAnalysis
+import PolylensStore
+
+/// The analyses' speed on synthetic inputs of the paper's sizes (Llama-3.1-8B statistics, 7 × 581 parallel
+/// items, a 32000-token vocabulary), timed in this process; the inputs are built before the clock starts.
+struct BenchAnalysesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyses",
+        abstract: "Measure LAPE, MEXA and the logit lens on synthetic inputs of the paper's sizes.",
+        discussion: """
+        LAPE: 12 languages × 32 layers × 14336 neurons of counts (Llama-3.1-8B), paper and top-rate selections.
+        MEXA: 7 languages × --mexa-items items × 33 layers × 4096 dims, every pair at every layer (the paper's
+        default uses 100 items; all 581 costs 581² × 4096 × 2 flops per pair and layer in Float64).
+        Lens: --lens-prompts prompts × --lens-positions positions × 33 layers × 4096 dims against a 32000 × 4096
+        unembedding, reported per position. Each figure is the median of --repeat runs.
+        """)
+
+    @Option(help: "Runs per measurement; the median is reported.") var `repeat` = 3
+    @Option(help: "Parallel items per language for MEXA (the paper: 100; the data: 581).") var mexaItems = 100
+    @Option(help: "Lens prompts.") var lensPrompts = 100
+    @Option(help: "Positions per lens prompt.") var lensPositions = 1
+    @Option(help: "Model width (d_model) for MEXA and the lens.") var dim = 4096
+    @Option(help: "Vocabulary size for the lens.") var vocab = 32000
+    @Option(help: "text or json.") var format: Format = .text
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    struct Figures: Encodable {
+        var lapeShape: String, lapePaperMs: Double, lapeTopRateMs: Double
+        var mexaShape: String, mexaSeconds: Double
+        var lensShape: String, lensSeconds: Double, lensMsPerPosition: Double, lensGflops: Double
+    }
+
+    func validate() throws {
+        guard `repeat` >= 1, mexaItems >= 2, lensPrompts >= 1, lensPositions >= 1, dim >= 1, vocab >= 10 else {
+            throw ValidationError("--repeat, --lens-prompts, --lens-positions, --dim must be ≥ 1, --mexa-items ≥ 2, --vocab ≥ 10")
+        }
+    }
+
+    private func median(_ body: () throws -> Void) rethrows -> Double {
+        var times: [Double] = []
+        for _ in 0..<`repeat` {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    func run() throws {
+        var rng = SplitMix64(seed: 2506_01074)
+        func unit() -> Float { Float(rng.next() >> 40) / Float(1 << 24) }
+
+        // LAPE: per neuron a base firing rate, shifted per language, counted over 10^6 tokens.
+        let (langs, layers, neurons) = (12, 32, 14336)
+        let base = (0..<(layers * neurons)).map { _ in unit() * unit() }
+        var stats: [NeuronStats] = []
+        for k in 0..<langs {
+            for l in 0..<layers {
+                var active = [Int64](repeating: 0, count: neurons)
+                for i in 0..<neurons {
+                    let rate: Float = min(1, base[l * neurons + i] * (0.5 + unit()))
+                    active[i] = Int64(rate * 1e6)
+                }
+                stats.append(NeuronStats(language: "L\(k)", layer: l, tokens: 1_000_000, active: active, sum: [], sumSquares: [], max: []))
+            }
+        }
+        let paper = try median { _ = try LAPE.run(try ActivationProbabilities(stats: stats), selection: .perLanguage(400)) }
+        let topRate = try median { _ = try LAPE.run(try ActivationProbabilities(stats: stats), selection: .topRate(0.01)) }
+
+        // MEXA: item vectors shared across languages plus language noise, so the scores are not trivial.
+        let mexaLayers = 33, mexaLangs = 7
+        let itemBase = (0..<(mexaItems * dim)).map { _ in unit() - 0.5 }
+        var documents: [(document: DocumentInfo, summary: DocumentSummary)] = []
+        for a in 0..<mexaLangs {
+            for i in 0..<mexaItems {
+                var values = [Float](repeating: 0, count: mexaLayers * dim)
+                for l in 0..<mexaLayers {
+                    let spread = Float(l) * 0.02
+                    for t in 0..<dim { values[l * dim + t] = itemBase[i * dim + t] + spread * (unit() - 0.5) }
+                }
+                documents.append((DocumentInfo(language: "P\(a)", source: "synthetic", itemKey: String(format: "%04d", i),
+                                               sha256: "", bytes: 0, tokens: 0, heldOut: false, tokenIds: nil),
+                                  DocumentSummary(pooling: .weightedMean, layers: mexaLayers, dim: dim, values: values)))
+            }
+        }
+        let mexa = try median { _ = try MEXA.run(try ParallelEmbeddings(documents)) }
+        documents = []
+
+        // Lens: random states and unembedding; one sgemm per 64 rows of states.
+        let unembedding = try Unembedding(finalNorm: (0..<dim).map { _ in 0.5 + unit() },
+                                          matrix: (0..<(vocab * dim)).map { _ in (unit() - 0.5) * 0.05 },
+                                          vocab: vocab, dim: dim, eps: 1e-5)
+        let prompts = (0..<lensPrompts).map { _ in
+            LensPrompt(source: "C", target: "Python", itemKey: "x",
+                       tokens: (0..<(lensPositions + 2)).map { _ in Int32(rng.next() % UInt64(vocab)) }, firstPosition: 1,
+                       layers: mexaLayers, dim: dim, states: (0..<(mexaLayers * lensPositions * dim)).map { _ in unit() - 0.5 })
+        }
+        let sets = [TokenSet(name: "even", ids: (0..<Int32(vocab)).filter { $0 % 2 == 0 })]
+        let lens = try median { _ = try LogitLens.run(prompts, unembedding: unembedding, sets: sets, topK: 10) }
+        let positions = Double(lensPrompts * lensPositions)
+
+        let f = Figures(
+            lapeShape: "\(langs) languages × \(layers) layers × \(neurons) neurons",
+            lapePaperMs: paper * 1000, lapeTopRateMs: topRate * 1000,
+            mexaShape: "\(mexaLangs) languages × \(mexaItems) items × \(mexaLayers) layers × \(dim) dims",
+            mexaSeconds: mexa,
+            lensShape: "\(lensPrompts) prompts × \(lensPositions) positions × \(mexaLayers) layers × \(dim) dims, vocab \(vocab)",
+            lensSeconds: lens, lensMsPerPosition: lens / positions * 1000,
+            lensGflops: 2 * Double(vocab * dim) * Double(mexaLayers) * positions / lens / 1e9)
+        switch format {
+        case .json: try AnalysisOutput.writeJSON(f)
+        case .text:
+            AnalysisOutput.write("""
+            LAPE  \(f.lapeShape): paper selection (ν 400) \(AnalysisOutput.number(f.lapePaperMs, 1)) ms, top-rate 1% \(AnalysisOutput.number(f.lapeTopRateMs, 1)) ms (from counts, median of \(`repeat`))
+            MEXA  \(f.mexaShape): \(AnalysisOutput.number(f.mexaSeconds, 3)) s for every pair at every layer
+            Lens  \(f.lensShape): \(AnalysisOutput.number(f.lensSeconds, 3)) s, \(AnalysisOutput.number(f.lensMsPerPosition, 2)) ms per position (all layers), \(AnalysisOutput.number(f.lensGflops, 1)) GFLOP/s in the unembedding
+
+            """)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import PolylensAnalysis
+import PolylensReport
+import PolylensStore
+
+struct LapeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lape",
+        abstract: "Language-specific neurons by activation probability entropy (LAPE).",
+        discussion: """
+        P[l,i,k] = (tokens of language k with a > 0) / n_k, a = SiLU(gate_proj · x). τ is the k-th smallest of all
+        N probabilities with k = round(q · N) (1-based, half to even: torch's kthvalue, as the original). Neurons
+        with no P > τ are excluded. Default: the paper's selection, per language the --per-language lowest-entropy
+        neurons with P > τ. --top-rate R: the original's, the lowest-entropy fraction R of all neurons, each
+        assigned to every language with P > τ. Entropy ties go to the lower (layer, neuron).
+        table: τ, neurons per layer per language, the overlap matrix, the neurons. csv: one row per selected
+        (language, neuron) with its entropy and P. json: everything, `neurons` as [layer, neuron] pairs.
+        """)
+
+    @OptionGroup var options: AnalysisFileOptions
+    @Option(help: "The paper's selection: neurons per language (ν).") var perLanguage: Int?
+    @Option(help: "The original selection: the fraction of all neurons with the lowest entropy (e.g. 0.01).") var topRate: Double?
+    @Option(help: "The quantile of all probabilities that gives τ.") var quantile = 0.95
+    @Option(help: "Languages to compare, comma-separated (default: all in the file).") var languages: String?
+    @Option(help: "Store the selection in the file as a neuron set with this name.") var save: String?
+
+    func validate() throws {
+        if perLanguage != nil && topRate != nil { throw ValidationError("--per-language and --top-rate exclude each other") }
+        if let s = save, s.isEmpty { throw ValidationError("--save needs a name") }
+    }
+
+    var selection: LAPESelection { topRate.map(LAPESelection.topRate) ?? .perLanguage(perLanguage ?? 400) }
+
+    struct JSONResult: Encodable {
+        var tau: Double, tauRank: Int, probabilities: Int, quantile: Double
+        var selection: String, selectionValue: Double
+        var languages: [String], layers: Int, neuronsPerLayer: Int
+        var neurons: [String: [[Int]]]
+        var countsPerLayer: [String: [Int]]
+        var overlap: [String: [String: Int]]
+    }
+
+    func run() throws {
+        let (file, run) = try options.open(readOnly: save == nil)
+        let langs = try LanguageSelection.resolve(languages, available: try file.languages(run: run), file: options.file)
+        let p = try ActivationProbabilities(stats: try file.neuronStats(run: run), languages: langs)
+        let r = try LAPE.run(p, selection: selection, quantile: quantile)
+        let (kind, value): (String, Double) = switch selection {
+        case .perLanguage(let nu): ("per-language", Double(nu))
+        case .topRate(let rate): ("top-rate", rate)
+        }
+        if let name = save {
+            struct Parameters: Encodable { var selection: String; var value: Double; var quantile: Double; var tau: Double; var languages: [String] }
+            let json = String(decoding: try JSONEncoder().encode(Parameters(selection: kind, value: value, quantile: quantile,
+                                                                            tau: r.tau, languages: r.languages)), as: UTF8.self)
+            try file.saveNeuronSet(run: run, name: name,
+                                   neurons: Dictionary(uniqueKeysWithValues: zip(r.languages, r.selected)), parametersJSON: json)
+        }
+        let counts = r.countsPerLayer, overlap = r.overlap
+        switch options.format {
+        case .json:
+            try AnalysisOutput.writeJSON(JSONResult(
+                tau: r.tau, tauRank: r.tauRank, probabilities: p.values.count, quantile: quantile,
+                selection: kind, selectionValue: value, languages: r.languages, layers: r.layers, neuronsPerLayer: r.neurons,
+                neurons: Dictionary(uniqueKeysWithValues: zip(r.languages, r.selected.map { $0.map { [$0.layer, $0.neuron] } })),
+                countsPerLayer: Dictionary(uniqueKeysWithValues: zip(r.languages, counts)),
+                overlap: Dictionary(uniqueKeysWithValues: zip(r.languages, overlap.map { Dictionary(uniqueKeysWithValues: zip(r.languages, $0)) }))))
+        case .csv:
+            var t = TextTable(["language", "layer", "neuron", "entropy", "p"])
+            for (k, set) in r.selected.enumerated() {
+                for n in set {
+                    t.add([r.languages[k], "\(n.layer)", "\(n.neuron)", "\(r.entropy[n.layer * r.neurons + n.neuron])",
+                           "\(p[n.layer, n.neuron, k])"])
+                }
+            }
+            AnalysisOutput.write(t.text(format: .csv))
+        case .table:
+            var out = "τ = \(r.tau) (the \(r.tauRank)-th smallest of \(p.values.count) probabilities, quantile \(quantile)); "
+            out += kind == "per-language" ? "paper selection, ν = \(Int(value)) per language\n\n"
+                                          : "original selection, top rate \(value)\n\n"
+            var c = TextTable(["language"] + (0..<r.layers).map(String.init) + ["total"])
+            for (k, row) in counts.enumerated() { c.add([r.languages[k]] + row.map(String.init) + ["\(r.selected[k].count)"]) }
+            out += "Selected neurons per layer\n" + c.text(format: .table) + "\n"
+            var o = TextTable([""] + r.languages)
+            for (k, row) in overlap.enumerated() { o.add([r.languages[k]] + row.map(String.init)) }
+            out += "Overlap (neurons selected for both)\n" + o.text(format: .table) + "\nNeurons (layer:neuron)\n"
+            for (k, set) in r.selected.enumerated() {
+                out += "\(r.languages[k]): " + set.map { "\($0.layer):\($0.neuron)" }.joined(separator: " ") + "\n"
+            }
+            AnalysisOutput.write(out)
+        }
+        if let path = options.plot {
+            let chart = LineChart(
+                title: "LAPE neurons per layer", description: "Language-specific neurons selected in each layer, one line per language.",
+                xLabel: AxisLabel("layer"), yLabel: AxisLabel("selected neurons", unit: "count"),
+                series: zip(r.languages, counts).map { LineChart.Series(name: $0, values: $1.map(Double.init)) })
+            let heat = Heatmap(
+                title: "LAPE overlap", description: "Neurons selected for both languages of each pair (diagonal: set size).",
+                rowLabels: r.languages, columnLabels: r.languages, values: overlap.map { $0.map(Double.init) },
+                rowAxis: AxisLabel("language"), columnAxis: AxisLabel("language"), valueLabel: AxisLabel("shared neurons", unit: "count"),
+                decimals: 0)
+            try AnalysisOutput.writeSVG([chart.svg, heat.svg], to: path)
+        }
+    }
+}

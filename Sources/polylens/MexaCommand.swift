@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import PolylensAnalysis
+import PolylensReport
+import PolylensStore
+
+extension Pooling: ExpressibleByArgument {}
+
+struct MexaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mexa",
+        abstract: "Cross-lingual alignment (MEXA) of every language pair at every layer.",
+        discussion: """
+        S[i,j] = cos(e_A,i, e_B,j) in Float64 over the parallel items shared by all languages (sorted item keys, the
+        first --items). MEXA(A,B) = the fraction of items whose S[i,i] is the strict maximum of both its row and its
+        column (a tie does not count). Per-pivot averages run over the programming languages (every language but
+        --english), leaving out the pivot itself unless --include-self (the paper includes it).
+        table: per layer the pair matrix, then the per-pivot averages. csv: layer,pivot,target,mexa rows, with
+        target `average` for the per-pivot average. json: everything, with the item keys used.
+        """)
+
+    @OptionGroup var options: AnalysisFileOptions
+    @Option(help: "How documents were pooled: weighted (the paper), mean or last.") var pooling: Pooling = .weightedMean
+    @Option(help: "Layers, comma-separated, ranges allowed (e.g. 0,8-16; default: all; 0 = embeddings).") var layers: String?
+    @Option(help: "Parallel items to use (sorted item keys; the paper used 100).") var items = 100
+    @Option(help: "Show only this pivot's scores.") var pivot: String?
+    @Flag(help: "Count the self-pair in the per-pivot averages, as the paper does.") var includeSelf = false
+    @Option(help: "Languages, comma-separated (default: all with parallel items).") var languages: String?
+    @Option(help: "The language that holds the English side (not a target of the averages).") var english = "English"
+    @Option(help: "The layer whose pair matrix --plot draws (default: the middle layer).") var plotLayer: Int?
+
+    struct JSONLayer: Encodable { var layer: Int; var matrix: [String: [String: Double]]; var pivotAverages: [String: Double] }
+    struct JSONResult: Encodable {
+        var pooling: String, includeSelf: Bool, languages: [String], targets: [String], items: [String]
+        var layers: [JSONLayer]
+    }
+
+    static func parseLayers(_ text: String) throws -> [Int] {
+        try text.split(separator: ",").flatMap { part -> [Int] in
+            let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            switch ends.count {
+            case 1: if let a = ends[0] { return [a] }
+            case 2: if let a = ends[0], let b = ends[1], a <= b { return Array(a...b) }
+            default: break
+            }
+            throw ValidationError("--layers: '\(part)' is not a layer or a range a-b")
+        }
+    }
+
+    func run() throws {
+        let (file, run) = try options.open()
+        let summaries = try file.summaries(run: run, pooling: pooling)
+        guard !summaries.isEmpty else { throw ValidationError("\(options.file): run \(run) holds no \(pooling.rawValue)-pooled summaries") }
+        let available = Array(Set(summaries.filter { $0.document.itemKey != nil }.map(\.document.language))).sorted()
+        let langs = try LanguageSelection.resolve(languages, available: available, file: options.file)
+        let e = try ParallelEmbeddings(summaries, languages: langs, items: items)
+        let r = try MEXA.run(e, layers: try layers.map(Self.parseLayers))
+        let targets = e.languages.filter { $0 != english }
+        let averages = r.pivotAverages(targets: targets, includeSelf: includeSelf)
+        let pivots = try pivot.map { name -> [Int] in
+            guard let i = e.languages.firstIndex(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) else {
+                throw ValidationError("--pivot \(name) is not among \(e.languages.joined(separator: ", "))")
+            }
+            return [i]
+        } ?? Array(e.languages.indices)
+        let selfNote = includeSelf ? "self-pair included (as the paper)" : "self-pair excluded"
+
+        switch options.format {
+        case .json:
+            try AnalysisOutput.writeJSON(JSONResult(
+                pooling: pooling.rawValue, includeSelf: includeSelf, languages: e.languages, targets: targets, items: e.items,
+                layers: r.layers.indices.map { li in
+                    JSONLayer(layer: r.layers[li],
+                              matrix: Dictionary(uniqueKeysWithValues: pivots.map { a in
+                                  (e.languages[a], Dictionary(uniqueKeysWithValues: e.languages.indices.map { (e.languages[$0], r.scores[li][a][$0]) }))
+                              }),
+                              pivotAverages: Dictionary(uniqueKeysWithValues: pivots.map { (e.languages[$0], averages[li][$0]) }))
+                }))
+        case .csv:
+            var t = TextTable(["layer", "pivot", "target", "mexa"])
+            for li in r.layers.indices {
+                for a in pivots {
+                    for b in e.languages.indices { t.add(["\(r.layers[li])", e.languages[a], e.languages[b], "\(r.scores[li][a][b])"]) }
+                    t.add(["\(r.layers[li])", e.languages[a], "average", "\(averages[li][a])"])
+                }
+            }
+            AnalysisOutput.write(t.text(format: .csv))
+        case .table:
+            var out = "MEXA over \(e.items.count) items (\(e.items.first ?? "")…\(e.items.last ?? ""), sorted keys), \(pooling.rawValue) pooling\n\n"
+            for li in r.layers.indices {
+                var t = TextTable([""] + e.languages)
+                for a in pivots { t.add([e.languages[a]] + r.scores[li][a].map { AnalysisOutput.number($0, 2) }) }
+                out += "Layer \(r.layers[li])\n" + t.text(format: .table) + "\n"
+            }
+            var avg = TextTable(["layer"] + pivots.map { e.languages[$0] })
+            for li in r.layers.indices { avg.add(["\(r.layers[li])"] + pivots.map { AnalysisOutput.number(averages[li][$0], 3) }) }
+            out += "Per-pivot average over \(targets.joined(separator: ", ")), \(selfNote)\n" + avg.text(format: .table)
+            AnalysisOutput.write(out)
+        }
+        if let path = options.plot {
+            let li = plotLayer.flatMap { r.layers.firstIndex(of: $0) } ?? r.layers.count / 2
+            if let wanted = plotLayer, !r.layers.contains(wanted) { throw ValidationError("--plot-layer \(wanted) is not among the layers computed") }
+            let heat = Heatmap(
+                title: "MEXA at layer \(r.layers[li])", description: "Alignment of each language pair at layer \(r.layers[li]), strict row-and-column rule.",
+                rowLabels: e.languages, columnLabels: e.languages, values: r.scores[li],
+                rowAxis: AxisLabel("language A"), columnAxis: AxisLabel("language B"), valueLabel: AxisLabel("MEXA", unit: "fraction of items"),
+                scale: .sequential(0...1))
+            let line = LineChart(
+                title: "MEXA against layer", description: "Per-pivot average alignment at each layer, \(selfNote).",
+                xLabel: AxisLabel("layer"), yLabel: AxisLabel("MEXA", unit: "fraction of items"),
+                series: pivots.map { a in LineChart.Series(name: e.languages[a], points: r.layers.indices.map { (Double(r.layers[$0]), averages[$0][a]) }) },
+                yRange: 0...1)
+            try AnalysisOutput.writeSVG([heat.svg, line.svg], to: path)
+        }
+    }
+}
