@@ -193,7 +193,7 @@ final class ReportBuilderTests: XCTestCase {
         var o = ReportOptions()
         o.run = 42
         XCTAssertThrowsError(try ReportBuilder.build(file: file, options: o, reportVersion: "9.9")) {
-            XCTAssertTrue("\($0)".contains("has no run 42"), "\($0)")
+            XCTAssertTrue("\($0)".contains("there is no run 42"), "\($0)")
         }
     }
 

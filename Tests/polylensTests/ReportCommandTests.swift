@@ -8,8 +8,11 @@ import FoundationXML
 
 /// `polylens report` as a user runs it, on a file that `polylens ingest` wrote from the shared polycode model.
 final class ReportCommandTests: XCTestCase {
+    /// On Linux the bundle URL is the build products directory itself; on macOS it is the .xctest inside it.
     static var binary: URL {
-        Bundle(for: ReportCommandTests.self).bundleURL.deletingLastPathComponent().appendingPathComponent("polylens")
+        let bundle = Bundle(for: ReportCommandTests.self).bundleURL
+        return [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("polylens") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? bundle.appendingPathComponent("polylens")
     }
 
     private func directory() throws -> String {
@@ -132,7 +135,7 @@ final class ReportCommandTests: XCTestCase {
         _ = try PolylensFile.create(URL(fileURLWithPath: empty))
         assertFailure(try polylens(["report", empty, "--out", out, "--pooling", "max"]), "--pooling must be weighted or last", report: out)
         assertFailure(try polylens(["report", empty, "--out", out, "--mexa-layers", "1,x"]), "--mexa-layers: 'x' is not a layer number", report: out)
-        assertFailure(try polylens(["report", empty, "--out", out, "--run", "3"]), "has no run 3", report: out)
+        assertFailure(try polylens(["report", empty, "--out", out, "--run", "3"]), "there is no run 3", report: out)
         let nowhere = dir + "/no/such/dir/report.html"
         assertFailure(try polylens(["report", empty, "--out", nowhere]), "\(nowhere): cannot write the report", report: nowhere)
 
