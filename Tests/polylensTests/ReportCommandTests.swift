@@ -111,6 +111,31 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertEqual(sections["ablation"]?.svgSeries, [])
         XCTAssertEqual(sections["ablation"]?.noData, 1)
         for id in ["lens", "mexa", "lape"] { XCTAssertEqual(sections[id]?.noData, 0, id) }
+
+        try screenshot(out, dir: dir)
+    }
+
+    /// Where a browser is installed (CI installs Debian's `chromium`): the page opens without errors and is not blank.
+    private func screenshot(_ report: String, dir: String) throws {
+        guard let chromium = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
+            .map({ "\($0)/chromium" }).first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            print("ReportCommandTests: no chromium on PATH; screenshot check skipped")
+            return
+        }
+        var root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+            root = root.deletingLastPathComponent()
+        }
+        let p = Process()
+        p.executableURL = root.appendingPathComponent("tools/screenshot_report.sh")
+        p.arguments = [report, dir + "/report.png"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "\(chromium): \(message)")
     }
 
     /// A non-zero exit, one line on stderr naming the problem, and no report written.
