@@ -230,7 +230,8 @@ public enum ReportBuilder {
             if latest[key] == nil { order.append(key) }
             latest[key] = r
         }
-        return AblationSection(setName: setName, entries: order.compactMap { latest[$0] }.map {
+        let parameters = try file.neuronSetNames(run: run).contains(setName) ? try file.neuronSetParameters(run: run, name: setName) : nil
+        return AblationSection(setName: setName, setParameters: parameters, entries: order.compactMap { latest[$0] }.map {
             .init(ablated: $0.ablatedLanguage, evaluated: $0.evalLanguage, control: $0.control, tokens: $0.tokens,
                   nllBefore: $0.nllBefore, nllAfter: $0.nllAfter)
         })

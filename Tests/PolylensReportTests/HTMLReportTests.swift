@@ -40,6 +40,7 @@ final class HTMLReportTests: XCTestCase {
         let ablation = try section(page, .ablation)
         XCTAssertEqual(ablation.elements("svg").map { $0.elements("rect", class: "cell").count }, [4, 4])
         XCTAssertTrue(ablation.allText.contains("more than the random control for 2 of 2 languages"))
+        XCTAssertEqual(ablation.elements("code").first?.text, #"{"per_language":400,"quantile":0.95}"#)
 
         for svg in page.elements("svg") {
             XCTAssertEqual(svg.children.first?.name, "title", "every chart has an accessible title")
