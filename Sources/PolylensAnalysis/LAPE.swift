@@ -31,8 +31,8 @@ public struct ActivationProbabilities: Sendable {
             throw AnalysisError("LAPE: no neuron statistics for language \(langs[0])")
         }
         let layers = (first.keys.max() ?? -1) + 1
-        var values = [Double](repeating: 0, count: langs.count * layers * width)
-        for (k, lang) in langs.enumerated() {
+        var table: [NeuronStats] = []  // language-major, then layer
+        for lang in langs {
             guard let perLayer = byKey[lang] else { throw AnalysisError("LAPE: no neuron statistics for language \(lang)") }
             for l in 0..<layers {
                 guard let s = perLayer[l] else { throw AnalysisError("LAPE: language \(lang) has no statistics for layer \(l)") }
@@ -40,14 +40,33 @@ public struct ActivationProbabilities: Sendable {
                     throw AnalysisError("LAPE: language \(lang) layer \(l) has \(s.neurons) neurons, expected \(width)")
                 }
                 guard s.tokens > 0 else { throw AnalysisError("LAPE: language \(lang) has no counted tokens") }
-                let n = Double(s.tokens)
-                for i in 0..<width { values[(l * width + i) * langs.count + k] = Double(s.active[i]) / n }
+                table.append(s)
             }
             if perLayer.keys.contains(where: { $0 < 0 || $0 >= layers }) {
                 throw AnalysisError("LAPE: language \(lang) has statistics for layers outside 0..<\(layers)")
             }
         }
-        try self.init(languages: langs, layers: layers, neurons: width, values: values)
+        let count = langs.count
+        var values = [Double](repeating: 0, count: count * layers * width)
+        var inRange = [Bool](repeating: true, count: table.count)
+        values.withUnsafeMutableBufferPointer { v in
+            inRange.withUnsafeMutableBufferPointer { ok in
+                let (vb, okb) = (v.baseAddress!, ok.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: table.count) { t in
+                    let (k, l) = (t / layers, t % layers), s = table[t], n = Double(s.tokens)
+                    s.active.withUnsafeBufferPointer { a in
+                        for i in 0..<width {
+                            okb[t] = okb[t] && a[i] >= 0 && a[i] <= s.tokens
+                            vb[(l * width + i) * count + k] = Double(a[i]) / n
+                        }
+                    }
+                }
+            }
+        }
+        if let bad = inRange.firstIndex(of: false) {
+            throw AnalysisError("LAPE: language \(langs[bad / layers]) layer \(bad % layers) has active counts outside 0...\(table[bad].tokens)")
+        }
+        self.languages = langs; self.layers = layers; self.neurons = width; self.values = values
     }
 
     public subscript(layer: Int, neuron: Int, language: Int) -> Double {
@@ -141,13 +160,18 @@ public enum LAPE {
         switch selection {
         case .perLanguage(let nu):
             guard nu >= 0 else { throw AnalysisError("LAPE: --per-language must be ≥ 0, got \(nu)") }
-            var candidates = [[Int32]](repeating: [], count: langs)
-            p.values.withUnsafeBufferPointer { v in
-                for j in 0..<(p.layers * p.neurons) where h[j] < .infinity {
-                    for k in 0..<langs where v[j * langs + k] > tau { candidates[k].append(Int32(j)) }
+            var picks = [[Int]](repeating: [], count: langs)
+            picks.withUnsafeMutableBufferPointer { out in
+                let base = out.baseAddress!
+                p.values.withUnsafeBufferPointer { v in
+                    DispatchQueue.concurrentPerform(iterations: langs) { k in
+                        var candidates: [Int32] = []
+                        for j in 0..<(p.layers * p.neurons) where v[j * langs + k] > tau { candidates.append(Int32(j)) }
+                        base[k] = Selection.smallest(nu, of: candidates, key: { h[$0] })
+                    }
                 }
             }
-            chosen = candidates.map { Selection.smallest(nu, of: $0, key: { h[$0] }) }
+            chosen = picks
         case .topRate(let rate):
             guard rate >= 0, rate <= 1 else { throw AnalysisError("LAPE: --top-rate \(rate) is not in [0, 1]") }
             // As the original: topk over all neurons (excluded ones have H = +∞ and no language above τ).

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Partial selection: the k smallest of many values without sorting them all, which keeps LAPE on
 /// Llama-sized statistics (5.5M probabilities) within milliseconds.
 enum Selection {
@@ -5,14 +7,30 @@ enum Selection {
     /// into 65536 equal-width bins, a second gathers the bin holding the k-th, and a quickselect finishes there.
     static func kthSmallest(_ values: UnsafeBufferPointer<Double>, k: Int) -> Double {
         precondition(k >= 1 && k <= values.count)
-        var lo = Double.infinity, hi = -Double.infinity
-        for v in values { lo = min(lo, v); hi = max(hi, v) }
+        // Both passes in two halves on two threads.
+        let halves = [0..<(values.count / 2), (values.count / 2)..<values.count]
+        var ranges = [(lo: Double, hi: Double)](repeating: (.infinity, -.infinity), count: 2)
+        ranges.withUnsafeMutableBufferPointer { r in
+            let rb = r.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: 2) { h in
+                var lo = Double.infinity, hi = -Double.infinity
+                for i in halves[h] { lo = min(lo, values[i]); hi = max(hi, values[i]) }
+                rb[h] = (lo, hi)
+            }
+        }
+        let lo = min(ranges[0].lo, ranges[1].lo), hi = max(ranges[0].hi, ranges[1].hi)
         guard hi > lo else { return lo }
         let bins = 1 << 16
         let scale = Double(bins) / (hi - lo)
         @inline(__always) func bin(_ v: Double) -> Int { min(Int((v - lo) * scale), bins - 1) }
-        var counts = [Int](repeating: 0, count: bins)
-        for v in values { counts[bin(v)] += 1 }
+        var partial = [Int](repeating: 0, count: 2 * bins)
+        partial.withUnsafeMutableBufferPointer { c in
+            let cb = c.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: 2) { h in
+                for i in halves[h] { cb[h * bins + bin(values[i])] += 1 }
+            }
+        }
+        let counts = (0..<bins).map { partial[$0] + partial[bins + $0] }
         var target = k, b = 0
         while counts[b] < target { target -= counts[b]; b += 1 }
         var inBin: [Double] = []

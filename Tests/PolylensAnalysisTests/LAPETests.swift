@@ -131,6 +131,10 @@ final class LAPETests: XCTestCase {
         XCTAssertThrowsError(try ActivationProbabilities(stats: [stats("A", 0, tokens: 5, [1])], languages: ["A", "Rust"])) {
             XCTAssertEqual("\($0)", "LAPE: no neuron statistics for language Rust")
         }
+        XCTAssertThrowsError(try ActivationProbabilities(stats: [stats("A", 0, tokens: 5, [1]), stats("A", 1, tokens: 5, [6])])) {
+            XCTAssertEqual("\($0)", "LAPE: language A layer 1 has active counts outside 0...5")
+        }
+        XCTAssertThrowsError(try ActivationProbabilities(languages: ["A"], layers: 1, neurons: 1, values: [.nan]))
         XCTAssertThrowsError(try LAPE.run(try ActivationProbabilities(stats: [stats("A", 0, tokens: 5, [1])]), quantile: 1.5))
     }
 }
