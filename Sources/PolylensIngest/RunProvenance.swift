@@ -17,7 +17,7 @@ public enum RunProvenance {
         var a: [String: Any] = [
             "dim": c.dim, "hidden_dim": c.hiddenDim, "n_layers": c.nLayers, "n_heads": c.nHeads,
             "n_kv_heads": c.nKVHeads, "head_dim": c.headDim, "vocab_size": c.vocabSize,
-            "max_positions": c.maxPositions, "norm_eps": Double(c.normEps), "rope_theta": c.ropeTheta,
+            "max_positions": c.maxPositions, "norm_eps": Double("\(c.normEps)") ?? Double(c.normEps), "rope_theta": c.ropeTheta,
             "rope_style": c.ropeStyle.rawValue, "tied_embeddings": c.tiedEmbeddings,
         ]
         if let bos = c.bosId { a["bos_id"] = bos }

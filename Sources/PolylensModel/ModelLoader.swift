@@ -21,6 +21,9 @@ public enum ModelLoader {
         if b.count >= 9, b[8] == UInt8(ascii: "{") {
             return try HuggingFaceCheckpoint(directory: url.deletingLastPathComponent())
         }
+        if b.count >= 8, b.loadUnaligned(as: UInt32.self) == 0x616B_3432 { // llama2.c export.py --version 1/2
+            throw ModelFileError(url, "llama2.c export version \(b.loadUnaligned(fromByteOffset: 4, as: Int32.self)) (magic ak42) is not supported; export with --version 0")
+        }
         guard Llama2cCheckpoint.looksLikeCheckpoint(file) else {
             let magic = b.prefix(4).map { String(format: "%02x", $0) }.joined(separator: " ")
             throw ModelFileError(url, "unrecognised model file: no GGUF magic (starts \(magic)), no safetensors header, no plausible llama2.c header")

@@ -31,6 +31,7 @@ final class IngestorTests: XCTestCase {
         o.maxTokensPerLanguage = 4000
         o.heldOut = 0.2
         o.batchDocuments = 16
+        o.embedUnembedding = true
         return o
     }
 
@@ -55,6 +56,21 @@ final class IngestorTests: XCTestCase {
 
         let run = report.run
         let documents = try file.documents(run: run)
+
+        // The same ingest again finds everything committed and computes nothing.
+        let again = try ingestor.run(into: file, threads: 2)
+        XCTAssertEqual(again.run, run)
+        XCTAssertEqual(again.documentsCommitted + again.promptsCommitted + again.tokensComputed, 0)
+        XCTAssertEqual(again.documentsResumed, report.documentsCommitted)
+        XCTAssertEqual(again.promptsResumed, report.promptsCommitted)
+        XCTAssertEqual(try file.documents(run: run).count, documents.count)
+
+        // Final norm (f32) and unembedding (f16) for the lens.
+        let unembedding = try XCTUnwrap(file.unembedding(run: run))
+        XCTAssertEqual(unembedding.finalNorm, try weights.tensor(.finalNorm).floats())
+        let output = try weights.tensor(.output).floats()
+        XCTAssertEqual(unembedding.matrix.count, output.count)
+        for (stored, exact) in zip(unembedding.matrix, output) { XCTAssertEqual(stored, exact, accuracy: 1e-3 * max(1, abs(exact))) }
         XCTAssertEqual(documents.count, report.documentsCommitted)
         let config = weights.config
         let transformer = try Transformer(weights, threads: 2)
@@ -95,6 +111,16 @@ final class IngestorTests: XCTestCase {
             }
         }
         XCTAssertEqual(stats[0].tokens, Int64(counted.reduce(0) { $0 + $1.tokens }))
+
+        // Held-out documents keep their token ids (for ablation) and add nothing to the statistics.
+        let heldOut = documents.filter(\.heldOut)
+        XCTAssertEqual(heldOut.count, report.heldOut)
+        for d in heldOut {
+            XCTAssertNil(d.itemKey)
+            let text = String(decoding: try XCTUnwrap(FileManager.default.contents(atPath: d.source)), as: UTF8.self)
+            let expected = tokenizer.encode(text, addBOS: true, parseSpecial: false).prefix(d.tokens).map { Int32($0) }
+            XCTAssertEqual(d.tokenIds, expected)
+        }
 
         // The weighted-mean summary of one parallel snippet, against the engine's taps (f16 in the file).
         let summaries = try file.summaries(run: run, pooling: .weightedMean)

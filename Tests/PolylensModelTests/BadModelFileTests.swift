@@ -79,6 +79,16 @@ final class BadModelFileTests: XCTestCase {
         ModelFiles.assertError("\(url.path): not a GGUF file (wrong magic)") { try GGUFFile(url) }
     }
 
+    func testLlama2cExportVersion2() throws {
+        var data = Data([0x32, 0x34, 0x6B, 0x61, 2, 0, 0, 0])
+        data += try Data(contentsOf: ModelFiles.stories260K).prefix(256)
+        let url = dir.appendingPathComponent("v2.bin")
+        try data.write(to: url)
+        ModelFiles.assertError("\(url.path): llama2.c export version 2 (magic ak42) is not supported; export with --version 0") {
+            try self.load(url)
+        }
+    }
+
     func testUnsupportedGGUFVersion() throws {
         var data = try Data(contentsOf: ModelFiles.stories260KGGUF)
         data[4] = 7

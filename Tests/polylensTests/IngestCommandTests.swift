@@ -25,7 +25,7 @@ final class IngestCommandTests: XCTestCase {
     private func corpusArguments(_ file: String) -> [String] {
         ["ingest", file, "--model", SharedFiles.url("models/polycode").path,
          "--lang", "C=/usr/include/*.h", "--lang", "python=/usr/lib/python3.11/*.py",
-         "--max-doc-tokens", "128", "--max-tokens-per-language", "12000", "--threads", "1", "--format", "json"]
+         "--max-doc-tokens", "64", "--max-tokens-per-language", "6000", "--threads", "1", "--format", "json"]
     }
 
     private func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
