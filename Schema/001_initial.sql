@@ -1,4 +1,6 @@
 -- Polylens file, schema version 1. Every tensor column holds a blob in the encoding of FORMAT.md.
+-- All tables keep rowids: WITHOUT ROWID tables spill rows over ~1 KB into overflow pages and wasted
+-- more than half of the file on 2 KB summaries.
 PRAGMA application_id = 1347178067; -- 0x504C4E53, "PLNS"
 
 -- One ingest configuration: a model, a tokenizer and the ingest parameters. Resuming an ingest
@@ -46,7 +48,7 @@ CREATE TABLE neuron_stats (
     sumsq    BLOB NOT NULL,      -- f64 [neurons]: sum of a²
     max      BLOB NOT NULL,      -- f32 [neurons]: maximum of a, -inf where no token was seen
     PRIMARY KEY (run_id, language, layer)
-) WITHOUT ROWID;
+);
 
 -- Pooled hidden states of one document: f16 [layers, dim], layer 0 = embeddings.
 CREATE TABLE summaries (
@@ -56,7 +58,7 @@ CREATE TABLE summaries (
     dim         INTEGER NOT NULL,
     data        BLOB NOT NULL,
     PRIMARY KEY (document_id, pooling)
-) WITHOUT ROWID;
+);
 
 -- Few-shot translation prompts for the logit lens.
 CREATE TABLE lens_prompts (
@@ -79,7 +81,7 @@ CREATE TABLE lens_states (
     layer     INTEGER NOT NULL,
     data      BLOB NOT NULL,
     PRIMARY KEY (prompt_id, layer)
-) WITHOUT ROWID;
+);
 
 -- The model's final norm and unembedding, so the lens needs no model file.
 CREATE TABLE unembedding (
@@ -105,7 +107,7 @@ CREATE TABLE neuron_set_members (
     layers   BLOB NOT NULL,      -- i32 [count]
     neurons  BLOB NOT NULL,      -- i32 [count], pairs with layers
     PRIMARY KEY (set_id, language)
-) WITHOUT ROWID;
+);
 
 -- Perplexity change when a neuron set is ablated.
 CREATE TABLE ablation_results (

@@ -43,22 +43,24 @@ def read_png(path):
             current = line
         elif kind == 2:
             current = (line + previous) & 0xFF
+        elif kind == 1:
+            # Sub: each byte adds the one a pixel to its left, i.e. a running sum per channel.
+            current = (np.cumsum(line.reshape(width, channels), axis=0) & 0xFF).reshape(stride)
         else:
-            # Sub, Average and Paeth depend on the left neighbour: decode pixel by pixel.
-            current = np.zeros(stride, dtype=np.int32)
+            # Average and Paeth depend on the decoded left neighbour: byte by byte, on Python ints.
+            cur, up, raw_line = [0] * stride, previous.tolist(), line.tolist()
             for x in range(stride):
-                a = current[x - channels] if x >= channels else 0
-                b = previous[x]
-                c = previous[x - channels] if x >= channels else 0
-                if kind == 1:
-                    predictor = a
-                elif kind == 3:
-                    predictor = (a + b) // 2
+                a = cur[x - channels] if x >= channels else 0
+                b = up[x]
+                if kind == 3:
+                    predictor = (a + b) >> 1
                 else:
+                    c = up[x - channels] if x >= channels else 0
                     p = a + b - c
                     pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
                     predictor = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                current[x] = (line[x] + predictor) & 0xFF
+                cur[x] = (raw_line[x] + predictor) & 0xFF
+            current = np.array(cur, dtype=np.int32)
         out[y] = current
         previous = current
     return out.reshape(height, width, channels)[:, :, :3]

@@ -21,7 +21,6 @@ public struct Generator {
         var ids = tokenizer.encode(prompt, addBOS: true, parseSpecial: false)
         let bos = tokenizer.bosId ?? model.config.bosId, eos = tokenizer.eosId ?? model.config.eosId
         if ids.first != bos, let bos { ids.insert(bos, at: 0) }
-        let steps = min(steps, model.config.maxPositions)
         if ids.count > steps + 1 { ids.removeLast(ids.count - steps - 1) }
         var printed = ""
         func flush(final: Bool = false) {

@@ -36,9 +36,6 @@ public enum Perplexity {
     public static func evaluate(_ model: Transformer, tokens: [Int], bos: Int, context: Int,
                                 progress: ((_ chunk: Int, _ of: Int) -> Void)? = nil) throws -> PerplexityResult {
         guard context >= 4 else { throw EngineError("context \(context) is too small; the protocol needs at least 4") }
-        guard context <= model.config.maxPositions else {
-            throw EngineError("context \(context) exceeds the model's \(model.config.maxPositions) positions")
-        }
         guard tokens.count >= 2 * context else {
             throw EngineError("the text has \(tokens.count) tokens; a context of \(context) needs at least \(2 * context)")
         }

@@ -40,6 +40,8 @@ public final class Transformer {
     private var values: [FloatBuffer]
     private var cacheCapacity = 0
     private let x, xn, q, att, gate, up, scores, logitsBuffer: FloatBuffer
+    /// Query rows per attention block.
+    static let attentionBlock = 128
 
     /// `threads`: default all cores. `chunkSize`: tokens computed at once (at least 1).
     public convenience init(_ weights: ModelWeights, threads: Int? = nil, chunkSize: Int = 512) throws {
@@ -147,9 +149,6 @@ public final class Transformer {
         guard startPosition >= 0, startPosition <= cachedPositions else {
             throw EngineError("start position \(startPosition) is past the \(cachedPositions) cached positions")
         }
-        guard startPosition + tokens.count <= c.maxPositions else {
-            throw EngineError("positions up to \(startPosition + tokens.count) exceed the model's \(c.maxPositions)")
-        }
         if let bad = tokens.first(where: { $0 < 0 || $0 >= c.vocabSize }) {
             throw EngineError("token id \(bad) is outside the vocabulary of \(c.vocabSize)")
         }
@@ -172,10 +171,12 @@ public final class Transformer {
         return silenced
     }
 
-    /// Makes the cache hold `positions` positions, keeping the first `keep`.
+    /// Makes the cache hold `positions` positions, keeping the first `keep`. It grows as a sequence does,
+    /// so a model's nominal context (128k for Llama 3.1) costs nothing until used; positions past it are
+    /// allowed, as in llama.cpp (RoPE is defined for any position).
     private func reserveCache(_ positions: Int, keep: Int) {
         guard positions > cacheCapacity else { return }
-        let capacity = min(config.maxPositions, max(positions, 2 * cacheCapacity))
+        let capacity = max(positions, 2 * cacheCapacity)
         for b in keys + values { b.reserve(capacity * config.kvDim, keep: keep * config.kvDim) }
         cacheCapacity = capacity
     }
@@ -193,7 +194,7 @@ public final class Transformer {
                          rows: rows, width: width, firstPosition: start + from)
         }
         reserveCache(positions, keep: start)
-        scores.reserve(n * positions)
+        scores.reserve(min(n, Self.attentionBlock) * positions)
         let x = x.pointer, xn = xn.pointer, q = q.pointer, att = att.pointer
         let gate = gate.pointer, up = up.pointer, scores = scores.pointer
 
@@ -220,16 +221,19 @@ public final class Transformer {
                     }
                 }
             }
+            // Query rows go in blocks so that each block reads only the keys it may see (causal mask).
             for h in 0..<c.nHeads {
-                // Head h reads key/value head h / group (grouped-query attention).
-                let kv = (h / group) * hd
-                BLAS.timesTransposed(q + h * hd, ldx: qDim, keys[l].pointer + kv, ldw: kvDim, scores, ldy: positions,
-                                     m: n, n: positions, k: hd, alpha: scale)
-                loop(n, work: n * positions * 8) { rows in
-                    for r in rows { causalSoftmax(scores + r * positions, visible: start + r + 1, count: positions) }
+                let kv = (h / group) * hd // head h reads key/value head h / group (grouped-query attention)
+                for r0 in stride(from: 0, to: n, by: Self.attentionBlock) {
+                    let rows = min(Self.attentionBlock, n - r0), visible = start + r0 + rows
+                    BLAS.timesTransposed(q + (r0 * qDim + h * hd), ldx: qDim, keys[l].pointer + kv, ldw: kvDim,
+                                         scores, ldy: visible, m: rows, n: visible, k: hd, alpha: scale)
+                    loop(rows, work: rows * visible * 8) { range in
+                        for r in range { causalSoftmax(scores + r * visible, visible: start + r0 + r + 1, count: visible) }
+                    }
+                    BLAS.times(scores, lda: visible, values[l].pointer + kv, ldb: kvDim, att + (r0 * qDim + h * hd),
+                               ldy: qDim, m: rows, n: hd, k: visible)
                 }
-                BLAS.times(scores, lda: positions, values[l].pointer + kv, ldb: kvDim, att + h * hd, ldy: qDim,
-                           m: n, n: hd, k: positions)
             }
             BLAS.timesTransposed(att, ldx: qDim, w.wo, ldw: qDim, xn, ldy: dim, m: n, n: dim, k: qDim)
             add(xn, into: x, count: n * dim)
@@ -239,8 +243,7 @@ public final class Transformer {
             BLAS.timesTransposed(xn, ldx: dim, w.gate, ldw: dim, gate, ldy: hidden, m: n, n: hidden, k: dim)
             BLAS.timesTransposed(xn, ldx: dim, w.up, ldw: dim, up, ldy: hidden, m: n, n: hidden, k: dim)
             loop(n, work: n * hidden * 8) { rows in
-                let a = gate + rows.lowerBound * hidden
-                for i in 0..<(rows.count * hidden) { a[i] = a[i] * (1 / (1 + Foundation.exp(-a[i]))) }
+                FastMath.silu(gate + rows.lowerBound * hidden, count: rows.count * hidden)
             }
             for neuron in silenced[l] { for r in 0..<n { gate[r * hidden + neuron] = 0 } }
             tap(.mlpAct(l), gate, width: hidden)
@@ -296,12 +299,7 @@ public final class Transformer {
     private func causalSoftmax(_ s: UnsafeMutablePointer<Float>, visible: Int, count: Int) {
         var m = s[0]
         for j in 1..<visible where s[j] > m { m = s[j] }
-        var sum: Float = 0
-        for j in 0..<visible {
-            s[j] = Foundation.exp(s[j] - m)
-            sum += s[j]
-        }
-        let inv = 1 / sum
+        let inv = 1 / FastMath.expShifted(s, count: visible, shift: m)
         for j in 0..<visible { s[j] *= inv }
         for j in visible..<count { s[j] = 0 }
     }

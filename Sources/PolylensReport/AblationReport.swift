@@ -26,6 +26,11 @@ extension AblationSection {
                        + "every layer, and every language's held-out tokens are scored. The control zeroes random neurons "
                        + "with the same per-layer counts. Values are changes in mean negative log-likelihood, nats per token.",
                        class: "method")
+        if let setParameters { html.element("p", [("class", "method")]) { p in
+            p.text("The set was selected with ")
+            p.element("code", text: setParameters)
+            p.text(".")
+        } }
         if entries.isEmpty { html.noData("the file has no ablation results for this set."); return }
         let (rows, columns) = axes
         let measured = changes(control: false), control = changes(control: true)

@@ -69,6 +69,17 @@ enum ReportNames {
         return out.isEmpty ? "x" : out
     }
 
+    /// A vocabulary piece as text: SentencePiece's `▁` as a space, an ASCII byte piece (`<0x0A>`) as its
+    /// character; anything else as the vocabulary writes it.
+    static func readablePiece(_ piece: String) -> String {
+        let scalars = Array(piece.unicodeScalars)
+        if scalars.count == 6, piece.hasPrefix("<0x"), piece.hasSuffix(">"),
+           let byte = UInt8(String(piece.dropFirst(3).prefix(2)), radix: 16), byte < 0x80 {
+            return String(UnicodeScalar(byte))
+        }
+        return piece.replacingOccurrences(of: "\u{2581}", with: " ")
+    }
+
     /// Whitespace made visible, so that " if" and "if" read differently.
     static func visibleToken(_ token: String) -> String {
         token.replacingOccurrences(of: " ", with: "␣").replacingOccurrences(of: "\n", with: "↵")

@@ -5,7 +5,7 @@ import PolylensTokenizer
 
 /// What the report computes with, beyond the defaults of each analysis.
 public struct ReportOptions: Sendable {
-    /// The ingest run to report (default: the file's last).
+    /// The ingest run to report (needed when the file holds several).
     public var run: Int64?
     public var lapeSelection: LAPESelection = .perLanguage(400)
     public var lapeQuantile = 0.95
@@ -48,11 +48,12 @@ public enum ReportBuilder {
                              lensLoader: LensLoader? = nil) throws -> ReportData {
         let runs = try file.runs()
         var data = ReportData(title: file.url.lastPathComponent)
-        guard let run = options.run.flatMap({ r in runs.first { $0.id == r } }) ?? (options.run == nil ? runs.last : nil) else {
-            if let r = options.run { throw PolylensFileError("\(file.url.path): has no run \(r) (runs: \(runs.map { String($0.id) }.joined(separator: ", ")))") }
+        if runs.isEmpty && options.run == nil {
             for id in ReportSectionID.allCases { data.absentReasons[id] = "the file records no ingest run." }
             return data
         }
+        let runID = try file.resolveRun(options.run)
+        guard let run = runs.first(where: { $0.id == runID }) else { throw PolylensFileError("\(file.url.path): there is no run \(runID)") }
         let stats = try file.neuronStats(run: run.id)
         data.provenance = try provenance(file: file, run: run, stats: stats, reportVersion: reportVersion)
         section(.lape, &data) { try lape(stats, options) }.map { data.lape = $0 }
@@ -159,14 +160,18 @@ public enum ReportBuilder {
         let u = context.unembedding
         // Token sets match decoded text (any tokenizer); the page shows vocabulary pieces, which keep the
         // leading space that SentencePiece's decode drops.
-        let texts = (0..<u.vocab).map { context.tokenizer.decode([$0]) }
-        let pieces = (0..<u.vocab).map { context.tokenizer.piece($0).replacingOccurrences(of: "\u{2581}", with: " ") }
+        // The unembedding may have more rows than the tokenizer has tokens (padding); those have no text.
+        let known = context.tokenizer.vocabSize
+        let texts = (0..<u.vocab).map { $0 < known ? context.tokenizer.decode([$0]) : "" }
+        let pieces = (0..<u.vocab).map { $0 < known ? ReportNames.readablePiece(context.tokenizer.piece($0)) : "#\($0)" }
         let english = TokenSet.english(texts: texts, words: context.englishWords, name: "English words")
-        var keywordSets: [String: TokenSet] = [:]
-        func keywords(_ language: String) throws -> TokenSet {
+        var keywordSets: [String: TokenSet?] = [:]
+        /// nil for a language the keywords folder has no list for.
+        func keywords(_ language: String) throws -> TokenSet? {
             if let s = keywordSets[language] { return s }
-            let words = try WordLists.keywords(try WordLists.keywordFile(for: language, in: context.keywordsDirectory))
-            let s = TokenSet.tagged(texts: texts, keywords: words, name: "\(language) keywords")
+            let s = try (try? WordLists.keywordFile(for: language, in: context.keywordsDirectory)).map {
+                TokenSet.tagged(texts: texts, keywords: try WordLists.keywords($0), name: "\(language) keywords")
+            }
             keywordSets[language] = s
             return s
         }
@@ -175,7 +180,7 @@ public enum ReportBuilder {
         for pair in pairs {
             let (source, target) = (pair[0], pair[1])
             let prompts = try file.lensPrompts(run: run.id, source: source, target: target)
-            let sets = [english, try keywords(target), try keywords(source)]
+            let sets = [english] + [try keywords(target), try keywords(source)].compactMap { $0 }
             let result = try LogitLens.run(prompts, unembedding: u, sets: sets, topK: max(options.lensTop, 1))
             let layers = result.layers.map(\.layer)
             var curves = sets.indices.map { s in LensSection.Curve(name: sets[s].name, values: result.layers.map { $0.setMass[s] }) }
@@ -225,7 +230,8 @@ public enum ReportBuilder {
             if latest[key] == nil { order.append(key) }
             latest[key] = r
         }
-        return AblationSection(setName: setName, entries: order.compactMap { latest[$0] }.map {
+        let parameters = try file.neuronSetNames(run: run).contains(setName) ? try file.neuronSetParameters(run: run, name: setName) : nil
+        return AblationSection(setName: setName, setParameters: parameters, entries: order.compactMap { latest[$0] }.map {
             .init(ablated: $0.ablatedLanguage, evaluated: $0.evalLanguage, control: $0.control, tokens: $0.tokens,
                   nllBefore: $0.nllBefore, nllAfter: $0.nllAfter)
         })

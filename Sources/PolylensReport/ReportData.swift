@@ -188,7 +188,11 @@ public struct AblationSection: Sendable {
     }
 
     public var setName: String
+    /// How the set was selected, as recorded when it was saved (JSON), if known.
+    public var setParameters: String?
     public var entries: [Entry]
 
-    public init(setName: String, entries: [Entry]) { self.setName = setName; self.entries = entries }
+    public init(setName: String, setParameters: String? = nil, entries: [Entry]) {
+        self.setName = setName; self.setParameters = setParameters; self.entries = entries
+    }
 }

@@ -70,9 +70,6 @@ public struct Blob: Sendable {
         return values(Int32.self)
     }
 
-    /// Every element widened to Double (for SQL functions and exports).
-    public func asDoubles() -> [Double] { (0..<count).map(element) }
-
     private func values<T>(_: T.Type) -> [T] {
         [T](unsafeUninitializedCapacity: count) { buffer, n in
             bytes.withUnsafeBytes { raw in

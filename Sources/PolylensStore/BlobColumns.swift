@@ -5,20 +5,23 @@ struct BlobColumn: Sendable {
     let dtype: BlobDType
     /// SQL naming the row in messages, e.g. `'run ' || run_id || ', ' || language`.
     let key: String
+    /// SQL giving the shape the row's other columns imply, as a JSON array (`json_array(layers, dim)`).
+    var shape: String? = nil
 }
 
 extension BlobColumn {
     static let all: [BlobColumn] = [
-        BlobColumn(table: "documents", column: "token_ids", dtype: .i32, key: "'document ' || id"),
-        BlobColumn(table: "neuron_stats", column: "active", dtype: .i64, key: statsKey),
-        BlobColumn(table: "neuron_stats", column: "sum", dtype: .f64, key: statsKey),
-        BlobColumn(table: "neuron_stats", column: "sumsq", dtype: .f64, key: statsKey),
-        BlobColumn(table: "neuron_stats", column: "max", dtype: .f32, key: statsKey),
-        BlobColumn(table: "summaries", column: "data", dtype: .f16, key: "'document ' || document_id || ', ' || pooling"),
+        BlobColumn(table: "documents", column: "token_ids", dtype: .i32, key: "'document ' || id", shape: "json_array(tokens)"),
+        BlobColumn(table: "neuron_stats", column: "active", dtype: .i64, key: statsKey, shape: "json_array(neurons)"),
+        BlobColumn(table: "neuron_stats", column: "sum", dtype: .f64, key: statsKey, shape: "json_array(neurons)"),
+        BlobColumn(table: "neuron_stats", column: "sumsq", dtype: .f64, key: statsKey, shape: "json_array(neurons)"),
+        BlobColumn(table: "neuron_stats", column: "max", dtype: .f32, key: statsKey, shape: "json_array(neurons)"),
+        BlobColumn(table: "summaries", column: "data", dtype: .f16, key: "'document ' || document_id || ', ' || pooling",
+                    shape: "json_array(layers, dim)"),
         BlobColumn(table: "lens_prompts", column: "tokens", dtype: .i32, key: "'prompt ' || id"),
         BlobColumn(table: "lens_states", column: "data", dtype: .f16, key: "'prompt ' || prompt_id || ', layer ' || layer"),
-        BlobColumn(table: "unembedding", column: "final_norm", dtype: .f32, key: "'run ' || run_id"),
-        BlobColumn(table: "unembedding", column: "matrix", dtype: .f16, key: "'run ' || run_id"),
+        BlobColumn(table: "unembedding", column: "final_norm", dtype: .f32, key: "'run ' || run_id", shape: "json_array(dim)"),
+        BlobColumn(table: "unembedding", column: "matrix", dtype: .f16, key: "'run ' || run_id", shape: "json_array(vocab, dim)"),
         BlobColumn(table: "neuron_set_members", column: "layers", dtype: .i32, key: "'set ' || set_id || ', ' || language"),
         BlobColumn(table: "neuron_set_members", column: "neurons", dtype: .i32, key: "'set ' || set_id || ', ' || language"),
     ]

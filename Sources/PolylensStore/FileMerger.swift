@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 
 /// What a merge added to its output.
 public struct MergeSummary: Sendable {
@@ -12,7 +13,7 @@ extension PolylensFile {
     /// one run of `output`, creating it when missing: documents, summaries and lens prompts are copied and
     /// neuron statistics summed. Everything is checked before anything is written: different models or
     /// architectures and documents present twice are refused. Each input run is committed in one
-    /// transaction. Neuron sets and ablation results are derived from the statistics and not carried over.
+    /// transaction, streamed page by page. Neuron sets and ablation results are derived from the statistics and not carried over.
     public static func merge(into output: URL, from inputs: [URL]) throws -> MergeSummary {
         let outPath = output.standardizedFileURL.resolvingSymlinksInPath().path
         guard !inputs.isEmpty else { throw PolylensFileError("merge: no input files") }
@@ -73,23 +74,92 @@ extension PolylensFile {
         }
         var summary = MergeSummary(run: run, documents: 0, lensPrompts: 0)
         for (f, id, _) in inputRuns {
-            let documents = try f.documents(run: id)
-            let index = Dictionary(uniqueKeysWithValues: documents.enumerated().map { (DocumentKey($0.element), $0.offset) })
-            var batch = IngestBatch(documents: documents, stats: try f.neuronStats(run: id),
-                                    lensPrompts: try f.lensPrompts(run: id))
-            for pooling in Pooling.allCases {
-                for (d, s) in try f.summaries(run: id, pooling: pooling) {
-                    if let i = index[DocumentKey(d)] { batch.summaries.append((i, s)) }
-                }
-            }
-            try out.commit(run: run, batch: batch)
+            let copied = try out.copy(run: id, of: f, into: run)
             if try out.unembedding(run: run) == nil, let u = try f.unembedding(run: id) {
                 try out.storeUnembedding(run: run, finalNorm: u.finalNorm, matrix: u.matrix, vocab: u.vocab, dim: u.dim)
             }
-            summary.documents += documents.count
-            summary.lensPrompts += batch.lensPrompts.count
+            summary.documents += copied.documents
+            summary.lensPrompts += copied.lensPrompts
         }
         return summary
+    }
+
+    /// Copies one run of `source` into `run` in one transaction, a page of rows at a time so that memory stays
+    /// bounded whatever the input's size: documents, summaries and lens prompts with their blobs as stored (each
+    /// decoded once to check it), statistics added to the stored ones.
+    private func copy(run id: Int64, of source: PolylensFile, into run: Int64) throws -> (documents: Int, lensPrompts: Int) {
+        let page = 512
+        return try writing("merge \(source.path) into") { db in
+            try requireRun(run, db)
+            func check(_ data: Data?, _ what: @autoclosure () -> String) throws -> Data? {
+                guard let data else { return nil }
+                _ = try source.decode(data, what())
+                return data
+            }
+            var documentIDs: [Int64: Int64] = [:]
+            var last: Int64 = 0
+            while true {
+                let rows = try source.guarded("read the documents of") { src in
+                    try Row.fetchAll(src, sql: "SELECT * FROM documents WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?",
+                                     arguments: [id, last, page])
+                }
+                guard let tail = rows.last else { break }
+                for r in rows {
+                    let old: Int64 = r["id"]
+                    try db.execute(sql: """
+                        INSERT INTO documents (run_id, language, source, item_key, sha256, bytes, tokens, held_out, token_ids, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [run, r["language"], r["source"], r["item_key"], r["sha256"], r["bytes"], r["tokens"],
+                                         r["held_out"], try check(r["token_ids"], "documents(\(old)).token_ids"), r["created_at"]])
+                    documentIDs[old] = db.lastInsertedRowID
+                }
+                last = tail["id"]
+            }
+            last = 0
+            while true {
+                let rows = try source.guarded("read the summaries of") { src in
+                    try Row.fetchAll(src, sql: """
+                        SELECT s.rowid AS r, s.* FROM summaries s JOIN documents d ON d.id = s.document_id
+                        WHERE d.run_id = ? AND s.rowid > ? ORDER BY s.rowid LIMIT ?
+                        """, arguments: [id, last, page])
+                }
+                guard let tail = rows.last else { break }
+                for r in rows {
+                    let old: Int64 = r["document_id"], pooling: String = r["pooling"]
+                    guard let document = documentIDs[old] else {
+                        throw PolylensFileError("\(source.path): a summary refers to document \(old), which is not in run \(id)")
+                    }
+                    try db.execute(sql: "INSERT INTO summaries (document_id, pooling, layers, dim, data) VALUES (?, ?, ?, ?, ?)",
+                                   arguments: [document, pooling, r["layers"], r["dim"], try check(r["data"], "summaries(document \(old), \(pooling)).data")])
+                }
+                last = tail["r"]
+            }
+            for delta in try source.neuronStats(run: id) {
+                try add(delta, run: run, db)
+            }
+            let prompts = try source.guarded("read the lens prompts of") { src in
+                try Row.fetchAll(src, sql: "SELECT * FROM lens_prompts WHERE run_id = ? ORDER BY id", arguments: [id])
+            }
+            for p in prompts {
+                let old: Int64 = p["id"]
+                try db.execute(sql: """
+                    INSERT INTO lens_prompts (run_id, source, target, item_key, tokens, first_position, layers, dim)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [run, p["source"], p["target"], p["item_key"], try check(p["tokens"], "lens_prompts(\(old)).tokens"),
+                                     p["first_position"], p["layers"], p["dim"]])
+                let prompt = db.lastInsertedRowID
+                let states = try source.guarded("read the lens states of") { src in
+                    try Row.fetchAll(src, sql: "SELECT layer, data FROM lens_states WHERE prompt_id = ? ORDER BY layer", arguments: [old])
+                }
+                for st in states {
+                    let layer: Int = st["layer"]
+                    try db.execute(sql: "INSERT INTO lens_states (prompt_id, layer, data) VALUES (?, ?, ?)",
+                                   arguments: [prompt, layer, try check(st["data"], "lens_states(prompt \(old), layer \(layer)).data")])
+                }
+            }
+            try db.execute(sql: "UPDATE runs SET updated_at = ? WHERE id = ?", arguments: [Self.now(), run])
+            return (documentIDs.count, prompts.count)
+        }
     }
 
     private static func checkSameModel(_ a: RunInfo, _ aFile: String, _ aRun: Int64, _ b: RunInfo, _ bFile: String) throws {

@@ -24,7 +24,10 @@ extension PolylensFile {
             }
             var checked = 0
             for c in BlobColumn.all {
-                let rows = try Row.fetchCursor(db, sql: "SELECT \(c.key) AS k, \(c.column) AS b FROM \(c.table) WHERE \(c.column) IS NOT NULL")
+                let rows = try Row.fetchCursor(db, sql: """
+                    SELECT \(c.key) AS k, \(c.column) AS b, \(c.shape ?? "NULL") AS shape
+                    FROM \(c.table) WHERE \(c.column) IS NOT NULL
+                    """)
                 while let row = try rows.next() {
                     checked += 1
                     let name = "\(c.table).\(c.column) (\(row["k"] as String? ?? "?"))"
@@ -36,6 +39,10 @@ extension PolylensFile {
                         let blob = try BlobCodec.decode(data)
                         if blob.dtype != c.dtype {
                             problems.append("\(name): holds \(blob.dtype.name), the schema says \(c.dtype.name)")
+                        }
+                        let shape = "[" + blob.shape.map(String.init).joined(separator: ",") + "]"
+                        if let expected = row["shape"] as String?, expected != shape {
+                            problems.append("\(name): has shape \(shape), its row says \(expected)")
                         }
                     } catch let e as BlobError {
                         problems.append("\(name): \(e.description)")

@@ -117,7 +117,7 @@ extension PolylensFile {
     }
 
     /// Adds a delta to the stored statistics of its (language, layer).
-    private func add(_ delta: NeuronStats, run: Int64, _ db: Database) throws {
+    func add(_ delta: NeuronStats, run: Int64, _ db: Database) throws {
         var total = delta
         if let row = try Row.fetchOne(db, sql: "SELECT * FROM neuron_stats WHERE run_id = ? AND language = ? AND layer = ?",
                                       arguments: [run, delta.language, delta.layer]) {

@@ -34,8 +34,8 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     private let table: ByteStringTable
     private let byteTokens: [Int32]
     private let merges: BPEMerges
-    private let controlTokens: PendingSpecialTokens
-    private let alwaysTokens: PendingSpecialTokens
+    private let controlTokens: SpecialTokens
+    private let alwaysTokens: SpecialTokens
     private let caches = EncodeCachePool()
 
     /// `merges` builds the merge table given the table of normal tokens by bytes.
@@ -60,40 +60,44 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
         self.table = table
         self.merges = try merges(table)
         byteTokens = (0..<256).map { table.find([UInt8($0)]) ?? -1 }
-        controlTokens = PendingSpecialTokens(control.merging(always) { a, _ in a })
-        alwaysTokens = PendingSpecialTokens(always)
+        controlTokens = SpecialTokens(control.merging(always) { a, _ in a })
+        alwaysTokens = SpecialTokens(always)
     }
 
     public func encode(_ text: String, addBOS: Bool, parseSpecial: Bool) -> [Int] {
-        var out: [Int] = []
-        out.reserveCapacity(text.utf8.count / 3 + 2)
-        if addBOS, let bos = bosId { out.append(bos) }
         let cache = caches.take()
         defer { caches.give(cache) }
+        cache.out.removeAll(keepingCapacity: true)
+        if addBOS, let bos = bosId { cache.out.append(Int32(bos)) }
         for segment in (parseSpecial ? controlTokens : alwaysTokens).split(text) {
             switch segment {
-            case .special(let id): out.append(id)
-            case .text(var plain):
-                plain.withUTF8 { buf in
-                    guard let p = buf.baseAddress else { return }
-                    preTokenizer.split(buf) { s, e in encodePiece(p + s, e - s, &out, cache) }
-                }
+            case .special(let id): cache.out.append(Int32(id))
+            case .text(let plain): encodePlain(plain, cache)
             }
         }
-        return out
+        return cache.out.map { Int($0) }
     }
 
+    private func encodePlain(_ plain: Substring, _ cache: EncodeCache) {
+        var text = plain
+        text.withUTF8 { buf in
+            guard let p = buf.baseAddress else { return }
+            preTokenizer.split(buf) { s, e in self.encodePiece(p + s, e - s, cache) }
+        }
+    }
+
+    /// Appends the tokens of one pre-token to `cache.out`.
     @inline(__always)
-    private func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, _ out: inout [Int], _ cache: EncodeCache) {
+    private func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, _ cache: EncodeCache) {
         if n == 1 {
             let t = byteTokens[Int(p[0])]
-            if t >= 0 { out.append(Int(t)) }
+            if t >= 0 { cache.out.append(t) }
             return
         }
-        if ignoreMerges, let id = table.find(p, n) { out.append(Int(id)); return }
+        if ignoreMerges, let id = table.find(p, n) { cache.out.append(id); return }
         if let start = cache.pieces.find(p, n) {
             let s = Int(start), count = Int(cache.ids[s])
-            for k in 0..<count { out.append(Int(cache.ids[s + 1 + k])) }
+            cache.out.append(contentsOf: cache.ids[(s + 1)..<(s + 1 + count)])
             return
         }
         cache.symbols.removeAll(keepingCapacity: true)
@@ -103,7 +107,7 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
         }
         merges.apply(&cache.symbols, scratch: &cache.scratch)
         cache.remember(p, n)
-        for t in cache.symbols { out.append(Int(t)) }
+        cache.out.append(contentsOf: cache.symbols)
     }
 
     public func decode(_ ids: [Int]) -> String {
@@ -128,6 +132,8 @@ final class EncodeCache {
     var ids: [Int32] = []
     var symbols: [Int32] = []
     var scratch = BPEScratch()
+    /// The ids of the text being encoded.
+    var out: [Int32] = []
     private static let limit = 1 << 20
 
     func remember(_ p: UnsafePointer<UInt8>, _ n: Int) {
@@ -156,46 +162,5 @@ final class EncodeCachePool: @unchecked Sendable {
         lock.lock()
         free.append(cache)
         lock.unlock()
-    }
-}
-
-/// Text cut at special-token occurrences, leftmost and longest first.
-/// Stand-in with the API of the spm helper's `SpecialTokens` until that lands in main; then it is removed.
-struct PendingSpecialTokens: Sendable {
-    enum Segment {
-        case text(Substring)
-        case special(Int)
-    }
-
-    private let byFirstByte: [UInt8: [([UInt8], Int)]]
-    let isEmpty: Bool
-
-    init(_ tokens: [String: Int]) {
-        byFirstByte = Dictionary(grouping: tokens.filter { !$0.key.isEmpty }.map { (Array($0.key.utf8), $0.value) },
-                                 by: { $0.0[0] })
-            .mapValues { $0.sorted { $0.0.count > $1.0.count } }
-        isEmpty = byFirstByte.isEmpty
-    }
-
-    func split(_ text: String) -> [Segment] {
-        if isEmpty || text.isEmpty { return text.isEmpty ? [] : [.text(text[...])] }
-        var out: [Segment] = []
-        let utf8 = Array(text.utf8)
-        var plainStart = 0
-        var i = 0
-        func index(_ o: Int) -> String.Index { text.utf8.index(text.utf8.startIndex, offsetBy: o) }
-        while i < utf8.count {
-            if let candidates = byFirstByte[utf8[i]],
-               let hit = candidates.first(where: { i + $0.0.count <= utf8.count && utf8[i..<(i + $0.0.count)].elementsEqual($0.0) }) {
-                if i > plainStart { out.append(.text(text[index(plainStart)..<index(i)])) }
-                out.append(.special(hit.1))
-                i += hit.0.count
-                plainStart = i
-            } else {
-                i += 1
-            }
-        }
-        if plainStart < utf8.count { out.append(.text(text[index(plainStart)...])) }
-        return out
     }
 }

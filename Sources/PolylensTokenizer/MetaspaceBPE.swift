@@ -34,8 +34,8 @@ final class MetaspaceBPE: Tokenizer, @unchecked Sendable {
     private let tokenIds: [String: Int32]
     /// The decoder strips the one space the prefix added.
     private let stripsPrefix: Bool
-    private let controlTokens: PendingSpecialTokens
-    private let alwaysTokens: PendingSpecialTokens
+    private let controlTokens: SpecialTokens
+    private let alwaysTokens: SpecialTokens
 
     init(pieces: [String], special: [String: Int], added: [String: Int], merges: BPEMerges, prefix: Prefix,
          splitWords: Bool, byteFallback: Bool, unkId: Int?, fuseUnk: Bool, ignoreMerges: Bool, stripsPrefix: Bool,
@@ -67,8 +67,8 @@ final class MetaspaceBPE: Tokenizer, @unchecked Sendable {
         self.stripsPrefix = stripsPrefix
         self.bosId = bosId
         self.eosId = eosId
-        controlTokens = PendingSpecialTokens(special.merging(added) { a, _ in a })
-        alwaysTokens = PendingSpecialTokens(added)
+        controlTokens = SpecialTokens(special.merging(added) { a, _ in a })
+        alwaysTokens = SpecialTokens(added)
     }
 
     func encode(_ text: String, addBOS: Bool, parseSpecial: Bool) -> [Int] {

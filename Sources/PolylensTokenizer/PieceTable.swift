@@ -84,10 +84,12 @@ final class PieceTable: @unchecked Sendable {
     }
 }
 
-/// Map from a pair of ids to one id (the merge of two pieces): open addressing over 64-bit keys.
+/// Map from a pair of ids to one id (the merge of two pieces): open addressing over 64-bit keys, in raw
+/// storage so that building and probing do no copy-on-write checks.
 final class PairTable: @unchecked Sendable {
-    private var keys: [UInt64]
-    private var values: [Int32]
+    private var keys: UnsafeMutablePointer<UInt64>
+    private var values: UnsafeMutablePointer<Int32>
+    private var size: Int
     private var mask: Int
     private(set) var count = 0
     private static let empty = UInt64.max
@@ -95,9 +97,17 @@ final class PairTable: @unchecked Sendable {
     init(capacity: Int) {
         var n = 16
         while n < capacity * 2 { n <<= 1 }
-        keys = [UInt64](repeating: PairTable.empty, count: n)
-        values = [Int32](repeating: -1, count: n)
+        size = n
         mask = n - 1
+        keys = .allocate(capacity: n)
+        keys.initialize(repeating: PairTable.empty, count: n)
+        values = .allocate(capacity: n)
+        values.initialize(repeating: -1, count: n)
+    }
+
+    deinit {
+        keys.deallocate()
+        values.deallocate()
     }
 
     @inline(__always)
@@ -110,7 +120,7 @@ final class PairTable: @unchecked Sendable {
 
     /// Keeps an existing value: callers insert in the order whose first entry must win.
     func insert(_ a: Int32, _ b: Int32, value: Int32) {
-        if (count + 1) * 2 > keys.count { grow() }
+        if (count + 1) * 2 > size { grow() }
         let k = PairTable.key(a, b)
         var s = PairTable.slot(k, mask)
         while keys[s] != PairTable.empty {
@@ -136,14 +146,19 @@ final class PairTable: @unchecked Sendable {
     }
 
     private func grow() {
-        let oldKeys = keys, oldValues = values
-        keys = [UInt64](repeating: PairTable.empty, count: oldKeys.count * 2)
-        values = [Int32](repeating: -1, count: oldKeys.count * 2)
-        mask = keys.count - 1
+        let oldKeys = keys, oldValues = values, oldSize = size
+        size *= 2
+        mask = size - 1
+        keys = .allocate(capacity: size)
+        keys.initialize(repeating: PairTable.empty, count: size)
+        values = .allocate(capacity: size)
+        values.initialize(repeating: -1, count: size)
         count = 0
-        for i in 0..<oldKeys.count where oldKeys[i] != PairTable.empty {
+        for i in 0..<oldSize where oldKeys[i] != PairTable.empty {
             insert(Int32(bitPattern: UInt32(oldKeys[i] >> 32)), Int32(bitPattern: UInt32(oldKeys[i] & 0xFFFF_FFFF)),
                    value: oldValues[i])
         }
+        oldKeys.deallocate()
+        oldValues.deallocate()
     }
 }

@@ -183,8 +183,28 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         case letter, number, punctuation, cjk, deepseekLetter, deepseekPunctuation, falconPunctuation,
              defaultPunctuation
 
+        /// The same sets on ASCII, without table lookups (the hot case for source code).
+        @inline(__always)
+        private func containsASCII(_ v: UInt32) -> Bool {
+            let letter = (0x41...0x5A).contains(v) || (0x61...0x7A).contains(v)
+            switch self {
+            case .letter, .deepseekLetter: return letter
+            case .number: return v >= 0x30 && v <= 0x39
+            case .punctuation: return PreTokenizer.isASCIIPunctuation(v)
+            case .cjk: return false
+            case .deepseekPunctuation: return (0x21...0x2F).contains(v) || (0x3A...0x7E).contains(v)
+            case .falconPunctuation:
+                return PreTokenizer.isASCIIPunctuation(v) || v == 0x24 || v == 0x2B || (0x3C...0x3E).contains(v)
+                    || v == 0x5E || v == 0x7E || v == 0x7C || v == 0x60
+            case .defaultPunctuation:
+                return PreTokenizer.isASCIIPunctuation(v) || v == 0x24 || v == 0x2B || (0x3C...0x3E).contains(v)
+                    || v == 0x5E || v == 0x7E || v == 0x7C
+            }
+        }
+
         @inline(__always)
         func contains(_ v: UInt32) -> Bool {
+            if v < 0x80 { return containsASCII(v) }
             switch self {
             case .letter: return UnicodeClass.flags(v) & UnicodeClass.letter != 0
             case .number: return UnicodeClass.flags(v) & UnicodeClass.number != 0
@@ -198,6 +218,13 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
                 return UnicodeClass.flags(v) & UnicodeClass.punctuation != 0 || "$+<=>^~|".unicodeScalars.contains { $0.value == v }
             }
         }
+    }
+
+    /// ASCII punctuation (Unicode P*): ! " # % & ' ( ) * , - . / : ; ? @ [ \\ ] _ { }
+    @inline(__always)
+    private static func isASCIIPunctuation(_ v: UInt32) -> Bool {
+        (0x21...0x23).contains(v) || (0x25...0x2A).contains(v) || (0x2C...0x2F).contains(v) || v == 0x3A || v == 0x3B
+            || v == 0x3F || v == 0x40 || (0x5B...0x5D).contains(v) || v == 0x5F || v == 0x7B || v == 0x7D
     }
 
     private enum Stage {
@@ -275,26 +302,41 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         }
     }
 
-    private static func cascade(_ stages: ArraySlice<Stage>, _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int,
-                                _ emit: (Int, Int) -> Void) {
-        guard let stage = stages.first else { emit(start, end); return }
-        let rest = stages.dropFirst()
-        if case .gpt2 = stage {
-            gpt2(p, start, end) { s, e in cascade(rest, p, s, e, emit) }
-            return
-        }
-        var i = start
-        while i < end, let (s, e) = stage.match(p, i, end) {
-            if s > i { cascade(rest, p, i, s, emit) }
-            cascade(rest, p, s, e, emit)
-            i = e
-        }
-        if i < end { cascade(rest, p, i, end, emit) }
+    /// Cut points of a cascade, flat `[start, end, start, end, …]`.
+    private final class Pieces {
+        var current: [Int] = []
+        var next: [Int] = []
     }
 
+    /// Applies the stages breadth-first, as llama.cpp does: each stage cuts every piece of the previous one.
     private static func cascade(_ stages: [Stage], _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int,
                                 _ emit: (Int, Int) -> Void) {
-        cascade(stages[...], p, start, end, emit)
+        let pieces = Pieces()
+        pieces.current = [start, end]
+        for stage in stages {
+            pieces.next.removeAll(keepingCapacity: true)
+            pieces.next.reserveCapacity(pieces.current.count * 2)
+            var k = 0
+            while k < pieces.current.count {
+                let s = pieces.current[k], e = pieces.current[k + 1]
+                k += 2
+                if case .gpt2 = stage {
+                    gpt2(p, s, e) { a, b in pieces.next.append(a); pieces.next.append(b) }
+                    continue
+                }
+                var i = s
+                while i < e, let (ms, me) = stage.match(p, i, e) {
+                    if ms > i { pieces.next.append(i); pieces.next.append(ms) }
+                    pieces.next.append(ms)
+                    pieces.next.append(me)
+                    i = me
+                }
+                if i < e { pieces.next.append(i); pieces.next.append(e) }
+            }
+            swap(&pieces.current, &pieces.next)
+        }
+        var k = 0
+        while k < pieces.current.count { emit(pieces.current[k], pieces.current[k + 1]); k += 2 }
     }
 
     @inline(__always)

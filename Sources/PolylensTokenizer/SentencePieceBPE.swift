@@ -51,6 +51,8 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
     /// Chunks of at most this many characters merge by a plain scan; longer ones use the priority queue.
     /// Both give the same ids (a test checks it); only the speed differs.
     var scanLimit = 24
+    /// Off in the test that compares the two merge paths (a cached chunk would skip both).
+    var usesChunkCache = true
 
     private let pieceBytes: [[UInt8]]
     private let scores: [Float]
@@ -140,9 +142,11 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
             var k = 0
             while k < b.count { cuts.append(k); k += Self.charLength(b[k]) }
             cuts.append(b.count)
-            for c in cuts.dropFirst().dropLast() {
-                let l = merge.lookup(Array(b[..<c])), rr = merge.lookup(Array(b[c...]))
-                if l >= 0, rr >= 0 { pairTable.insert(l, rr, value: Int32(i)) }
+            b.withUnsafeBufferPointer { p in
+                for c in cuts.dropFirst().dropLast() {
+                    let l = merge.lookup(p.baseAddress!, c), rr = merge.lookup(p.baseAddress! + c, p.count - c)
+                    if l >= 0, rr >= 0 { pairTable.insert(l, rr, value: Int32(i)) }
+                }
             }
             for j in 1..<max(1, cuts.count - 1) {
                 let a = Self.pack(b, cuts[j - 1], cuts[j]), c = Self.pack(b, cuts[j], cuts[j + 1])
@@ -164,18 +168,19 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         var out: [Int32] = []
         out.reserveCapacity(text.utf8.count / 3 + 2)
         if addBOS, let b = bosId { out.append(Int32(b)) }
-        var scratch = Scratch()
+        let scratch = takeScratch()
+        defer { giveBack(scratch) }
         if parseSpecial && !specialTokens.isEmpty {
             // Like llama.cpp and Hugging Face's (legacy) Llama tokenizer: text after a special token is
             // encoded as a new sentence, with its own dummy prefix.
             for segment in specialTokens.split(text) {
                 switch segment {
                 case .special(let id): out.append(Int32(id))
-                case .text(let s): encodeSentence(String(s), into: &out, &scratch)
+                case .text(let s): encodeSentence(String(s), into: &out, scratch)
                 }
             }
         } else {
-            encodeSentence(text, into: &out, &scratch)
+            encodeSentence(text, into: &out, scratch)
         }
         return out.map { Int($0) }
     }
@@ -241,19 +246,92 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
 
     // MARK: Encoding
 
-    /// Reused buffers of one `encode` call.
-    struct Scratch {
+    /// Buffers of one `encode` call: symbols of the current sentence as raw arrays (the hot loops index them
+    /// without copy-on-write checks), and the chunk cache.
+    final class Scratch {
+        private(set) var capacity = 0
+        private var storage: UnsafeMutablePointer<Int32>?
+        private var scoreStorage: UnsafeMutablePointer<Float>?
+        var start: UnsafeMutablePointer<Int32> { storage! }
+        var length: UnsafeMutablePointer<Int32> { storage! + capacity }
+        var id: UnsafeMutablePointer<Int32> { storage! + 2 * capacity }
+        var pairId: UnsafeMutablePointer<Int32> { storage! + 3 * capacity }
+        var prev: UnsafeMutablePointer<Int32> { storage! + 4 * capacity }
+        var next: UnsafeMutablePointer<Int32> { storage! + 5 * capacity }
+        var pairScore: UnsafeMutablePointer<Float> { scoreStorage! }
         var normalized: [UInt8] = []
-        var start: [Int32] = []
-        var length: [Int32] = []
-        var id: [Int32] = []
-        var pairId: [Int32] = []
-        var prev: [Int32] = []
-        var next: [Int32] = []
         var heap: [Candidate] = []
         /// Split points of UNUSED pieces met during merging (sentencepiece's `rev_merge`), by piece id.
         var split: [Int32: Int32] = [:]
         var pending: [(start: Int32, length: Int32, id: Int32)] = []
+        var cache = ChunkCache()
+
+        func reserve(_ n: Int) {
+            if n <= capacity { return }
+            storage?.deallocate()
+            scoreStorage?.deallocate()
+            capacity = max(n, 256)
+            storage = .allocate(capacity: 6 * capacity)
+            scoreStorage = .allocate(capacity: capacity)
+        }
+
+        deinit {
+            storage?.deallocate()
+            scoreStorage?.deallocate()
+        }
+    }
+
+    /// A chunk's ids depend on its bytes alone, and source code repeats chunks (keywords, indentation, names):
+    /// a chunk seen before is copied from the cache instead of merged again. Each cache belongs to one Scratch,
+    /// so one thread at a time; it is emptied when it grows past its limit.
+    struct ChunkCache {
+        /// Per slot: entry index + 1 (0 = empty).
+        private var slots = [Int32](repeating: 0, count: 1 << 12)
+        private var entries: [(hash: Int, keyStart: Int32, keyLength: Int32, idStart: Int32, idCount: Int32)] = []
+        private var keys: [UInt8] = []
+        private var ids: [Int32] = []
+        static let maxEntries = 1 << 16
+
+        /// Appends the ids of an equal earlier chunk to `out`; false if there is none.
+        func copy(_ p: UnsafePointer<UInt8>, _ length: Int, hash: Int, to out: inout [Int32]) -> Bool {
+            let mask = slots.count - 1
+            var s = hash & mask
+            while true {
+                let e = Int(slots[s])
+                if e == 0 { return false }
+                let x = entries[e - 1]
+                if x.hash == hash && Int(x.keyLength) == length
+                    && keys.withUnsafeBufferPointer({ memcmp($0.baseAddress! + Int(x.keyStart), p, length) }) == 0 {
+                    out += ids[Int(x.idStart)..<Int(x.idStart + x.idCount)]
+                    return true
+                }
+                s = (s + 1) & mask
+            }
+        }
+
+        mutating func insert(_ p: UnsafePointer<UInt8>, _ length: Int, hash: Int, ids new: ArraySlice<Int32>) {
+            if entries.count >= Self.maxEntries {
+                entries.removeAll(keepingCapacity: true)
+                keys.removeAll(keepingCapacity: true)
+                ids.removeAll(keepingCapacity: true)
+                for i in slots.indices { slots[i] = 0 }
+            }
+            if (entries.count + 1) * 2 > slots.count {
+                slots = [Int32](repeating: 0, count: slots.count * 2)
+                for (i, x) in entries.enumerated() { place(x.hash, Int32(i + 1)) }
+            }
+            entries.append((hash, Int32(keys.count), Int32(length), Int32(ids.count), Int32(new.count)))
+            keys += UnsafeBufferPointer(start: p, count: length)
+            ids += new
+            place(hash, Int32(entries.count))
+        }
+
+        private mutating func place(_ hash: Int, _ entry: Int32) {
+            let mask = slots.count - 1
+            var s = hash & mask
+            while slots[s] != 0 { s = (s + 1) & mask }
+            slots[s] = entry
+        }
     }
 
     struct Candidate {
@@ -268,60 +346,88 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         }
     }
 
+    private let poolLock = NSLock()
+    private var pool: [Scratch] = []
+
+    /// Buffers and chunk cache for one call, reused across calls (one per concurrent caller).
+    private func takeScratch() -> Scratch {
+        poolLock.lock()
+        defer { poolLock.unlock() }
+        return pool.popLast() ?? Scratch()
+    }
+
+    private func giveBack(_ s: Scratch) {
+        poolLock.lock()
+        defer { poolLock.unlock() }
+        if pool.count < 16 { pool.append(s) }
+    }
+
     /// One sentence: normalize, then merge and emit.
-    private func encodeSentence(_ text: String, into out: inout [Int32], _ s: inout Scratch) {
+    private func encodeSentence(_ text: String, into out: inout [Int32], _ s: Scratch) {
         normalize(text, into: &s.normalized)
         if s.normalized.isEmpty { return }
-        let buf = s.normalized
+        s.reserve(s.normalized.count)
         s.split.removeAll(keepingCapacity: true)
         s.pending.removeAll(keepingCapacity: true)
+        let buf = s.normalized
         buf.withUnsafeBufferPointer { b in
-            mergeAndEmit(b, into: &out, &s)
+            mergeAndEmit(b, into: &out, s)
             if hasUnused { for p in s.pending { emit(b, p.start, p.length, p.id, into: &out, s.split) } }
         }
     }
 
     /// SentencePiece's identity normalizer: optional whitespace clean-up, dummy prefix, spaces as `▁`.
     private func normalize(_ text: String, into n: inout [UInt8]) {
-        n.removeAll(keepingCapacity: true)
-        let spaceBytes: [UInt8] = normalization.escapeWhitespaces ? Self.space : [0x20]
-        var utf8 = text.utf8[...]
-        if normalization.removeExtraWhitespaces {
-            while utf8.first == 0x20 { utf8 = utf8.dropFirst() }
-        }
-        if utf8.isEmpty { return }
-        n.reserveCapacity(utf8.count + utf8.count / 4 + 3)
-        if normalization.addDummyPrefix { n += spaceBytes }
-        var prevSpace = normalization.removeExtraWhitespaces
-        for c in utf8 {
-            if c == 0x20 {
-                if prevSpace { continue }
-                n += spaceBytes
-                prevSpace = normalization.removeExtraWhitespaces
-            } else {
-                n.append(c)
-                prevSpace = false
-            }
-        }
-        if normalization.removeExtraWhitespaces {
-            while n.count >= spaceBytes.count, n.suffix(spaceBytes.count).elementsEqual(spaceBytes) {
-                n.removeLast(spaceBytes.count)
+        var text = text
+        let escape = normalization.escapeWhitespaces, removeExtra = normalization.removeExtraWhitespaces
+        let dummy = normalization.addDummyPrefix
+        n = text.withUTF8 { src -> [UInt8] in
+            var from = 0
+            if removeExtra { while from < src.count && src[from] == 0x20 { from += 1 } }
+            if from == src.count { return [] }
+            return [UInt8](unsafeUninitializedCapacity: 3 * (src.count - from + 1)) { dst, count in
+                var o = 0
+                @inline(__always) func space() {
+                    if escape { dst[o] = 0xE2; dst[o + 1] = 0x96; dst[o + 2] = 0x81; o += 3 } else { dst[o] = 0x20; o += 1 }
+                }
+                if dummy { space() }
+                var prevSpace = removeExtra
+                for i in from..<src.count {
+                    let c = src[i]
+                    if c == 0x20 {
+                        if prevSpace { continue }
+                        space()
+                        prevSpace = removeExtra
+                    } else {
+                        dst[o] = c
+                        o += 1
+                        prevSpace = false
+                    }
+                }
+                if removeExtra {
+                    let w = escape ? 3 : 1
+                    while o >= w && dst[o - 1] == (escape ? 0x81 : 0x20) && (!escape || (dst[o - 2] == 0x96 && dst[o - 3] == 0xE2)) {
+                        o -= w
+                    }
+                }
+                count = o
             }
         }
     }
 
-    private func mergeAndEmit(_ b: UnsafeBufferPointer<UInt8>, into out: inout [Int32], _ s: inout Scratch) {
-        s.start.removeAll(keepingCapacity: true)
-        s.length.removeAll(keepingCapacity: true)
-        s.id.removeAll(keepingCapacity: true)
+    /// Splits the sentence into symbols and chunks; each finished chunk is merged and emitted.
+    private func mergeAndEmit(_ b: UnsafeBufferPointer<UInt8>, into out: inout [Int32], _ s: Scratch) {
+        let st = s.start, ln = s.length, ids = s.id
         var prevCode: UInt32 = 0
+        var count = 0, chunk = 0
         var i = 0
         let n = b.count
         let hasUser = !userDefined.isEmpty
         while i < n {
             if hasUser, let m = userDefined.longestMatch(b, at: i) {
-                flush(b, into: &out, &s)
-                finish(b, Int32(i), Int32(m.length), Int32(m.id), into: &out, &s)
+                flush(b, chunk, count, into: &out, s)
+                finish(b, Int32(i), Int32(m.length), Int32(m.id), into: &out, s)
+                chunk = count
                 i += m.length
                 prevCode = 0
                 continue
@@ -337,14 +443,18 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
                 code = Self.pack(b, i, i + len)
                 id = code == 0x81_96E2 ? spaceId : mergeable.lookup(b.baseAddress! + i, len)
             }
-            if !s.start.isEmpty && (hasUnused ? false : !isJoinable(prevCode, code)) { flush(b, into: &out, &s) }
-            s.start.append(Int32(i))
-            s.length.append(Int32(len))
-            s.id.append(id)
+            if count > chunk && !hasUnused && !isJoinable(prevCode, code) {
+                flush(b, chunk, count, into: &out, s)
+                chunk = count
+            }
+            st[count] = Int32(i)
+            ln[count] = Int32(len)
+            ids[count] = id
+            count += 1
             prevCode = code
             i += len
         }
-        flush(b, into: &out, &s)
+        flush(b, chunk, count, into: &out, s)
     }
 
     @inline(__always)
@@ -360,124 +470,140 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         return mergeable.lookup(b.baseAddress! + Int(start), Int(size))
     }
 
-    /// Merges the symbols collected in `s` (one chunk) and emits them.
-    private func flush(_ b: UnsafeBufferPointer<UInt8>, into out: inout [Int32], _ s: inout Scratch) {
-        let k = s.start.count
-        if k == 0 { return }
+    /// Merges and emits the symbols `from..<to` (one chunk), through the chunk cache.
+    private func flush(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, into out: inout [Int32], _ s: Scratch) {
+        let k = to - from
+        if k <= 0 { return }
         if k == 1 {
-            finish(b, s.start[0], s.length[0], s.id[0], into: &out, &s)
-        } else if k <= scanLimit && !hasUnused {
-            scanMerge(b, into: &out, &s)
-        } else {
-            heapMerge(b, into: &out, &s)
+            finish(b, s.start[from], s.length[from], s.id[from], into: &out, s)
+            return
         }
-        s.start.removeAll(keepingCapacity: true)
-        s.length.removeAll(keepingCapacity: true)
-        s.id.removeAll(keepingCapacity: true)
+        let keyStart = Int(s.start[from])
+        let keyLength = Int(s.start[to - 1] + s.length[to - 1]) - keyStart
+        let useCache = usesChunkCache && !hasUnused
+        let key = b.baseAddress! + keyStart
+        var hash = 0
+        if useCache {
+            hash = PieceTable.hash(key, keyLength)
+            if s.cache.copy(key, keyLength, hash: hash, to: &out) { return }
+        }
+        let outStart = out.count
+        if k <= scanLimit && !hasUnused {
+            scanMerge(b, from, k, into: &out, s)
+        } else {
+            heapMerge(b, from, k, into: &out, s)
+        }
+        if useCache {
+            s.cache.insert(key, keyLength, hash: hash, ids: out[outStart...])
+        }
     }
 
-    /// For short chunks: repeatedly merge the best adjacent pair, found by a scan.
-    private func scanMerge(_ b: UnsafeBufferPointer<UInt8>, into out: inout [Int32], _ s: inout Scratch) {
-        var k = s.start.count
-        s.pairId.removeAll(keepingCapacity: true)
-        for j in 0..<(k - 1) {
-            s.pairId.append(merged(b, s.id[j], s.id[j + 1], s.start[j], s.length[j] + s.length[j + 1]))
+    /// For short chunks: repeatedly merge the best adjacent pair, found by a scan, removing merged symbols.
+    private func scanMerge(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ k: Int, into out: inout [Int32], _ s: Scratch) {
+        let st = s.start + from, ln = s.length + from, ids = s.id + from
+        let pid = s.pairId, psc = s.pairScore
+        @inline(__always) func pair(_ j: Int) {
+            let m = merged(b, ids[j], ids[j + 1], st[j], ln[j] + ln[j + 1])
+            pid[j] = m
+            psc[j] = m >= 0 ? scores[Int(m)] : 0
         }
-        while true {
+        var n = k
+        for j in 0..<(n - 1) { pair(j) }
+        while n > 1 {
             var best = -1
-            var bestScore = -Float.infinity
-            for j in 0..<(k - 1) {
-                let m = s.pairId[j]
-                if m >= 0 && (best < 0 || scores[Int(m)] > bestScore) { best = j; bestScore = scores[Int(m)] }
+            var bestScore: Float = 0
+            for j in 0..<(n - 1) where pid[j] >= 0 && (best < 0 || psc[j] > bestScore) {
+                best = j
+                bestScore = psc[j]
             }
             if best < 0 { break }
-            s.id[best] = s.pairId[best]
-            s.length[best] += s.length[best + 1]
-            s.start.remove(at: best + 1)
-            s.length.remove(at: best + 1)
-            s.id.remove(at: best + 1)
-            s.pairId.remove(at: best)
-            k -= 1
-            if best > 0 {
-                s.pairId[best - 1] = merged(b, s.id[best - 1], s.id[best], s.start[best - 1], s.length[best - 1] + s.length[best])
-            }
-            if best < k - 1 {
-                s.pairId[best] = merged(b, s.id[best], s.id[best + 1], s.start[best], s.length[best] + s.length[best + 1])
-            }
+            ids[best] = pid[best]
+            ln[best] += ln[best + 1]
+            var j = best + 1
+            while j < n - 1 { st[j] = st[j + 1]; ln[j] = ln[j + 1]; ids[j] = ids[j + 1]; j += 1 }
+            j = best
+            while j < n - 2 { pid[j] = pid[j + 1]; psc[j] = psc[j + 1]; j += 1 }
+            n -= 1
+            if best > 0 { pair(best - 1) }
+            if best < n - 1 { pair(best) }
         }
-        for j in 0..<k { finish(b, s.start[j], s.length[j], s.id[j], into: &out, &s) }
+        for j in 0..<n { finish(b, st[j], ln[j], ids[j], into: &out, s) }
     }
 
     /// sentencepiece's agenda: a priority queue of candidate pairs over a linked list of symbols.
-    private func heapMerge(_ b: UnsafeBufferPointer<UInt8>, into out: inout [Int32], _ s: inout Scratch) {
-        let k = s.start.count
-        s.prev = (0..<k).map { Int32($0) - 1 }
-        s.next = (0..<k).map { $0 + 1 < k ? Int32($0 + 1) : -1 }
-        s.heap.removeAll(keepingCapacity: true)
+    private func heapMerge(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ k: Int, into out: inout [Int32], _ s: Scratch) {
+        let st = s.start + from, ln = s.length + from, ids = s.id + from
+        let prev = s.prev, next = s.next
+        for j in 0..<k {
+            prev[j] = Int32(j) - 1
+            next[j] = j + 1 < k ? Int32(j + 1) : -1
+        }
+        var heap = s.heap
+        heap.removeAll(keepingCapacity: true)
 
-        func push(_ l: Int32, _ r: Int32, _ s: inout Scratch) {
+        func push(_ l: Int32, _ r: Int32) {
             if l < 0 || r < 0 { return }
-            let size = s.length[Int(l)] + s.length[Int(r)]
-            let m = merged(b, s.id[Int(l)], s.id[Int(r)], s.start[Int(l)], size)
+            let size = ln[Int(l)] + ln[Int(r)]
+            let m = merged(b, ids[Int(l)], ids[Int(r)], st[Int(l)], size)
             if m < 0 { return }
-            if hasUnused && outputId[Int(m)] == -2 { s.split[m] = s.length[Int(l)] }
+            if hasUnused && outputId[Int(m)] == -2 { s.split[m] = ln[Int(l)] }
             let c = Candidate(score: scores[Int(m)], left: l, right: r, size: size, id: m)
-            // sift up
-            var i = s.heap.count
-            s.heap.append(c)
+            var i = heap.count
+            heap.append(c)
             while i > 0 {
                 let p = (i - 1) / 2
-                if !c.before(s.heap[p]) { break }
-                s.heap[i] = s.heap[p]
+                if !c.before(heap[p]) { break }
+                heap[i] = heap[p]
                 i = p
             }
-            s.heap[i] = c
+            heap[i] = c
         }
-        func pop(_ s: inout Scratch) -> Candidate {
-            let top = s.heap[0]
-            let last = s.heap.removeLast()
-            let n = s.heap.count
+        func pop() -> Candidate {
+            let top = heap[0]
+            let last = heap.removeLast()
+            let n = heap.count
             if n > 0 {
                 var i = 0
                 while true {
                     let l = 2 * i + 1
                     if l >= n { break }
                     var c = l
-                    if l + 1 < n && s.heap[l + 1].before(s.heap[l]) { c = l + 1 }
-                    if !s.heap[c].before(last) { break }
-                    s.heap[i] = s.heap[c]
+                    if l + 1 < n && heap[l + 1].before(heap[l]) { c = l + 1 }
+                    if !heap[c].before(last) { break }
+                    heap[i] = heap[c]
                     i = c
                 }
-                s.heap[i] = last
+                heap[i] = last
             }
             return top
         }
 
-        for j in 1..<k { push(Int32(j - 1), Int32(j), &s) }
-        while !s.heap.isEmpty {
-            let top = pop(&s)
+        for j in 1..<k { push(Int32(j - 1), Int32(j)) }
+        while !heap.isEmpty {
+            let top = pop()
             let l = Int(top.left), r = Int(top.right)
             // Stale: one side was merged away or grew since this pair was queued.
-            if s.length[l] == 0 || s.length[r] == 0 || s.length[l] + s.length[r] != top.size { continue }
-            s.length[l] += s.length[r]
-            s.id[l] = top.id
-            s.length[r] = 0
-            s.next[l] = s.next[r]
-            if s.next[r] >= 0 { s.prev[Int(s.next[r])] = Int32(l) }
-            push(s.prev[l], Int32(l), &s)
-            push(Int32(l), s.next[l], &s)
+            if ln[l] == 0 || ln[r] == 0 || ln[l] + ln[r] != top.size { continue }
+            ln[l] += ln[r]
+            ids[l] = top.id
+            ln[r] = 0
+            next[l] = next[r]
+            if next[r] >= 0 { prev[Int(next[r])] = Int32(l) }
+            push(prev[l], Int32(l))
+            push(Int32(l), next[l])
         }
+        s.heap = heap
         var j: Int32 = 0
         while j >= 0 {
-            finish(b, s.start[Int(j)], s.length[Int(j)], s.id[Int(j)], into: &out, &s)
-            j = s.next[Int(j)]
+            finish(b, st[Int(j)], ln[Int(j)], ids[Int(j)], into: &out, s)
+            j = next[Int(j)]
         }
     }
 
     /// Emits one final symbol, or defers it until every split of UNUSED pieces is known.
     @inline(__always)
     private func finish(_ b: UnsafeBufferPointer<UInt8>, _ start: Int32, _ length: Int32, _ id: Int32,
-                        into out: inout [Int32], _ s: inout Scratch) {
+                        into out: inout [Int32], _ s: Scratch) {
         if hasUnused {
             s.pending.append((start, length, id))
         } else if id >= 0 && outputId[Int(id)] >= 0 {

@@ -27,24 +27,75 @@ enum TiktokenRanksFile {
         }
         var tokens: [[UInt8]] = []
         var lineNumber = 0
-        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            if line.isEmpty { continue }
-            let fields = line.split(separator: UInt8(ascii: " "))
-            guard fields.count == 2, let rankText = String(bytes: fields[1], encoding: .ascii),
-                  let rank = Int(rankText.trimmingCharacters(in: .whitespaces)) else {
-                throw ModelFileError(url, "line \(lineNumber): expected 'base64-token rank'")
+        var failure: String? = nil
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let b = raw.bindMemory(to: UInt8.self)
+            var i = 0
+            while i < b.count, failure == nil {
+                lineNumber += 1
+                var end = i
+                while end < b.count, b[end] != 0x0A { end += 1 }
+                defer { i = end + 1 }
+                if end == i { continue }
+                var space = i
+                while space < end, b[space] != 0x20 { space += 1 }
+                var rank = 0, digits = 0
+                var k = space + 1
+                while k < end, b[k] >= 0x30, b[k] <= 0x39, digits < 10 {
+                    rank = rank * 10 + Int(b[k] - 0x30); digits += 1; k += 1
+                }
+                if k < end, b[k] == 0x0D { k += 1 }
+                guard space < end, digits > 0, k == end else {
+                    failure = "line \(lineNumber): expected 'base64-token rank'"; return
+                }
+                guard let bytes = base64(b, i, space), !bytes.isEmpty else {
+                    failure = "line \(lineNumber): invalid base64 token"; return
+                }
+                guard rank == tokens.count else {
+                    failure = "line \(lineNumber): rank \(rank), expected \(tokens.count) (ranks must be dense and in order)"
+                    return
+                }
+                tokens.append(bytes)
             }
-            guard let bytes = Data(base64Encoded: Data(fields[0])), !bytes.isEmpty else {
-                throw ModelFileError(url, "line \(lineNumber): invalid base64 token")
-            }
-            guard rank == tokens.count else {
-                throw ModelFileError(url, "line \(lineNumber): rank \(rank), expected \(tokens.count) (ranks must be dense and in order)")
-            }
-            tokens.append([UInt8](bytes))
         }
+        if let failure { throw ModelFileError(url, failure) }
         guard !tokens.isEmpty else { throw ModelFileError(url, "no tokens (empty tiktoken rank file)") }
         return tokens
+    }
+
+    private static let base64Values: [Int8] = {
+        var t = [Int8](repeating: -1, count: 256)
+        for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() { t[Int(c)] = Int8(i) }
+        return t
+    }()
+
+    /// Strict padded base64 of `b[start..<end]`, nil if malformed.
+    private static func base64(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> [UInt8]? {
+        let n = end - start
+        guard n > 0, n % 4 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(n / 4 * 3)
+        var i = start
+        while i < end {
+            var quad: UInt32 = 0
+            var pad = 0
+            for k in 0..<4 {
+                let c = b[i + k]
+                if c == UInt8(ascii: "=") && i + 4 == end && k >= 2 {
+                    pad += 1
+                    quad <<= 6
+                    continue
+                }
+                let v = base64Values[Int(c)]
+                guard v >= 0, pad == 0 else { return nil }
+                quad = quad << 6 | UInt32(v)
+            }
+            out.append(UInt8(quad >> 16))
+            if pad < 2 { out.append(UInt8(quad >> 8 & 0xFF)) }
+            if pad < 1 { out.append(UInt8(quad & 0xFF)) }
+            i += 4
+        }
+        return out
     }
 }
 
@@ -63,9 +114,12 @@ extension ByteLevelBPE {
                 guard table.find(token) == Int32(rank) else {
                     throw ModelFileError(url, "token of rank \(rank) appears twice")
                 }
-                for k in 1..<token.count {
-                    guard let l = table.find(Array(token[..<k])), let r = table.find(Array(token[k...])) else { continue }
-                    merges.add(left: l, right: r, rank: Int32(rank), result: Int32(rank))
+                token.withUnsafeBufferPointer { t in
+                    for k in 1..<t.count {
+                        guard let l = table.find(t.baseAddress!, k), let r = table.find(t.baseAddress! + k, t.count - k)
+                        else { continue }
+                        merges.add(left: l, right: r, rank: Int32(rank), result: Int32(rank))
+                    }
                 }
             }
             for b in 0..<256 where table.find([UInt8(b)]) == nil {

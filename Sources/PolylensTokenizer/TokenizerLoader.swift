@@ -26,8 +26,8 @@ public enum TokenizerLoader {
         case .sentencePieceModel: return try SentencePieceModelFile.load(file)
         case .llama2c: return try LlamaTwoCTokenizerFile.load(file)
         case .gguf: return try fromGGUF(try GGUFFile(file))
-        case .tiktokenRanks, .tokenizerJSON:
-            throw ModelFileError(url, "\(try detect(file).rawValue) files are not readable by this build")
+        case .tiktokenRanks: return try ByteLevelBPE(tiktokenRanks: url)
+        case .tokenizerJSON: return try HFTokenizerJSON.load(url)
         }
     }
 
@@ -63,8 +63,9 @@ public enum TokenizerLoader {
         let url = gguf.file.url
         switch gguf.metadata["tokenizer.ggml.model"]?.string {
         case "llama": return try GGUFSentencePieceVocabulary.load(gguf)
+        case "gpt2": return try ByteLevelBPE(gguf: gguf)
         case nil: throw ModelFileError(url, "no tokenizer.ggml.model: the GGUF file has no vocabulary")
-        case let m?: throw ModelFileError(url, "GGUF tokenizer model \(m) is not readable by this build")
+        case let m?: throw ModelFileError(url, "GGUF tokenizer model \(m) is not supported (llama and gpt2 are)")
         }
     }
 
@@ -77,11 +78,24 @@ public enum TokenizerLoader {
         while i < b.count, [0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains(b[i]) { i += 1 }
         if i < b.count, b[i] == UInt8(ascii: "{") { return .tokenizerJSON }
         if looksLikeRanks(b) { return .tiktokenRanks }
-        if b[0] == 0x0A, (try? SentencePieceModelFile.load(file)) != nil { return .sentencePieceModel }
+        if startsLikeModelProto(b) { return .sentencePieceModel }
         if LlamaTwoCTokenizerFile.looksLike(file) { return .llama2c }
-        if b[0] == 0x0A { return .sentencePieceModel }  // so that the protobuf reader names the damage
         throw ModelFileError(file.url, "not a tokenizer file (expected a SentencePiece model, tiktoken ranks, "
                              + "tokenizer.json, GGUF or llama2.c tokenizer.bin)")
+    }
+
+    /// A SentencePiece ModelProto starts with its first piece: field 1 (length-delimited, non-empty) whose own
+    /// first field is the piece text (field 1, length-delimited). A llama2.c file never starts so.
+    private static func startsLikeModelProto(_ b: UnsafeRawBufferPointer) -> Bool {
+        guard b.count >= 4, b[0] == 0x0A else { return false }
+        var i = 1, n = 0, shift = 0
+        while i < b.count, i < 6 {
+            n |= Int(b[i] & 0x7F) << shift
+            shift += 7
+            i += 1
+            if b[i - 1] < 0x80 { break }
+        }
+        return n > 2 && i < b.count && b[i] == 0x0A
     }
 
     /// tiktoken: lines of `base64 rank`.

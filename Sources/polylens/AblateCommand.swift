@@ -37,25 +37,25 @@ struct AblateCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if let n = evalTokens, n < 1 { throw ValidationError("--eval-tokens must be ≥ 1, got \(n)") }
+        if let n = evalTokens, n < 1 { throw CLIError("--eval-tokens must be ≥ 1, got \(n)") }
     }
 
     func run() throws {
         let (file, run) = try options.open(readOnly: false)
-        guard let info = try file.runs().first(where: { $0.id == run })?.info else { throw ValidationError("\(options.file): no run \(run)") }
+        guard let info = try file.runs().first(where: { $0.id == run })?.info else { throw CLIError("\(options.file): no run \(run)") }
         let neuronSet = try file.neuronSet(run: run, name: set)
-        guard !neuronSet.isEmpty else { throw ValidationError("\(options.file): neuron set \(set) is empty") }
+        guard !neuronSet.isEmpty else { throw CLIError("\(options.file): neuron set \(set) is empty") }
         let weights = try ModelLoader.load(URL(fileURLWithPath: model))
         let digest = try FileDigest.sha256(of: weights.files)
         guard digest == info.modelSHA256 else {
-            throw ValidationError("\(model): not the model run \(run) used (sha256 \(digest), recorded \(info.modelSHA256))")
+            throw CLIError("\(model): not the model run \(run) used (sha256 \(digest), recorded \(info.modelSHA256))")
         }
         var evaluation: [(language: String, sequences: [[Int32]])] = []
         for language in try file.languages(run: run) {
             let sequences = Ablation.evaluationSequences(try file.documents(run: run, language: language, heldOut: true), cap: evalTokens)
             if !sequences.isEmpty { evaluation.append((language, sequences)) }
         }
-        guard !evaluation.isEmpty else { throw ValidationError("\(options.file): run \(run) holds no held-out documents to evaluate") }
+        guard !evaluation.isEmpty else { throw CLIError("\(options.file): run \(run) holds no held-out documents to evaluate") }
         let transformer = try Transformer(weights, threads: threads)
         let progress = isatty(2) != 0
         let sets = neuronSet.keys.sorted().map { (language: $0, neurons: neuronSet[$0]!) }

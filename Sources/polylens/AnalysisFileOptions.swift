@@ -21,7 +21,7 @@ enum LanguageSelection {
         guard let option else { return nil }
         return try option.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { name in
             guard let hit = available.first(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) else {
-                throw ValidationError("\(file): no language '\(name)' (it holds: \(available.joined(separator: ", ")))")
+                throw CLIError("\(file): no language '\(name)' (it holds: \(available.joined(separator: ", ")))")
             }
             return hit
         }

@@ -71,7 +71,7 @@ enum AnalysisOutput {
         do {
             try Data(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + body + "\n").utf8).write(to: url, options: .atomic)
         } catch {
-            throw ValidationError("\(path): cannot write the plot (\(error.localizedDescription))")
+            throw CLIError("\(path): cannot write the plot (\(error.localizedDescription))")
         }
     }
 

@@ -35,7 +35,7 @@ struct BenchAnalysesCommand: ParsableCommand {
 
     func validate() throws {
         guard `repeat` >= 1, mexaItems >= 2, lensPrompts >= 1, lensPositions >= 1, dim >= 1, vocab >= 10 else {
-            throw ValidationError("--repeat, --lens-prompts, --lens-positions, --dim must be ≥ 1, --mexa-items ≥ 2, --vocab ≥ 10")
+            throw CLIError("--repeat, --lens-prompts, --lens-positions, --dim must be ≥ 1, --mexa-items ≥ 2, --vocab ≥ 10")
         }
     }
 

@@ -26,8 +26,8 @@ struct LapeCommand: ParsableCommand {
     @Option(help: "Store the selection in the file as a neuron set with this name.") var save: String?
 
     func validate() throws {
-        if perLanguage != nil && topRate != nil { throw ValidationError("--per-language and --top-rate exclude each other") }
-        if let s = save, s.isEmpty { throw ValidationError("--save needs a name") }
+        if perLanguage != nil && topRate != nil { throw CLIError("--per-language and --top-rate exclude each other") }
+        if let s = save, s.isEmpty { throw CLIError("--save needs a name") }
     }
 
     var selection: LAPESelection { topRate.map(LAPESelection.topRate) ?? .perLanguage(perLanguage ?? 400) }
@@ -76,7 +76,7 @@ struct LapeCommand: ParsableCommand {
             }
             AnalysisOutput.write(t.text(format: .csv))
         case .table:
-            var out = "τ = \(r.tau) (the \(r.tauRank)-th smallest of \(p.values.count) probabilities, quantile \(quantile)); "
+            var out = "τ = \(r.tau) (k = \(r.tauRank): the k-th smallest of \(p.values.count) probabilities, k = round(\(quantile) · N)); "
             out += kind == "per-language" ? "paper selection, ν = \(Int(value)) per language\n\n"
                                           : "original selection, top rate \(value)\n\n"
             var c = TextTable(["language"] + (0..<r.layers).map(String.init) + ["total"])

@@ -46,13 +46,13 @@ struct LensCommand: ParsableCommand {
 
     func run() throws {
         let (file, run) = try options.open()
-        guard let info = try file.runs().first(where: { $0.id == run })?.info else { throw ValidationError("\(options.file): no run \(run)") }
+        guard let info = try file.runs().first(where: { $0.id == run })?.info else { throw CLIError("\(options.file): no run \(run)") }
         let prompts = try file.lensPrompts(run: run).filter {
             $0.source.caseInsensitiveCompare(source) == .orderedSame && $0.target.caseInsensitiveCompare(target) == .orderedSame
         }
         guard let first = prompts.first else {
             let pairs = Set(try file.lensPrompts(run: run).map { "\($0.source)→\($0.target)" }).sorted()
-            throw ValidationError("\(options.file): no lens prompts \(source)→\(target) (it holds: \(pairs.isEmpty ? "none" : pairs.joined(separator: ", ")))")
+            throw CLIError("\(options.file): no lens prompts \(source)→\(target) (it holds: \(pairs.isEmpty ? "none" : pairs.joined(separator: ", ")))")
         }
         let (u, from) = try unembedding(file, run: run, info: info)
         let tok = try loadTokenizer(info)
@@ -100,7 +100,7 @@ struct LensCommand: ParsableCommand {
             var out = "Logit lens \(first.source)→\(first.target): \(prompts.count) prompts, \(r.layers.first?.positions ?? 0) positions, unembedding from \(from)\n"
             out += "Token sets: " + sets.map { "\($0.name) \($0.ids.count) tokens" }.joined(separator: ", ") + "\n\n" + t.text(format: .table)
             let shown = try item.map { key in
-                guard let i = prompts.firstIndex(where: { $0.itemKey == key }) else { throw ValidationError("--item \(key): no such prompt \(first.source)→\(first.target)") }
+                guard let i = prompts.firstIndex(where: { $0.itemKey == key }) else { throw CLIError("--item \(key): no such prompt \(first.source)→\(first.target)") }
                 return i
             } ?? 0
             let p = prompts[shown]
@@ -138,7 +138,7 @@ struct LensCommand: ParsableCommand {
     private func unembedding(_ file: PolylensFile, run: Int64, info: RunInfo) throws -> (Unembedding, String) {
         struct Architecture: Decodable { var norm_eps: Double }
         guard let arch = try? JSONDecoder().decode(Architecture.self, from: Data(info.architectureJSON.utf8)) else {
-            throw ValidationError("\(options.file): run \(run) records no norm_eps in its architecture")
+            throw CLIError("\(options.file): run \(run) records no norm_eps in its architecture")
         }
         if model == nil, let stored = try file.unembedding(run: run) {
             return (try Unembedding(finalNorm: stored.finalNorm, matrix: stored.matrix, vocab: stored.vocab, dim: stored.dim,
@@ -148,7 +148,7 @@ struct LensCommand: ParsableCommand {
         let weights = try ModelLoader.load(URL(fileURLWithPath: path))
         let digest = try FileDigest.sha256(of: weights.files)
         guard digest == info.modelSHA256 else {
-            throw ValidationError("\(path): not the model run \(run) used (sha256 \(digest), recorded \(info.modelSHA256))")
+            throw CLIError("\(path): not the model run \(run) used (sha256 \(digest), recorded \(info.modelSHA256))")
         }
         let c = weights.config
         return (try Unembedding(finalNorm: try weights.tensor(.finalNorm).floats(), matrix: try weights.tensor(.output).floats(),
@@ -159,7 +159,7 @@ struct LensCommand: ParsableCommand {
         let url = URL(fileURLWithPath: tokenizer ?? info.tokenizerPath)
         let digest = try FileDigest.sha256(url)
         guard digest == info.tokenizerSHA256 else {
-            throw ValidationError("\(url.path): not the tokenizer the run used (sha256 \(digest), recorded \(info.tokenizerSHA256))")
+            throw CLIError("\(url.path): not the tokenizer the run used (sha256 \(digest), recorded \(info.tokenizerSHA256))")
         }
         return try TokenizerLoader.load(url)
     }

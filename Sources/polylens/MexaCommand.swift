@@ -43,14 +43,14 @@ struct MexaCommand: ParsableCommand {
             case 2: if let a = ends[0], let b = ends[1], a <= b { return Array(a...b) }
             default: break
             }
-            throw ValidationError("--layers: '\(part)' is not a layer or a range a-b")
+            throw CLIError("--layers: '\(part)' is not a layer or a range a-b")
         }
     }
 
     func run() throws {
         let (file, run) = try options.open()
         let summaries = try file.summaries(run: run, pooling: pooling)
-        guard !summaries.isEmpty else { throw ValidationError("\(options.file): run \(run) holds no \(pooling.rawValue)-pooled summaries") }
+        guard !summaries.isEmpty else { throw CLIError("\(options.file): run \(run) holds no \(pooling.rawValue)-pooled summaries") }
         let available = Array(Set(summaries.filter { $0.document.itemKey != nil }.map(\.document.language))).sorted()
         let langs = try LanguageSelection.resolve(languages, available: available, file: options.file)
         let e = try ParallelEmbeddings(summaries, languages: langs, items: items)
@@ -59,7 +59,7 @@ struct MexaCommand: ParsableCommand {
         let averages = r.pivotAverages(targets: targets, includeSelf: includeSelf)
         let pivots = try pivot.map { name -> [Int] in
             guard let i = e.languages.firstIndex(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) else {
-                throw ValidationError("--pivot \(name) is not among \(e.languages.joined(separator: ", "))")
+                throw CLIError("--pivot \(name) is not among \(e.languages.joined(separator: ", "))")
             }
             return [i]
         } ?? Array(e.languages.indices)
@@ -99,7 +99,7 @@ struct MexaCommand: ParsableCommand {
         }
         if let path = options.plot {
             let li = plotLayer.flatMap { r.layers.firstIndex(of: $0) } ?? r.layers.count / 2
-            if let wanted = plotLayer, !r.layers.contains(wanted) { throw ValidationError("--plot-layer \(wanted) is not among the layers computed") }
+            if let wanted = plotLayer, !r.layers.contains(wanted) { throw CLIError("--plot-layer \(wanted) is not among the layers computed") }
             let heat = Heatmap(
                 title: "MEXA at layer \(r.layers[li])", description: "Alignment of each language pair at layer \(r.layers[li]), strict row-and-column rule.",
                 rowLabels: e.languages, columnLabels: e.languages, values: r.scores[li],

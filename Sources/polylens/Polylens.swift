@@ -21,6 +21,8 @@ struct Polylens: ParsableCommand {
             MergeCommand.self,
             TokenizeCommand.self,
             ModelInfoCommand.self,
+            GenerateCommand.self,
+            PerplexityCommand.self,
             BenchCommand.self,
         ])
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import PolylensAnalysis
-import PolylensIngest
 import PolylensModel
 import PolylensReport
 import PolylensStore
@@ -13,14 +12,15 @@ struct ReportCommand: ParsableCommand {
         abstract: "Write the whole study as one self-contained HTML page: provenance, logit lens, MEXA, LAPE, ablation.",
         discussion: """
             Every analysis runs with its defaults (METHODS.md); sections the file has no data for say so. The logit \
-            lens decodes the stored states with the unembedding stored in the file, else with the model recorded \
-            in it (or --model), checked by sha256; its token texts come from the recorded tokenizer (or --tokenizer).
+            lens decodes the stored states as `polylens lens` does: with the unembedding stored in the file, else \
+            with the model the run recorded (or --model), checked by sha256, and the recorded tokenizer (or \
+            --tokenizer), checked the same way.
             """)
 
     @Argument(help: "A Polylens file.") var file: String
     @Option(help: "Where to write the report.") var out = "report.html"
-    @Option(name: .customLong("run"), help: "The ingest run to report (default: the file's last).") var runID: Int64?
-    @Option(help: "The model for the logit lens when the file stores no unembedding (default: the one recorded).")
+    @Option(name: .customLong("run"), help: "The run to report (needed when the file holds several).") var runID: Int64?
+    @Option(help: "The model for the logit lens, when the file does not hold the unembedding (default: the one recorded).")
     var model: String?
     @Option(help: "The tokenizer for the lens's token texts (default: the one recorded).") var tokenizer: String?
     @Option(help: ArgumentHelp("The paper's keywords folder (default: ../shared/data/paper/keywords).", valueName: "DIR"))
@@ -39,12 +39,12 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Lens: top tokens listed per layer.") var top = 5
 
     func validate() throws {
-        guard perLanguage >= 1 else { throw ValidationError("--per-language must be ≥ 1, got \(perLanguage)") }
-        if let topRate, !(topRate > 0 && topRate <= 1) { throw ValidationError("--top-rate must be in (0, 1], got \(topRate)") }
-        guard quantile > 0, quantile <= 1 else { throw ValidationError("--quantile must be in (0, 1], got \(quantile)") }
-        guard items >= 2 else { throw ValidationError("--items must be ≥ 2, got \(items)") }
-        guard ["weighted", "last"].contains(pooling) else { throw ValidationError("--pooling must be weighted or last, got \(pooling)") }
-        guard top >= 1 else { throw ValidationError("--top must be ≥ 1, got \(top)") }
+        guard perLanguage >= 1 else { throw CLIError("--per-language must be ≥ 1, got \(perLanguage)") }
+        if let topRate, !(topRate > 0 && topRate <= 1) { throw CLIError("--top-rate must be in (0, 1], got \(topRate)") }
+        guard quantile > 0, quantile <= 1 else { throw CLIError("--quantile must be in (0, 1], got \(quantile)") }
+        guard items >= 2 else { throw CLIError("--items must be ≥ 2, got \(items)") }
+        guard ["weighted", "last"].contains(pooling) else { throw CLIError("--pooling must be weighted or last, got \(pooling)") }
+        guard top >= 1 else { throw CLIError("--top must be ≥ 1, got \(top)") }
         _ = try layers(mexaLayers, "--mexa-layers")
         _ = try layers(lensLayers, "--lens-layers")
     }
@@ -65,11 +65,16 @@ struct ReportCommand: ParsableCommand {
                                            lensLoader: loadLens)
         let html = HTMLReport.render(data)
         let destination = URL(fileURLWithPath: out)
+        let directory = destination.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CLIError("\(out): cannot write the report: directory \(directory) does not exist")
+        }
         do {
             // Atomic: a reader never sees half a report, and a failed write leaves the old one.
             try Data(html.utf8).write(to: destination, options: .atomic)
         } catch {
-            throw ValidationError("\(out): cannot write the report (\(error.localizedDescription))")
+            throw CLIError("\(out): cannot write the report (\(error.localizedDescription))")
         }
         let missing = ReportSectionID.allCases.filter { data.absentReasons[$0] != nil }
         print("wrote \(destination.path) (\(html.utf8.count / 1024) KiB)"
@@ -80,39 +85,18 @@ struct ReportCommand: ParsableCommand {
         try list.map { text in
             try text.split(separator: ",").map {
                 guard let l = Int($0.trimmingCharacters(in: .whitespaces)), l >= 0 else {
-                    throw ValidationError("\(name): '\($0)' is not a layer number")
+                    throw CLIError("\(name): '\($0)' is not a layer number")
                 }
                 return l
             }
         }
     }
 
-    /// The unembedding (the file's, else the model's after checking its sha256 against the run), the
-    /// tokenizer (checked the same way) and the word lists.
+    /// The unembedding and tokenizer as `polylens lens` loads them, and the word lists.
     private func loadLens(_ file: PolylensFile, _ run: Int64, _ info: RunInfo) throws -> LensContext {
-        let architecture = (try? JSONSerialization.jsonObject(with: Data(info.architectureJSON.utf8))) as? [String: Any]
-        let unembedding: Unembedding
-        if let stored = try file.unembedding(run: run) {
-            let eps = (architecture?["norm_eps"] as? NSNumber)?.floatValue ?? 1e-5
-            unembedding = try Unembedding(finalNorm: stored.finalNorm, matrix: stored.matrix, vocab: stored.vocab,
-                                          dim: stored.dim, eps: eps)
-        } else {
-            let path = model ?? info.modelPath
-            let weights = try ModelLoader.load(URL(fileURLWithPath: path))
-            let digest = try FileDigest.sha256(of: weights.files)
-            guard digest == info.modelSHA256 else {
-                throw AnalysisError("\(path) is not the model the file was ingested with (sha256 differs); the file stores no unembedding")
-            }
-            unembedding = try Unembedding(finalNorm: try weights.tensor(.finalNorm).floats(),
-                                          matrix: try weights.tensor(.output).floats(), vocab: weights.config.vocabSize,
-                                          dim: weights.config.dim, eps: weights.config.normEps)
-        }
-        let tokenizerURL = URL(fileURLWithPath: tokenizer ?? info.tokenizerPath)
-        guard try FileDigest.sha256(tokenizerURL) == info.tokenizerSHA256 else {
-            throw AnalysisError("\(tokenizerURL.path) is not the tokenizer the file was ingested with (sha256 differs)")
-        }
-        return LensContext(unembedding: unembedding, tokenizer: try TokenizerLoader.load(tokenizerURL),
-                           englishWords: try WordLists.english(URL(fileURLWithPath: words)),
-                           keywordsDirectory: keywords.map { URL(fileURLWithPath: $0) } ?? SharedFiles.url("data/paper/keywords"))
+        LensContext(unembedding: try LensInputs.unembedding(file, run: run, info: info, model: model).0,
+                    tokenizer: try LensInputs.tokenizer(info, path: tokenizer),
+                    englishWords: try WordLists.english(URL(fileURLWithPath: words)),
+                    keywordsDirectory: keywords.map { URL(fileURLWithPath: $0) } ?? SharedFiles.url("data/paper/keywords"))
     }
 }

@@ -40,6 +40,7 @@ final class HTMLReportTests: XCTestCase {
         let ablation = try section(page, .ablation)
         XCTAssertEqual(ablation.elements("svg").map { $0.elements("rect", class: "cell").count }, [4, 4])
         XCTAssertTrue(ablation.allText.contains("more than the random control for 2 of 2 languages"))
+        XCTAssertEqual(ablation.elements("code").first?.text, #"{"per_language":400,"quantile":0.95}"#)
 
         for svg in page.elements("svg") {
             XCTAssertEqual(svg.children.first?.name, "title", "every chart has an accessible title")
@@ -89,6 +90,14 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(cells.contains("\u{2401}ctl 0.100"))
         XCTAssertTrue(cells.contains("<&> 0.050"))
         XCTAssertTrue(cells.contains("↵ 0.600"))
+    }
+
+    func testVocabularyPiecesReadAsText() {
+        XCTAssertEqual(ReportNames.readablePiece("\u{2581}for"), " for")
+        XCTAssertEqual(ReportNames.readablePiece("<0x0A>"), "\n")
+        XCTAssertEqual(ReportNames.readablePiece("<0xE2>"), "<0xE2>", "a lone non-ASCII byte stays a byte")
+        XCTAssertEqual(ReportNames.readablePiece("Ġfor"), "Ġfor")
+        XCTAssertEqual(ReportNames.visibleToken(" for\n\t"), "␣for↵⇥")
     }
 
     func testEmptyDataSaysSoInEverySection() throws {

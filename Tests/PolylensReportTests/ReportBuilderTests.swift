@@ -81,6 +81,8 @@ final class ReportBuilderTests: XCTestCase {
         batch.lensPrompts.append(LensPrompt(source: "C", target: "Python", itemKey: "0", tokens: [0, 2, 4, 7, 4, 1],
                                             firstPosition: 2, layers: 3, dim: 4, states: states))
         try file.commit(run: run, batch: batch)
+        try file.saveNeuronSet(run: run, name: "lape", neurons: ["C": [NeuronRef(layer: 0, neuron: 0)]],
+                               parametersJSON: #"{"per_language":3}"#)
         for (setName, delta) in [("old", 9.0), ("lape", 0.0)] {
             for a in ["C", "Python"] {
                 for e in ["C", "Python"] {
@@ -163,6 +165,7 @@ final class ReportBuilderTests: XCTestCase {
 
         let ablation = try XCTUnwrap(data.ablation)
         XCTAssertEqual(ablation.setName, "lape")
+        XCTAssertEqual(ablation.setParameters, #"{"per_language":3}"#)
         XCTAssertEqual(ablation.entries.count, 8)
         XCTAssertEqual(ablation.changes(control: false), [[0.5, 0.1], [0.1, 0.5]].map { $0 }, accuracy: 1e-12)
 
@@ -193,7 +196,7 @@ final class ReportBuilderTests: XCTestCase {
         var o = ReportOptions()
         o.run = 42
         XCTAssertThrowsError(try ReportBuilder.build(file: file, options: o, reportVersion: "9.9")) {
-            XCTAssertTrue("\($0)".contains("has no run 42"), "\($0)")
+            XCTAssertTrue("\($0)".contains("there is no run 42"), "\($0)")
         }
     }
 

@@ -58,7 +58,7 @@ enum SampleReportData {
                 entries.append(.init(ablated: a, evaluated: e, control: true, tokens: 1000, nllBefore: 2.0, nllAfter: 2.05))
             }
         }
-        return AblationSection(setName: "lape", entries: entries)
+        return AblationSection(setName: "lape", setParameters: #"{"per_language":400,"quantile":0.95}"#, entries: entries)
     }
 
     static var full: ReportData {

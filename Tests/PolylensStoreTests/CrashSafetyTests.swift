@@ -2,8 +2,8 @@ import Foundation
 import XCTest
 @testable import PolylensStore
 
-/// A `polylens merge` child commits one input per transaction through `commit(run:batch:)`; killed with SIGKILL at
-/// points spread over its run, it must leave a file that verify accepts and that holds nothing, the first input,
+/// A `polylens merge` child commits one input per transaction; killed with SIGKILL while its write-ahead log grows
+/// (inside a transaction), it must leave a file that verify accepts and that holds nothing, the first input,
 /// or both, never a part of one.
 final class CrashSafetyTests: XCTestCase {
     func testKillDuringCommitLeavesBeforeOrAfter() throws {
@@ -34,36 +34,43 @@ final class CrashSafetyTests: XCTestCase {
             try out.close()
             return url
         }
-        let start = Date()
         let reference = try freshOutput("reference.polylens")
         let full = try StoreFixture.run(binary, ["merge", reference.path, inputs[0].0.path, inputs[1].0.path])
         XCTAssertEqual(full.status, 0, full.stderr)
-        let duration = Date().timeIntervalSince(start)
 
+        // Kill when the write-ahead log has grown past a threshold: the child is then inside a transaction.
         var killed = 0, seen: Set<Int> = []
-        for (k, fraction) in [0.2, 0.35, 0.5, 0.6, 0.7, 0.8, 0.9].enumerated() {
+        let thresholds = [0.1, 0.5, 1, 2, 3, 4, 5, 6, 7].map { Int($0 * 1_048_576) }
+        for (k, threshold) in thresholds.enumerated() {
             let out = try freshOutput("out\(k).polylens")
+            let wal = out.path + "-wal"
             let child = Process()
             child.executableURL = binary
             child.arguments = ["merge", out.path, inputs[0].0.path, inputs[1].0.path]
             child.standardOutput = FileHandle.nullDevice
             child.standardError = FileHandle.nullDevice
             try child.run()
-            Thread.sleep(forTimeInterval: duration * fraction)
-            kill(child.processIdentifier, SIGKILL)
+            while child.isRunning {
+                let size = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
+                if size >= threshold {
+                    kill(child.processIdentifier, SIGKILL)
+                    break
+                }
+                usleep(200)
+            }
             child.waitUntilExit()
             if child.terminationReason == .uncaughtSignal { killed += 1 }
 
             let file = try PolylensFile.open(out)
             let report = try file.verify()
-            XCTAssertTrue(report.isSound, "kill at \(fraction): " + report.problems.joined(separator: "\n"))
+            XCTAssertTrue(report.isSound, "kill at WAL \(threshold) B: " + report.problems.joined(separator: "\n"))
             let documents = try file.documents(run: 1).count
-            let state = try XCTUnwrap(states.firstIndex { $0.documents == documents }, "kill at \(fraction): \(documents) documents")
+            let state = try XCTUnwrap(states.firstIndex { $0.documents == documents }, "kill at WAL \(threshold) B: \(documents) documents")
             seen.insert(state)
-            XCTAssertEqual(try file.neuronStats(run: 1), states[state].stats, "kill at \(fraction)")
-            XCTAssertEqual(try file.lensPrompts(run: 1).count, 24 * state, "kill at \(fraction)")
+            XCTAssertEqual(try file.neuronStats(run: 1), states[state].stats, "kill at WAL \(threshold) B")
+            XCTAssertEqual(try file.lensPrompts(run: 1).count, 24 * state, "kill at WAL \(threshold) B")
         }
-        XCTAssertGreaterThan(killed, 0, "no child was killed before it finished (merge took \(duration) s)")
-        print("CrashSafetyTests: merge \(String(format: "%.2f", duration)) s, \(killed) of 7 killed, states seen \(seen.sorted())")
+        XCTAssertGreaterThan(killed, 2, "children were not killed mid-write")
+        print("CrashSafetyTests: \(killed) of \(thresholds.count) killed mid-write, states seen \(seen.sorted())")
     }
 }

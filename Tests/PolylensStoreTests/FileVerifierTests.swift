@@ -44,9 +44,12 @@ final class FileVerifierTests: XCTestCase {
         try queue.write { db in
             try db.execute(sql: "UPDATE neuron_stats SET max = ? WHERE language = 'C' AND layer = 0",
                            arguments: [BlobCodec.encode([Double](repeating: 1, count: StoreFixture.neurons))])
+            try db.execute(sql: "UPDATE summaries SET data = ? WHERE document_id = 3 AND pooling = 'last'",
+                           arguments: [BlobCodec.encode([Float](repeating: 1, count: 2 * StoreFixture.dim), as: .f16, shape: [2, StoreFixture.dim])])
         }
         try queue.close()
         let problems = try PolylensFile.open(url).verify().problems
-        XCTAssertEqual(problems, ["neuron_stats.max (run 1, C, layer 0): holds f64, the schema says f32"])
+        XCTAssertEqual(problems, ["neuron_stats.max (run 1, C, layer 0): holds f64, the schema says f32",
+                                  "summaries.data (document 3, last): has shape [2,\(StoreFixture.dim)], its row says [\(StoreFixture.layers + 1),\(StoreFixture.dim)]"])
     }
 }

@@ -56,6 +56,7 @@ final class TiktokenRanksFileTests: XCTestCase {
         XCTAssertNoThrow(try ByteLevelBPE(tiktokenRanks: try rankFile(good + "\n")))
         try assertError(good + "\nIQ==\n", "line 257: expected 'base64-token rank'")
         try assertError(good + "\n@@@ 256\n", "line 257: invalid base64 token")
+        try assertError(good + "\nQQ=B 256\n", "line 257: invalid base64 token")
         try assertError(good + "\nISE= 300\n", "line 257: rank 300, expected 256")
         try assertError(good + "\nISE= x\n", "line 257")
         try assertError("", "no tokens")

@@ -36,6 +36,26 @@ final class TokenizerLoaderTests: XCTestCase {
         XCTAssertEqual((try TokenizerLoader.load(renamed) as? SentencePieceBPE)?.normalization.removeExtraWhitespaces, true)
     }
 
+    /// Every shared tokenizer loads through the one entry point, as the right kind.
+    func testEveryFormatLoads() throws {
+        let cases: [(String, Int, Tokenizer.Type)] = [
+            ("models/llama2c/tokenizer.model", 32000, SentencePieceBPE.self),
+            ("models/llama2c/tokenizer.bin", 32000, SentencePieceBPE.self),
+            ("models/llama3/tokenizer.model", 128256, ByteLevelBPE.self),
+            ("models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf", 32000, SentencePieceBPE.self),
+            ("models/llama.cpp-vocab/ggml-vocab-starcoder.gguf", 49152, ByteLevelBPE.self),
+        ]
+        for (path, size, kind) in cases {
+            let tok = try TokenizerLoader.load(SharedFiles.url(path))
+            XCTAssertEqual(tok.vocabSize, size, path)
+            XCTAssertTrue(type(of: tok) == kind, "\(path): \(type(of: tok))")
+        }
+        let json = try TokenizerLoader.load(SharedFiles.url("models/polycode/tokenizer.json"))
+        XCTAssertEqual(json.vocabSize, 4096)
+        XCTAssertEqual(json.encode("def f(x):", addBOS: true, parseSpecial: false).first, 1)
+        assertError(SharedFiles.url("models/llama.cpp-vocab/ggml-vocab-bert-bge.gguf"), contains: "bert is not supported")
+    }
+
     func testModelDirectoryPrefersTokenizerModelAndSaysSo() throws {
         let found = try XCTUnwrap(TokenizerLoader.tokenizerFile(forModel: SharedFiles.url("models/polycode")))
         XCTAssertEqual(found.url.lastPathComponent, "tokenizer.model")

@@ -39,6 +39,15 @@ final class TokenizeCommandTests: XCTestCase {
         XCTAssertEqual(d.stdout, "\"I believe the meaning of life is\"\n\"😀\\n\"\n")
     }
 
+    /// Llama 3 ranks: tiktoken's ids (from the tiktoken package), special text only with --parse-special.
+    func testLlama3Ranks() throws {
+        let ranks = SharedFiles.url("models/llama3/tokenizer.model").path
+        let r = try run(["--tokenizer", ranks, "--parse-special"],
+                        stdin: "\"for (int i = 0; i < n; i++) {\\n    x += i;\\n}\"\n\"<|begin_of_text|>def\"\n")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "[2000,320,396,602,284,220,15,26,602,366,308,26,602,2516,341,262,865,1447,602,280,92]\n[128000,755]\n")
+    }
+
     func testModelDirectoryAndSpecialTokens() throws {
         let r = try run(["--tokenizer", SharedFiles.url("models/polycode").path, "--parse-special"], stdin: "\"<s>def f():\"\n")
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -1,0 +1,236 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import XCTest
+import PolylensEngine
+import PolylensModel
+import PolylensStore
+
+/// `polylens lape | mexa | lens | ablate` as a user runs them, on a file ingested once from real code (the
+/// C headers and Python standard library on this machine, and 8 of the paper's parallel snippets) with polycode.
+final class AnalysisCommandsTests: XCTestCase {
+    static var binary: URL {
+        #if os(macOS)
+        let products = Bundle(for: AnalysisCommandsTests.self).bundleURL.deletingLastPathComponent()
+        #else
+        let products = Bundle.main.bundleURL
+        #endif
+        return products.appendingPathComponent("polylens")
+    }
+
+    static let directory = NSTemporaryDirectory() + "polylens-analysis-cli-" + UUID().uuidString
+    static let file = directory + "/e2e.polylens"
+    static let model = SharedFiles.url("models/polycode").path
+    static var ingestError: String?
+
+    override class func setUp() {
+        guard FileManager.default.fileExists(atPath: binary.path) else { return }
+        do {
+            // The first 8 parallel items (sorted ids) of C, Java and Python; the C comments are the English side.
+            let parallel = directory + "/parallel"
+            let ids = try FileManager.default.contentsOfDirectory(atPath: SharedFiles.url("data/paper/code_snippets/C").path).sorted().prefix(8)
+            for lang in ["C", "Java", "Python"] {
+                try FileManager.default.createDirectory(atPath: "\(parallel)/\(lang)", withIntermediateDirectories: true)
+                for id in ids {
+                    try FileManager.default.copyItem(atPath: SharedFiles.url("data/paper/code_snippets/\(lang)/\(id)").path, toPath: "\(parallel)/\(lang)/\(id)")
+                }
+            }
+            let r = try run(["ingest", file, "--model", model, "--lang", "C=/usr/include/*.h", "--lang", "Python=/usr/lib/python3.11/*.py",
+                             "--parallel", parallel, "--prompts", SharedFiles.url("data/paper/prompts").path,
+                             "--lens-items", "3", "--lens-languages", "C,Python", "--held-out", "0.3",
+                             "--max-doc-tokens", "128", "--max-tokens-per-language", "6000", "--format", "json"])
+            if r.status != 0 { ingestError = "ingest failed: \(r.err)" }
+        } catch {
+            ingestError = "\(error)"
+        }
+    }
+
+    override class func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.binary.path), "build polylens first")
+        if let e = Self.ingestError { XCTFail(e); throw XCTSkip(e) }
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    private func json(_ arguments: [String]) throws -> [String: Any] {
+        let r = try Self.run(arguments + ["--format", "json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], r.out)
+    }
+
+    /// τ and the selections recomputed from `polylens export --what neuron-stats` by full sorting.
+    func testLapeAgreesWithDirectComputationFromExport() throws {
+        let csv = try Self.run(["export", Self.file, "--what", "neuron-stats"])
+        XCTAssertEqual(csv.status, 0, csv.err)
+        var active: [String: [Int: [Int: Double]]] = [:], tokens: [String: Double] = [:]
+        for line in csv.out.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            active[f[0], default: [:]][Int(f[1])!, default: [:]][Int(f[2])!] = Double(f[4])!
+            tokens[f[0]] = Double(f[3])!
+        }
+        let langs = active.keys.sorted()
+        let layers = active[langs[0]]!.count, width = active[langs[0]]![0]!.count
+        let p = (0..<(layers * width)).map { j in langs.map { active[$0]![j / width]![j % width]! / tokens[$0]! } }
+        let sorted = p.flatMap { $0 }.sorted()
+        let tau = sorted[Int((0.95 * Double(sorted.count)).rounded(.toNearestOrEven)) - 1]
+        let h = p.map { row -> Double in
+            guard row.contains(where: { $0 > tau }) else { return .infinity }
+            let s = row.reduce(0, +)
+            return -row.filter { $0 > 0 }.map { $0 / s * Foundation.log($0 / s) }.reduce(0, +)
+        }
+        let order = h.indices.sorted { (h[$0], $0) < (h[$1], $1) }
+
+        let paper = try json(["lape", Self.file])
+        XCTAssertEqual(paper["tau"] as? Double, tau)
+        XCTAssertEqual(paper["languages"] as? [String], langs)
+        let neurons = try XCTUnwrap(paper["neurons"] as? [String: [[Int]]])
+        for (k, lang) in langs.enumerated() {
+            let expected = order.filter { p[$0][k] > tau }.prefix(400).map { [$0 / width, $0 % width] }.sorted { $0.lexicographicallyPrecedes($1) }
+            XCTAssertEqual(neurons[lang], expected, lang)
+            XCTAssertFalse(expected.isEmpty, lang)
+        }
+        let top = try json(["lape", Self.file, "--top-rate", "0.05"])
+        let chosen = order.prefix(Int((Double(h.count) * 0.05).rounded(.toNearestOrEven)))
+        let topNeurons = try XCTUnwrap(top["neurons"] as? [String: [[Int]]])
+        for (k, lang) in langs.enumerated() {
+            XCTAssertEqual(topNeurons[lang], chosen.filter { p[$0][k] > tau }.map { [$0 / width, $0 % width] }.sorted { $0.lexicographicallyPrecedes($1) }, lang)
+        }
+        let table = try Self.run(["lape", Self.file, "--per-language", "5"])
+        XCTAssertTrue(table.out.contains("Overlap (neurons selected for both)"), table.out)
+        let rows = try Self.run(["lape", Self.file, "--per-language", "5", "--format", "csv"])
+        XCTAssertEqual(rows.out.split(separator: "\n").count, 1 + 5 * langs.count)
+    }
+
+    func testMexaScoresAndSelfPairOption() throws {
+        let r = try json(["mexa", Self.file])
+        XCTAssertEqual(r["languages"] as? [String], ["C", "English", "Java", "Python"])
+        XCTAssertEqual((r["items"] as? [String])?.count, 8)
+        let layers = try XCTUnwrap(r["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.count, 5)  // embeddings + 4 blocks
+        let withSelf = try XCTUnwrap(try json(["mexa", Self.file, "--include-self"])["layers"] as? [[String: Any]])
+        for (l, layer) in layers.enumerated() {
+            let m = try XCTUnwrap(layer["matrix"] as? [String: [String: Double]])
+            for a in m.keys {
+                for b in m.keys {
+                    XCTAssertEqual(m[a]![b], m[b]![a])
+                    XCTAssertEqual((m[a]![b]! * 8).rounded(), m[a]![b]! * 8, accuracy: 1e-12)  // a fraction of 8 items
+                }
+            }
+            // Programming-language pivots average over the 2 other targets, or all 3 with the self-pair.
+            let without = try XCTUnwrap(layer["pivotAverages"] as? [String: Double])
+            let with = try XCTUnwrap(withSelf[l]["pivotAverages"] as? [String: Double])
+            XCTAssertEqual(without["C"]!, (m["C"]!["Java"]! + m["C"]!["Python"]!) / 2, accuracy: 1e-12)
+            XCTAssertEqual(with["C"]!, (m["C"]!["C"]! + m["C"]!["Java"]! + m["C"]!["Python"]!) / 3, accuracy: 1e-12)
+            XCTAssertEqual(with["English"]!, without["English"]!, accuracy: 1e-12)
+        }
+        let csv = try Self.run(["mexa", Self.file, "--layers", "1-2", "--pivot", "python", "--format", "csv"])
+        XCTAssertEqual(csv.status, 0, csv.err)
+        XCTAssertEqual(csv.out.split(separator: "\n").count, 1 + 2 * 5)
+    }
+
+    /// At the last layer the lens is the model itself: its mean probability of the correct next token equals
+    /// exp(-NLL) from the engine on the same prompts (the states are stored, so within storage precision).
+    func testLensLastLayerIsTheModelsPrediction() throws {
+        let r = try json(["lens", Self.file, "--source", "C", "--target", "Python", "--top", "5"])
+        let layers = try XCTUnwrap(r["layers"] as? [[String: Any]])
+        let f = try PolylensFile.open(URL(fileURLWithPath: Self.file))
+        let run = try XCTUnwrap(f.runs().first?.id)
+        let prompts = try f.lensPrompts(run: run, source: "C", target: "Python")
+        XCTAssertEqual(prompts.count, 3)
+        let engine = try Transformer(try ModelLoader.load(URL(fileURLWithPath: Self.model)), threads: 1)
+        var sum = 0.0, count = 0
+        for p in prompts {
+            let nll = try engine.negativeLogLikelihoods(p.tokens.map(Int.init))
+            for position in p.firstPosition..<(p.tokens.count - 1) { sum += Foundation.exp(-nll[position]); count += 1 }
+        }
+        let last = try XCTUnwrap(layers.last)
+        XCTAssertEqual(last["positions"] as? Int, count)
+        XCTAssertEqual(try XCTUnwrap(last["correctProbability"] as? Double), sum / Double(count), accuracy: 2e-3)
+        let sets = try XCTUnwrap(r["tokenSets"] as? [String: Int])
+        XCTAssertGreaterThan(sets["English"] ?? 0, 100)
+        XCTAssertGreaterThan(sets["Python"] ?? 0, 20)
+        let readings = try XCTUnwrap(r["readings"] as? [[String: Any]])
+        XCTAssertEqual(readings.count, 3)
+        let table = try Self.run(["lens", Self.file, "--source", "c", "--target", "python"])
+        XCTAssertTrue(table.out.contains("unembedding from \(Self.model)"), table.out)
+    }
+
+    func testAblateStoresEveryMeasurementAndItsControl() throws {
+        XCTAssertEqual(try Self.run(["lape", Self.file, "--per-language", "10", "--save", "ten", "--format", "csv"]).status, 0)
+        let r = try Self.run(["ablate", Self.file, "--set", "ten", "--model", Self.model, "--eval-tokens", "200", "--seed", "7", "--format", "json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let records = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]])
+        let f = try PolylensFile.open(URL(fileURLWithPath: Self.file))
+        let stored = try f.ablationResults(run: try XCTUnwrap(f.runs().first?.id)).filter { $0.setName == "ten" }
+        XCTAssertEqual(stored.count, records.count)
+        let sets = Set(stored.map(\.ablatedLanguage)), evaluated = Set(stored.map(\.evalLanguage))
+        XCTAssertEqual(sets, ["C", "English", "Java", "Python"])
+        XCTAssertTrue(evaluated.isSuperset(of: ["C", "Python"]), "\(evaluated)")
+        XCTAssertEqual(stored.count, sets.count * evaluated.count * 2)
+        for e in evaluated {
+            let before = Set(stored.filter { $0.evalLanguage == e }.map(\.nllBefore))
+            XCTAssertEqual(before.count, 1, "one baseline per evaluated language")
+            XCTAssertTrue(stored.filter { $0.evalLanguage == e }.allSatisfy { $0.tokens <= 200 && $0.tokens > 0 })
+        }
+        XCTAssertTrue(stored.filter(\.control).allSatisfy { $0.controlSeed == 7 })
+        XCTAssertTrue(stored.contains { $0.nllAfter != $0.nllBefore })
+    }
+
+    func testPlotsAreWellFormedSVG() throws {
+        let dir = Self.directory
+        for (args, charts) in [(["lape", Self.file], 2), (["mexa", Self.file, "--plot-layer", "2"], 2),
+                               (["lens", Self.file, "--source", "Python", "--target", "C"], 3)] {
+            let path = "\(dir)/\(args[0]).svg"
+            let r = try Self.run(args + ["--plot", path, "--format", "csv"])
+            XCTAssertEqual(r.status, 0, r.err)
+            let parser = XMLParser(contentsOf: URL(fileURLWithPath: path))!
+            final class Counter: NSObject, XMLParserDelegate {
+                var svg = 0
+                func parser(_ p: XMLParser, didStartElement e: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+                    if e == "svg" { svg += 1 }
+                }
+            }
+            let c = Counter()
+            parser.delegate = c
+            XCTAssertTrue(parser.parse(), "\(path): \(parser.parserError.map { "\($0)" } ?? "")")
+            XCTAssertEqual(c.svg, charts + 1, path)
+        }
+    }
+
+    private func assertFailure(_ arguments: [String], _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try Self.run(arguments)
+        XCTAssertNotEqual(r.status, 0, file: file, line: line)
+        XCTAssertTrue(r.err.contains(expected), r.err, file: file, line: line)
+        XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err, file: file, line: line)
+        XCTAssertEqual(r.out, "", file: file, line: line)
+    }
+
+    func testBadInputsAreOneLineErrors() throws {
+        try assertFailure(["lape", Self.directory + "/missing.polylens"], "missing.polylens")
+        try assertFailure(["lape", Self.file, "--per-language", "5", "--top-rate", "0.1"], "--per-language and --top-rate exclude each other")
+        try assertFailure(["lape", Self.file, "--languages", "C,Klingon"], "no language 'Klingon'")
+        try assertFailure(["mexa", Self.file, "--pivot", "Rust"], "--pivot Rust is not among C, English, Java, Python")
+        try assertFailure(["mexa", Self.file, "--layers", "3-1"], "--layers: '3-1' is not a layer or a range a-b")
+        try assertFailure(["mexa", Self.file, "--layers", "9"], "MEXA: layer 9 is outside 0...4")
+        try assertFailure(["lens", Self.file, "--source", "Rust", "--target", "C"], "no lens prompts Rust→C (it holds: C→Python, Python→C)")
+        try assertFailure(["ablate", Self.file, "--set", "nope", "--model", Self.model], "no neuron set named nope")
+        XCTAssertEqual(try Self.run(["lape", Self.file, "--per-language", "3", "--save", "three", "--format", "csv"]).status, 0)
+        try assertFailure(["ablate", Self.file, "--set", "three", "--model", SharedFiles.url("models/llama2c/stories260K.bin").path],
+                          "stories260K.bin: not the model run 1 used")
+        try assertFailure(["ablate", Self.file, "--set", "three", "--model", Self.model, "--eval-tokens", "0"], "--eval-tokens must be ≥ 1")
+    }
+}

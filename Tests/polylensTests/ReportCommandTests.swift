@@ -1,0 +1,172 @@
+import Foundation
+import PolylensModel
+import PolylensStore
+import XCTest
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// `polylens report` as a user runs it, on a file that `polylens ingest` wrote from the shared polycode model.
+final class ReportCommandTests: XCTestCase {
+    /// On Linux the bundle URL is the build products directory itself; on macOS it is the .xctest inside it.
+    static var binary: URL {
+        let bundle = Bundle(for: ReportCommandTests.self).bundleURL
+        return [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("polylens") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? bundle.appendingPathComponent("polylens")
+    }
+
+    private func directory() throws -> String {
+        let path = NSTemporaryDirectory() + "polylens-report-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    @discardableResult
+    private func polylens(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// The paper's first `count` parallel items (sorted ids) of every language, so the ingest stays short.
+    private func parallelSubset(_ dir: String, count: Int) throws -> String {
+        let source = SharedFiles.url("data/paper/code_snippets")
+        let target = dir + "/code_snippets"
+        let fm = FileManager.default
+        for language in try fm.contentsOfDirectory(atPath: source.path) {
+            try fm.createDirectory(atPath: target + "/" + language, withIntermediateDirectories: true)
+            for name in try fm.contentsOfDirectory(atPath: source.appendingPathComponent(language).path).sorted().prefix(count) {
+                try fm.copyItem(atPath: source.appendingPathComponent(language).appendingPathComponent(name).path,
+                                toPath: target + "/" + language + "/" + name)
+            }
+        }
+        return target
+    }
+
+    /// Counts what a parser sees in each `<section>`: SVGs, series groups per SVG, no-data notes, CSV links.
+    private final class Census: NSObject, XMLParserDelegate {
+        struct Section { var svgSeries: [Int] = []; var noData = 0; var csvLinks = 0 }
+        var sections: [String: Section] = [:]
+        var order: [String] = []
+        private var current: String?
+
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                    attributes: [String: String] = [:]) {
+            let cls = attributes["class"] ?? ""
+            if name == "section", let id = attributes["id"] { current = id; order.append(id); sections[id] = Section() }
+            guard let id = current else { return }
+            if name == "svg" { sections[id]!.svgSeries.append(0) }
+            if name == "g", cls == "series" { sections[id]!.svgSeries[sections[id]!.svgSeries.count - 1] += 1 }
+            if name == "p", cls == "no-data" { sections[id]!.noData += 1 }
+            if name == "a", cls == "csv", attributes["href"]?.hasPrefix("data:text/csv;charset=utf-8;base64,") == true {
+                sections[id]!.csvLinks += 1
+            }
+        }
+        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+            if name == "section" { current = nil }
+        }
+    }
+
+    func testEndToEndReportOfAnIngestedFile() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.binary.path), "build polylens first")
+        let dir = try directory(), file = dir + "/run.polylens", out = dir + "/report.html"
+        let ingest = try polylens([
+            "ingest", file, "--model", SharedFiles.url("models/polycode").path,
+            "--lang", "C=/usr/include/std*.h", "--lang", "python=/usr/lib/python3.11/json/*.py",
+            "--parallel", try parallelSubset(dir, count: 8), "--prompts", SharedFiles.url("data/paper/prompts").path,
+            "--lens-items", "2", "--lens-languages", "C,Python", "--max-doc-tokens", "256",
+            "--max-tokens-per-language", "3000", "--embed-unembedding", "--threads", "1"])
+        XCTAssertEqual(ingest.status, 0, ingest.err)
+
+        let r = try polylens(["report", file, "--out", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(r.out, "wrote \(URL(fileURLWithPath: out).path) (\((try Data(contentsOf: URL(fileURLWithPath: out)).count) / 1024) KiB); no data for: Ablation\n")
+
+        let census = Census()
+        let parser = XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: out)))
+        parser.delegate = census
+        XCTAssertTrue(parser.parse(), "the report is not well-formed: \(String(describing: parser.parserError))")
+        XCTAssertEqual(census.order, ["provenance", "lens", "mexa", "lape", "ablation"])
+
+        let stored = try PolylensFile.open(URL(fileURLWithPath: file))
+        let run = try XCTUnwrap(try stored.runs().last?.id)
+        let statLanguages = Set(try stored.neuronStats(run: run).map(\.language)).count
+        let parallelLanguages = Set(try stored.documents(run: run).filter { $0.itemKey != nil }.map(\.language)).count
+        XCTAssertGreaterThanOrEqual(parallelLanguages, 7)
+
+        let sections = census.sections
+        XCTAssertEqual(sections["provenance"]?.noData, 0)
+        XCTAssertEqual(sections["provenance"]?.csvLinks, 4)
+        // polycode: 4 blocks, so layers 0 (embeddings) … 4.
+        XCTAssertEqual(sections["lens"]?.svgSeries, [4, 4], "C→Python and Python→C: English, two keyword sets, correct token")
+        XCTAssertEqual(sections["mexa"]?.svgSeries, [parallelLanguages, 0, 0, 0], "pivot curves, heatmaps at layers 0, 2, 4")
+        XCTAssertEqual(sections["lape"]?.svgSeries, [statLanguages, 0], "one bar series per language, then the overlap")
+        XCTAssertEqual(sections["ablation"]?.svgSeries, [])
+        XCTAssertEqual(sections["ablation"]?.noData, 1)
+        for id in ["lens", "mexa", "lape"] { XCTAssertEqual(sections[id]?.noData, 0, id) }
+
+        try screenshot(out, dir: dir)
+    }
+
+    /// Where a browser is installed (CI installs Debian's `chromium`): the page opens without errors and is not blank.
+    private func screenshot(_ report: String, dir: String) throws {
+        guard let chromium = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
+            .map({ "\($0)/chromium" }).first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            print("ReportCommandTests: no chromium on PATH; screenshot check skipped")
+            return
+        }
+        var root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+            root = root.deletingLastPathComponent()
+        }
+        let p = Process()
+        p.executableURL = root.appendingPathComponent("tools/screenshot_report.sh")
+        p.arguments = [report, dir + "/report.png"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "\(chromium): \(message)")
+    }
+
+    /// A non-zero exit, one line on stderr naming the problem, and no report written.
+    private func assertFailure(_ r: (status: Int32, out: String, err: String), _ expected: String, report: String,
+                               file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotEqual(r.status, 0, file: file, line: line)
+        XCTAssertTrue(r.err.contains(expected), r.err, file: file, line: line)
+        XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err, file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: report), "a failed report left \(report)", file: file, line: line)
+    }
+
+    func testBadInputsFailWithOneLineAndWriteNothing() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.binary.path), "build polylens first")
+        let dir = try directory(), out = dir + "/report.html"
+        assertFailure(try polylens(["report", dir + "/missing.polylens", "--out", out]), "\(dir)/missing.polylens: no such file", report: out)
+
+        let notes = dir + "/notes.txt"
+        try "not a database\n".write(toFile: notes, atomically: true, encoding: .utf8)
+        assertFailure(try polylens(["report", notes, "--out", out]), "\(notes): not a Polylens file", report: out)
+
+        let empty = dir + "/empty.polylens"
+        _ = try PolylensFile.create(URL(fileURLWithPath: empty))
+        assertFailure(try polylens(["report", empty, "--out", out, "--pooling", "max"]), "--pooling must be weighted or last", report: out)
+        assertFailure(try polylens(["report", empty, "--out", out, "--mexa-layers", "1,x"]), "--mexa-layers: 'x' is not a layer number", report: out)
+        assertFailure(try polylens(["report", empty, "--out", out, "--run", "3"]), "there is no run 3", report: out)
+        let nowhere = dir + "/no/such/dir/report.html"
+        assertFailure(try polylens(["report", empty, "--out", nowhere]), "\(nowhere): cannot write the report", report: nowhere)
+
+        // A file with no run is not an error: every section says it has no data.
+        let r = try polylens(["report", empty, "--out", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.hasSuffix("no data for: Provenance, Logit lens, MEXA cross-lingual alignment, LAPE language-specific neurons, Ablation\n"), r.out)
+    }
+}
