@@ -16,6 +16,7 @@ public struct ActivationProbabilities: Sendable {
         guard values.count == languages.count * layers * neurons else {
             throw AnalysisError("LAPE: \(values.count) probabilities for \(layers) layers × \(neurons) neurons × \(languages.count) languages")
         }
+        guard values.allSatisfy({ $0 >= 0 && $0 <= 1 }) else { throw AnalysisError("LAPE: a probability is outside [0, 1] (or NaN)") }
         self.languages = languages; self.layers = layers; self.neurons = neurons; self.values = values
     }
 
@@ -98,9 +99,8 @@ public enum LAPE {
     /// τ and its rank: torch's `kthvalue(round(q·N))` over all N probabilities, with k 1-based (the k-th
     /// smallest) and Python's `round` (half to even). k is clamped to 1…N.
     public static func threshold(_ values: [Double], quantile: Double) -> (tau: Double, rank: Int) {
-        var copy = values
         let k = min(max(Int((quantile * Double(values.count)).rounded(.toNearestOrEven)), 1), values.count)
-        return (Selection.kthSmallest(&copy, k: k), k)
+        return (values.withUnsafeBufferPointer { Selection.kthSmallest($0, k: k) }, k)
     }
 
     /// H[l, i] = -Σ_k p̃ ln p̃ with p̃ = P / Σ_k P (0 where the sum is 0, 0·ln 0 = 0), +∞ where no language

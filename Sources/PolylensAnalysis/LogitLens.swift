@@ -84,7 +84,7 @@ public struct LensResult: Sendable {
 /// The logit lens (METHODS.md §1): p_l = softmax(W_U · RMSNorm_final(h_l)) at every stored layer and position.
 public enum LogitLens {
     /// Rows of states decoded per sgemm: bounds the logits buffer (rows × vocab floats).
-    static let chunkRows = 64
+    static let chunkRows = 256
 
     public static func run(_ prompts: [LensPrompt], unembedding u: Unembedding, sets: [TokenSet], topK: Int) throws -> LensResult {
         guard topK >= 1, topK <= u.vocab else { throw AnalysisError("lens: --top must be in 1...\(u.vocab), got \(topK)") }
@@ -119,13 +119,13 @@ public enum LogitLens {
                         u.logits(states.baseAddress! + start * u.dim, rows: n, normed: nb.baseAddress!, out: lb.baseAddress!)
                     }
                 }
-                logits.withUnsafeBufferPointer { lb in
+                logits.withUnsafeMutableBufferPointer { lb in
                     out.withUnsafeMutableBufferPointer { ob in
                         let obase = ob.baseAddress!, lbase = lb.baseAddress!
                         DispatchQueue.concurrentPerform(iterations: n) { r in
                             let row = start + r, position = row % positions
                             let next = Int(p.tokens[p.firstPosition + position + 1])
-                            obase[row] = reading(UnsafeBufferPointer(start: lbase + r * u.vocab, count: u.vocab),
+                            obase[row] = reading(UnsafeMutableBufferPointer(start: lbase + r * u.vocab, count: u.vocab),
                                                  correct: next, sets: sets, k: k)
                         }
                     }
@@ -135,16 +135,11 @@ public enum LogitLens {
         return (0..<p.layers).map { l in (0..<positions).map { out[l * positions + $0]! } }
     }
 
-    /// Softmax statistics of one row of logits.
-    static func reading(_ z: UnsafeBufferPointer<Float>, correct: Int, sets: [TokenSet], k: Int) -> LensReading {
+    /// Softmax statistics of one row of logits; the row is overwritten with exp(z - max) on the way.
+    static func reading(_ z: UnsafeMutableBufferPointer<Float>, correct: Int, sets: [TokenSet], k: Int) -> LensReading {
         var m = -Float.infinity
         for v in z where v > m { m = v }
-        // Z = Σ exp(z - m); H = ln Z - Σ p (z - m).
-        var sum = 0.0, weighted = 0.0
-        for v in z { let s = Double(v - m), e = Foundation.exp(s); sum += e; weighted += e * s }
-        let logZ = Foundation.log(sum)
-        func prob(_ id: Int) -> Double { Foundation.exp(Double(z[id] - m)) / sum }
-        // Top-k by insertion into a short sorted list (k ≪ vocab).
+        // Top-k by insertion into a short sorted list (k ≪ vocab); ties keep the lower id first.
         var top: [(id: Int32, logit: Float)] = []
         top.reserveCapacity(k + 1)
         for (id, v) in z.enumerated() where top.count < k || v > top[top.count - 1].logit {
@@ -156,10 +151,18 @@ public enum LogitLens {
         let zc = z[correct]
         var above = 0
         for v in z where v > zc { above += 1 }
+        // Z = Σ exp(z - m) and H = ln Z - Σ p (z - m), summed in Float64.
+        var sum = 0.0, weighted = 0.0
+        for i in z.indices {
+            let s = z[i] - m, e = Foundation.exp(s)
+            z[i] = e
+            sum += Double(e); weighted += Double(e) * Double(s)
+        }
+        @inline(__always) func prob(_ id: Int) -> Double { Double(z[id]) / sum }
         return LensReading(top: top.map { ($0.id, Float(prob(Int($0.id)))) },
                            correctProbability: prob(correct), correctRank: above + 1,
                            correctInTopK: top.contains { Int($0.id) == correct },
-                           entropy: logZ - weighted / sum,
+                           entropy: Foundation.log(sum) - weighted / sum,
                            setMass: sets.map { $0.ids.reduce(0.0) { $0 + prob(Int($1)) } },
                            setInTopK: sets.map { s in top.contains { s.contains($0.id) } })
     }

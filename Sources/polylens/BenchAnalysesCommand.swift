@@ -28,9 +28,10 @@ struct BenchAnalysesCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
     struct Figures: Encodable {
-        var lapeShape: String, lapePaperMs: Double, lapeTopRateMs: Double
-        var mexaShape: String, mexaSeconds: Double
-        var lensShape: String, lensSeconds: Double, lensMsPerPosition: Double, lensGflops: Double
+        var loadAverage: String
+        var lapeShape: String, lapePaperMs: Double, lapePaperCpuMs: Double, lapeTopRateMs: Double, lapeTopRateCpuMs: Double
+        var mexaShape: String, mexaSeconds: Double, mexaCpuSeconds: Double
+        var lensShape: String, lensSeconds: Double, lensCpuSeconds: Double, lensMsPerPosition: Double, lensGflops: Double
     }
 
     func validate() throws {
@@ -39,14 +40,21 @@ struct BenchAnalysesCommand: ParsableCommand {
         }
     }
 
-    private func median(_ body: () throws -> Void) rethrows -> Double {
-        var times: [Double] = []
-        for _ in 0..<`repeat` {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    /// Median wall-clock seconds of `repeat` runs, and the process CPU seconds (all threads) of that run: on a
+    /// shared machine the wall clock also counts other processes, the CPU time does not.
+    private func median(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
+        func now(_ clock: clockid_t) -> Double {
+            var t = timespec()
+            clock_gettime(clock, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
         }
-        return times.sorted()[times.count / 2]
+        var runs: [(wall: Double, cpu: Double)] = []
+        for _ in 0..<`repeat` {
+            let (w, c) = (now(CLOCK_MONOTONIC), now(CLOCK_PROCESS_CPUTIME_ID))
+            try body()
+            runs.append((now(CLOCK_MONOTONIC) - w, now(CLOCK_PROCESS_CPUTIME_ID) - c))
+        }
+        return runs.sorted { $0.wall < $1.wall }[runs.count / 2]
     }
 
     func run() throws {
@@ -102,21 +110,25 @@ struct BenchAnalysesCommand: ParsableCommand {
         let lens = try median { _ = try LogitLens.run(prompts, unembedding: unembedding, sets: sets, topK: 10) }
         let positions = Double(lensPrompts * lensPositions)
 
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
         let f = Figures(
+            loadAverage: load,
             lapeShape: "\(langs) languages × \(layers) layers × \(neurons) neurons",
-            lapePaperMs: paper * 1000, lapeTopRateMs: topRate * 1000,
+            lapePaperMs: paper.wall * 1000, lapePaperCpuMs: paper.cpu * 1000,
+            lapeTopRateMs: topRate.wall * 1000, lapeTopRateCpuMs: topRate.cpu * 1000,
             mexaShape: "\(mexaLangs) languages × \(mexaItems) items × \(mexaLayers) layers × \(dim) dims",
-            mexaSeconds: mexa,
+            mexaSeconds: mexa.wall, mexaCpuSeconds: mexa.cpu,
             lensShape: "\(lensPrompts) prompts × \(lensPositions) positions × \(mexaLayers) layers × \(dim) dims, vocab \(vocab)",
-            lensSeconds: lens, lensMsPerPosition: lens / positions * 1000,
-            lensGflops: 2 * Double(vocab * dim) * Double(mexaLayers) * positions / lens / 1e9)
+            lensSeconds: lens.wall, lensCpuSeconds: lens.cpu, lensMsPerPosition: lens.wall / positions * 1000,
+            lensGflops: 2 * Double(vocab * dim) * Double(mexaLayers) * positions / lens.wall / 1e9)
         switch format {
         case .json: try AnalysisOutput.writeJSON(f)
         case .text:
             AnalysisOutput.write("""
-            LAPE  \(f.lapeShape): paper selection (ν 400) \(AnalysisOutput.number(f.lapePaperMs, 1)) ms, top-rate 1% \(AnalysisOutput.number(f.lapeTopRateMs, 1)) ms (from counts, median of \(`repeat`))
-            MEXA  \(f.mexaShape): \(AnalysisOutput.number(f.mexaSeconds, 3)) s for every pair at every layer
-            Lens  \(f.lensShape): \(AnalysisOutput.number(f.lensSeconds, 3)) s, \(AnalysisOutput.number(f.lensMsPerPosition, 2)) ms per position (all layers), \(AnalysisOutput.number(f.lensGflops, 1)) GFLOP/s in the unembedding
+            load average \(f.loadAverage) (wall-clock figures include other processes; CPU = this process, all threads)
+            LAPE  \(f.lapeShape): paper selection (ν 400) \(AnalysisOutput.number(f.lapePaperMs, 1)) ms (CPU \(AnalysisOutput.number(f.lapePaperCpuMs, 1)) ms), top-rate 1% \(AnalysisOutput.number(f.lapeTopRateMs, 1)) ms (CPU \(AnalysisOutput.number(f.lapeTopRateCpuMs, 1)) ms), from counts, median of \(`repeat`)
+            MEXA  \(f.mexaShape): \(AnalysisOutput.number(f.mexaSeconds, 3)) s (CPU \(AnalysisOutput.number(f.mexaCpuSeconds, 3)) s) for every pair at every layer
+            Lens  \(f.lensShape): \(AnalysisOutput.number(f.lensSeconds, 3)) s (CPU \(AnalysisOutput.number(f.lensCpuSeconds, 3)) s), \(AnalysisOutput.number(f.lensMsPerPosition, 2)) ms per position (all layers), \(AnalysisOutput.number(f.lensGflops, 1)) GFLOP/s in the unembedding
 
             """)
         }
