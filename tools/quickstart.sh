@@ -44,10 +44,12 @@ set -x
     "${corpus[@]}" --max-tokens-per-language "$tokens_per_language" --embed-unembedding
 "$polylens" verify "$db"
 "$polylens" info "$db"
-"$polylens" lape "$db" --save lape --plot "$out/lape.svg"
+"$polylens" lape "$db" --save lape --plot "$out/lape.svg" > "$out/lape.txt"
 "$polylens" mexa "$db" --plot "$out/mexa.svg" > "$out/mexa.txt"
 "$polylens" lens "$db" --source Python --target Java --plot "$out/lens.svg" > "$out/lens.txt"
-"$polylens" ablate "$db" --set lape --model "$model" --control random --eval-tokens 20000
+"$polylens" ablate "$db" --set lape --model "$model" --control random --eval-tokens 20000 --plot "$out/ablation.svg" > "$out/ablation.txt"
 "$polylens" report "$db" --out "$out/report.html"
 set +x
+# Look at it as a person would: headless Chromium must render it without errors and not blank.
+if command -v chromium >/dev/null; then tools/screenshot_report.sh "$out/report.html" "$out/report.png"; fi
 echo "report: $(cd "$out" && pwd)/report.html"
