@@ -32,7 +32,8 @@ add C /usr/include "*.h"
 cxx=$(ls -d /usr/include/c++/[0-9]* 2>/dev/null | head -n1 || true)
 [ -n "$cxx" ] && add C++ "$cxx" "**/*"
 add Javascript /usr/lib/node_modules "**/*.js"
-srczip=$(ls /usr/lib/jvm/*/lib/src.zip 2>/dev/null | head -n1 || true)
+srczip=""
+for z in /usr/lib/jvm/*/lib/src.zip; do [ -s "$z" ] && { srczip=$z; break; }; done  # skips dangling links
 if [ -n "$srczip" ]; then
     rm -rf "$out/java-src" && mkdir -p "$out/java-src"
     unzip -q -o "$srczip" 'java.base/java/util/*' -d "$out/java-src" && add Java "$out/java-src" "**/*.java"
