@@ -10,6 +10,10 @@ A second fixture checks USER_DEFINED and UNUSED pieces, which none of the shared
 a few piece types changed (rewritten in the protobuf, see TYPE_CHANGES), over the lines of textwrap16k.txt and
 the stories260K sample. Its first line lists the changes; then one line per text: `<JSON text>\t<ids>`.
 
+A third fixture covers the baichuan GGUF vocabulary, for which llama.cpp-vocab has no expected ids: its tokens,
+scores and types are written back into a SentencePiece ModelProto (BPE, byte fallback, identity normalizer with
+the GGUF's add_space_prefix) and sentencepiece encodes the llama.cpp conformance inputs and the Python snippets.
+
 Usage: python3 tools/make_tokenizer_goldens.py   (from the repository root; ../shared beside it)
 """
 import glob
@@ -109,6 +113,80 @@ def types_fixture():
     print(f"{path}: {len(lines)} texts, {os.path.getsize(path)} bytes", file=sys.stderr)
 
 
+def gguf_metadata(path):
+    """The metadata of a GGUF v2/v3 file (little-endian), as a dict."""
+    import struct
+    b = open(path, "rb").read()
+    assert b[:4] == b"GGUF", path
+    off = 4
+    def u(fmt):
+        nonlocal off
+        v = struct.unpack_from("<" + fmt, b, off)
+        off += struct.calcsize("<" + fmt)
+        return v[0]
+    def string():
+        nonlocal off
+        n = u("Q")
+        v = b[off:off + n].decode("utf-8", "surrogateescape")
+        off += n
+        return v
+    scalar = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+    def value(t):
+        if t == 8:
+            return string()
+        if t == 9:
+            et, n = u("I"), u("Q")
+            return [value(et) for _ in range(n)]
+        return u(scalar[t])
+    _, _, n_kv = u("I"), u("Q"), u("Q")
+    meta = {}
+    for _ in range(n_kv):
+        key = string()
+        meta[key] = value(u("I"))
+    return meta
+
+
+def model_proto_from_gguf(meta):
+    """A SentencePiece BPE ModelProto with the GGUF's pieces (only the fields encoding depends on)."""
+    import struct
+    def field(num, payload):
+        return put_varint(num << 3 | 2) + put_varint(len(payload)) + payload
+    def vint(num, v):
+        return put_varint(num << 3) + put_varint(v & 0xFFFFFFFFFFFFFFFF)
+    out = bytearray()
+    for text, score, typ in zip(meta["tokenizer.ggml.tokens"], meta["tokenizer.ggml.scores"],
+                                meta["tokenizer.ggml.token_type"]):
+        piece = field(1, text.encode("utf-8")) + put_varint(2 << 3 | 5) + struct.pack("<f", score) + vint(3, typ)
+        out += field(1, piece)
+    types = meta["tokenizer.ggml.token_type"]
+    unk = types.index(2)
+    trainer = (vint(3, 2) + vint(35, 1 if 6 in types else 0) + vint(40, unk)
+               + vint(41, meta.get("tokenizer.ggml.bos_token_id", -1)) + vint(42, meta.get("tokenizer.ggml.eos_token_id", -1))
+               + vint(43, -1))
+    out += field(2, trainer)
+    normalizer = (field(1, b"identity") + vint(3, 1 if meta.get("tokenizer.ggml.add_space_prefix", True) else 0)
+                  + vint(4, 1 if meta.get("tokenizer.ggml.remove_extra_whitespaces", False) else 0) + vint(5, 1))
+    out += field(3, normalizer)
+    return bytes(out)
+
+
+def baichuan_fixture():
+    import tempfile
+    vocab = os.path.join(SHARED, "models/llama.cpp-vocab/ggml-vocab-baichuan.gguf")
+    with tempfile.NamedTemporaryFile(suffix=".model") as f:
+        f.write(model_proto_from_gguf(gguf_metadata(vocab)))
+        f.flush()
+        sp = spm.SentencePieceProcessor(model_file=f.name)
+    inp = open(vocab + ".inp" if os.path.exists(vocab + ".inp") else
+               os.path.join(SHARED, "models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf.inp"), encoding="utf-8").read()
+    items = inp.split("\n__ggml_vocab_test__\n") + [t for k, t in texts() if k.startswith("Python/")]
+    path = os.path.join(OUT, "spm-baichuan.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        for text in items:
+            f.write(json.dumps(text, ensure_ascii=False) + "\t" + " ".join(map(str, sp.encode(text))) + "\n")
+    print(f"{path}: {len(items)} texts, {os.path.getsize(path)} bytes", file=sys.stderr)
+
+
 def texts():
     base = os.path.join(SHARED, "data", "paper", "code_snippets")
     files = sorted(os.path.relpath(p, base) for p in glob.glob(os.path.join(base, "*", "*.json")))
@@ -133,6 +211,7 @@ def main():
                 f.write(key + "\t" + " ".join(map(str, sp.encode(text))) + "\n")
         print(f"{path}: {len(items)} texts, {os.path.getsize(path)} bytes", file=sys.stderr)
     types_fixture()
+    baichuan_fixture()
 
 
 if __name__ == "__main__":

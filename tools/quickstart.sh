@@ -32,7 +32,8 @@ add C /usr/include "*.h"
 cxx=$(ls -d /usr/include/c++/[0-9]* 2>/dev/null | head -n1 || true)
 [ -n "$cxx" ] && add C++ "$cxx" "**/*"
 add Javascript /usr/lib/node_modules "**/*.js"
-srczip=$(ls /usr/lib/jvm/*/lib/src.zip 2>/dev/null | head -n1 || true)
+srczip=""
+for z in /usr/lib/jvm/*/lib/src.zip; do [ -s "$z" ] && { srczip=$z; break; }; done  # skips dangling links
 if [ -n "$srczip" ]; then
     rm -rf "$out/java-src" && mkdir -p "$out/java-src"
     unzip -q -o "$srczip" 'java.base/java/util/*' -d "$out/java-src" && add Java "$out/java-src" "**/*.java"
@@ -44,10 +45,12 @@ set -x
     "${corpus[@]}" --max-tokens-per-language "$tokens_per_language" --embed-unembedding
 "$polylens" verify "$db"
 "$polylens" info "$db"
-"$polylens" lape "$db" --save lape --plot "$out/lape.svg"
+"$polylens" lape "$db" --save lape --plot "$out/lape.svg" > "$out/lape.txt"
 "$polylens" mexa "$db" --plot "$out/mexa.svg" > "$out/mexa.txt"
 "$polylens" lens "$db" --source Python --target Java --plot "$out/lens.svg" > "$out/lens.txt"
-"$polylens" ablate "$db" --set lape --model "$model" --control random --eval-tokens 20000
+"$polylens" ablate "$db" --set lape --model "$model" --control random --eval-tokens 20000 --plot "$out/ablation.svg" > "$out/ablation.txt"
 "$polylens" report "$db" --out "$out/report.html"
 set +x
+# Look at it as a person would: headless Chromium must render it without errors and not blank.
+if command -v chromium >/dev/null; then tools/screenshot_report.sh "$out/report.html" "$out/report.png"; fi
 echo "report: $(cd "$out" && pwd)/report.html"

@@ -48,57 +48,68 @@ public enum EngineBenchmark {
         return Double(t) * (2 * Double(c.nLayers * perLayer) + Double(c.nLayers) * 2 * Double(t * c.dim))
     }
 
+    /// Prefill and SGEMM runs alternate, so both see the same machine (other processes come and go).
     public static func run(shape name: String, config c: LlamaConfig, weights: ModelWeights, threads: Int,
                            tokens: Int, generate: Int, repeats: Int) throws -> Result {
         let model = try Transformer(weights, threads: threads, chunkSize: tokens)
         var rng = SplitMix64(seed: 7)
         let ids = (0..<tokens).map { _ in Int(rng.next() % UInt64(c.vocabSize)) }
-        func best(_ body: () throws -> Void) rethrows -> Double {
-            try body() // warm-up
-            var fastest = Double.infinity
-            for _ in 0..<max(1, repeats) {
-                let start = DispatchTime.now().uptimeNanoseconds
-                try body()
-                fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        let sgemm = SGEMMRun(c, m: tokens)
+        func seconds(_ body: () throws -> Void) rethrows -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        var prefill = Double.infinity, product = Double.infinity, generation = Double.infinity
+        for r in 0...max(1, repeats) { // r = 0 warms up
+            let p = try seconds { model.reset(); _ = try model.forward(ids) }
+            BLAS.setThreads(threads)
+            let s = seconds { sgemm.run() }
+            if r > 0 { prefill = min(prefill, p); product = min(product, s) }
+        }
+        for r in 0...max(1, repeats / 2) {
+            let g = try seconds {
+                model.reset()
+                var token = c.bosId ?? 1
+                for p in 0..<generate { token = Sampler.argmax(try model.forward([token], startPosition: p, logits: .last)) }
             }
-            return fastest
+            if r > 0 { generation = min(generation, g) }
         }
-        let prefill = try best { model.reset(); _ = try model.forward(ids) }
-        let generation = try best {
-            model.reset()
-            var token = c.bosId ?? 1
-            for p in 0..<generate { token = Sampler.argmax(try model.forward([token], startPosition: p, logits: .last)) }
-        }
-        let sgemm = sgemmGFLOPS(c, m: tokens, threads: threads, repeats: repeats)
         let prefillGFLOPS = prefillFLOPs(c, tokens: tokens) / prefill / 1e9
+        let sgemmGFLOPS = sgemm.flops / product / 1e9
         return Result(shape: name, threads: threads, tokens: tokens, prefillTokensPerSecond: Double(tokens) / prefill,
-                      prefillGFLOPS: prefillGFLOPS, sgemmGFLOPS: sgemm, ratio: prefillGFLOPS / sgemm,
+                      prefillGFLOPS: prefillGFLOPS, sgemmGFLOPS: sgemmGFLOPS, ratio: prefillGFLOPS / sgemmGFLOPS,
                       generatedTokens: generate, generationTokensPerSecond: Double(generate) / generation)
     }
 
-    /// Raw cblas_sgemm GFLOP/s over the seven products of every layer (as a prefill runs them) with M = `m` rows,
-    /// best of `repeats`.
-    public static func sgemmGFLOPS(_ c: LlamaConfig, m: Int, threads: Int, repeats: Int) -> Double {
-        BLAS.setThreads(threads)
-        let products = [(c.qDim, c.dim), (c.kvDim, c.dim), (c.kvDim, c.dim), (c.dim, c.qDim),
+    /// Raw cblas_sgemm over the seven products of every layer with M = `m` rows, as a prefill runs them.
+    struct SGEMMRun {
+        let products: [(n: Int, k: Int)]
+        let layers: Int, m: Int
+        let x, y: FloatBuffer
+        let w: [FloatBuffer]
+
+        init(_ c: LlamaConfig, m: Int) {
+            products = [(c.qDim, c.dim), (c.kvDim, c.dim), (c.kvDim, c.dim), (c.dim, c.qDim),
                         (c.hiddenDim, c.dim), (c.hiddenDim, c.dim), (c.dim, c.hiddenDim)]
-        let widest = max(c.dim, c.qDim, c.hiddenDim)
-        let x = FloatBuffer(m * widest), y = FloatBuffer(m * widest)
-        let w = products.map { FloatBuffer($0.0 * $0.1) }
-        var rng = SplitMix64(seed: 3)
-        for b in w + [x] { for i in 0..<b.count { b.pointer[i] = rng.nextUnit() - 0.5 } }
-        let flops = Double(c.nLayers) * products.reduce(0.0) { $0 + 2 * Double(m * $1.0 * $1.1) }
-        var fastest = Double.infinity
-        for r in 0...max(1, repeats) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<c.nLayers {
+            layers = c.nLayers
+            self.m = m
+            let widest = max(c.dim, c.qDim, c.hiddenDim)
+            x = FloatBuffer(m * widest)
+            y = FloatBuffer(m * widest)
+            w = products.map { FloatBuffer($0.n * $0.k) }
+            var rng = SplitMix64(seed: 3)
+            for b in w + [x] { for i in 0..<b.count { b.pointer[i] = rng.nextUnit() - 0.5 } }
+        }
+
+        var flops: Double { Double(layers) * products.reduce(0.0) { $0 + 2 * Double(m * $1.n * $1.k) } }
+
+        func run() {
+            for _ in 0..<layers {
                 for (i, (n, k)) in products.enumerated() {
                     BLAS.timesTransposed(x.pointer, ldx: k, w[i].pointer, ldw: k, y.pointer, ldy: n, m: m, n: n, k: k)
                 }
             }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            if r > 0 { fastest = min(fastest, seconds) } // r = 0 warms up
         }
-        return flops / fastest / 1e9
     }
 }

@@ -18,6 +18,9 @@ public struct ReportOptions: Sendable {
     /// Layers whose top lens tokens are listed (default: five evenly spaced, last included).
     public var lensLayers: [Int]?
     public var lensTop = 5
+    /// Prompts per pair the lens decodes (the first, in stored order; nil: all). The lens costs
+    /// prompts × positions × layers × vocabulary × dim per pair, hours for a 7B model over 42 pairs.
+    public var lensPrompts: Int?
 
     public init() {}
 }
@@ -179,7 +182,8 @@ public enum ReportBuilder {
         var out: [LensSection.Pair] = []
         for pair in pairs {
             let (source, target) = (pair[0], pair[1])
-            let prompts = try file.lensPrompts(run: run.id, source: source, target: target)
+            let stored = try file.lensPrompts(run: run.id, source: source, target: target)
+            let prompts = options.lensPrompts.map { Array(stored.prefix($0)) } ?? stored
             let sets = [english] + [try keywords(target), try keywords(source)].compactMap { $0 }
             let result = try LogitLens.run(prompts, unembedding: u, sets: sets, topK: max(options.lensTop, 1))
             let layers = result.layers.map(\.layer)

@@ -28,6 +28,9 @@ enum UnicodeClass {
 
     private static let bmp: [UInt8] = (0..<0x10000).map { compute(UInt32($0)) }
 
+    /// Kept out of line: Unicode.Scalar.Properties is resilient, and inlining it would make every caller
+    /// fetch its metadata and allocate stack on each call.
+    @inline(never)
     private static func compute(_ v: UInt32) -> UInt8 {
         guard let s = Unicode.Scalar(v) else { return 0 }
         var f: UInt8 = s.properties.isWhitespace ? whitespace : 0

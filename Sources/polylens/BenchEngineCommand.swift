@@ -21,7 +21,7 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(help: "Tokens generated one at a time from BOS.")
     var generate = 128
     @Option(help: "Timed runs per figure (the best is reported, after one warm-up).")
-    var repeats = 3
+    var repeats = 5
     @Flag(help: "Instead: write a Llama-3.1-8B-shaped BF16 Hugging Face checkpoint with --layers layers, prefill --tokens tokens with last-position logits in a child process, and report its peak RSS.")
     var memory = false
     @Option(help: "Layers of the --memory checkpoint.")

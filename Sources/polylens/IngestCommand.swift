@@ -32,6 +32,7 @@ struct IngestCommand: ParsableCommand {
         let printer = ProgressPrinter.forStandardError()
         defer { printer?.finish() }
         let report = try ingestor.run(into: polylensFile, threads: arguments.threads, progress: printer.map { p in { p.update($0) } })
+        try polylensFile.close()
         printer?.finish()
         print(format.render(report, file: file))
     }

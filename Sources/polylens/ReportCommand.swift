@@ -37,6 +37,8 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Lens: layers whose top tokens are listed (default: five evenly spaced).", valueName: "L,L,…"))
     var lensLayers: String?
     @Option(help: "Lens: top tokens listed per layer.") var top = 5
+    @Option(help: "Lens: prompts decoded per pair (default: all; e.g. 10 for a 7B model, whose lens costs minutes per pair).")
+    var lensPrompts: Int?
 
     func validate() throws {
         guard perLanguage >= 1 else { throw CLIError("--per-language must be ≥ 1, got \(perLanguage)") }
@@ -45,6 +47,7 @@ struct ReportCommand: ParsableCommand {
         guard items >= 2 else { throw CLIError("--items must be ≥ 2, got \(items)") }
         guard ["weighted", "last"].contains(pooling) else { throw CLIError("--pooling must be weighted or last, got \(pooling)") }
         guard top >= 1 else { throw CLIError("--top must be ≥ 1, got \(top)") }
+        if let lensPrompts, lensPrompts < 1 { throw CLIError("--lens-prompts must be ≥ 1, got \(lensPrompts)") }
         _ = try layers(mexaLayers, "--mexa-layers")
         _ = try layers(lensLayers, "--lens-layers")
     }
@@ -61,6 +64,7 @@ struct ReportCommand: ParsableCommand {
         options.mexaHeatmapLayers = try layers(mexaLayers, "--mexa-layers")
         options.lensLayers = try layers(lensLayers, "--lens-layers")
         options.lensTop = top
+        options.lensPrompts = lensPrompts
         let data = try ReportBuilder.build(file: polylensFile, options: options, reportVersion: PolylensVersion.string,
                                            lensLoader: loadLens)
         let html = HTMLReport.render(data)

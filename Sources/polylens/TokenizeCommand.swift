@@ -29,7 +29,9 @@ struct TokenizeCommand: ParsableCommand {
 
     func run() throws {
         let url = URL(fileURLWithPath: tokenizer)
-        if let note = TokenizerLoader.tokenizerFile(forModel: url)?.note {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue,
+           let note = TokenizerLoader.tokenizerFile(forModel: url)?.note {
             FileHandle.standardError.write(Data("polylens: \(note)\n".utf8))
         }
         let tok = try TokenizerLoader.load(url)

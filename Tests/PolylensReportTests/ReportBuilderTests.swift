@@ -200,6 +200,21 @@ final class ReportBuilderTests: XCTestCase {
         }
     }
 
+    func testLensPromptsCapDecodesFewerPrompts() throws {
+        let file = try makeFile(full: true)
+        let run = try XCTUnwrap(try file.runs().first?.id)
+        var batch = IngestBatch()
+        batch.lensPrompts.append(LensPrompt(source: "C", target: "Python", itemKey: "1", tokens: [0, 2, 4, 7], firstPosition: 1,
+                                            layers: 3, dim: 4, states: [Float](repeating: 0.5, count: 3 * 2 * 4)))
+        try file.commit(run: run, batch: batch)
+        let context = try lensContext()
+        var o = options
+        XCTAssertEqual(try ReportBuilder.build(file: file, options: o, reportVersion: "9.9") { _, _, _ in context }.lens?.pairs[0].prompts, 2)
+        o.lensPrompts = 1
+        let pair = try XCTUnwrap(try ReportBuilder.build(file: file, options: o, reportVersion: "9.9") { _, _, _ in context }.lens?.pairs[0])
+        XCTAssertEqual([pair.prompts, pair.positions], [1, 3])
+    }
+
     func testLensLoaderFailureBecomesTheLensSectionsReason() throws {
         struct Missing: Error, CustomStringConvertible { var description: String { "model.gguf: no such file" } }
         let file = try makeFile(full: true)
