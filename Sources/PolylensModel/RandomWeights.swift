@@ -67,21 +67,6 @@ public final class RandomWeights: ModelWeights, @unchecked Sendable {
     }
 }
 
-/// SplitMix64: a small, fast, seedable generator (Steele, Lea & Flood 2014).
-public struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1) with 24 bits.
-    public mutating func nextUnit() -> Float { Float(next() >> 40) / 16_777_216 }
-}
-
 private extension Float {
     func clamped(_ lo: Float, _ hi: Float) -> Float { Swift.min(Swift.max(self, lo), hi) }
 }

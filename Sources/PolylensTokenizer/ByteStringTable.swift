@@ -1,7 +1,8 @@
 import Foundation
 
 /// A hash table from byte strings to Int32, looked up straight from a pointer into the input:
-/// the BPE hot path asks "is this pre-token a token?" without building a String or an Array.
+/// both BPE encoders' hot path asks "is this piece a token?" without building a String or an Array.
+/// Open addressing over one arena of bytes; the empty string is never a key.
 struct ByteStringTable: Sendable {
     private var arena: [UInt8] = []
     private var starts: [Int32] = []
@@ -20,8 +21,9 @@ struct ByteStringTable: Sendable {
 
     var count: Int { values.count }
 
+    /// FNV-1a, also the key hash of SentencePieceBPE's chunk cache.
     @inline(__always)
-    private static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
+    static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for i in 0..<n { h = (h ^ UInt64(p[i])) &* 0x0000_0100_0000_01B3 }
         return Int(truncatingIfNeeded: h ^ (h >> 29))
@@ -50,7 +52,8 @@ struct ByteStringTable: Sendable {
         }
     }
 
-    /// Adds `bytes → value` unless present; returns false if the key was already there. Grows as needed.
+    /// Adds `bytes → value` unless present (the first id of a duplicated piece wins, as in SentencePiece);
+    /// returns false if the key was already there. Grows as needed.
     @discardableResult
     mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, value: Int32) -> Bool {
         if n == 0 || find(p, n) != nil { return false }

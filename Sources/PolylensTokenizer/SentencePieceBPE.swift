@@ -57,9 +57,9 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
     private let pieceBytes: [[UInt8]]
     private let scores: [Float]
     /// NORMAL, USER_DEFINED and UNUSED pieces: what merges may produce (sentencepiece's `pieces_`).
-    private let mergeable: PieceTable
+    private let mergeable: ByteStringTable
     /// The other pieces (sentencepiece's `reserved_id_map_`), looked up first for a final symbol.
-    private let reserved: PieceTable
+    private let reserved: ByteStringTable
     private let pairs: PairTable
     /// Output id of a mergeable id: itself, a reserved id with the same text, or -2 for an unused piece.
     private let outputId: [Int32]
@@ -97,8 +97,8 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         pieceBytes = bytes
         scores = pieces.map(\.score)
 
-        let merge = PieceTable(capacity: pieces.count)
-        let other = PieceTable(capacity: 64)
+        var merge = ByteStringTable(capacity: pieces.count)
+        var other = ByteStringTable(capacity: 64)
         var user = SpecialTokens()
         var specials = SpecialTokens()
         var bytePieces = [Int32](repeating: -1, count: 256)
@@ -132,8 +132,8 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         let pairTable = PairTable(capacity: pieces.count * 2)
         let join = PairTable(capacity: pieces.count * 2)
         var asciiJoin = [Bool](repeating: false, count: 129 * 129)
-        for (i, p) in pieces.enumerated() where merge.lookup(bytes[i]) == Int32(i) {
-            let r = other.lookup(bytes[i])
+        for (i, p) in pieces.enumerated() where merge.find(bytes[i]) == Int32(i) {
+            let r = other.find(bytes[i]) ?? -1
             out[i] = r >= 0 ? r : (p.type == .unused ? -2 : Int32(i))
             let b = bytes[i]
             if b.count == 1, b[0] < 0x80 { ascii[Int(b[0])] = Int32(i) }
@@ -144,7 +144,7 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
             cuts.append(b.count)
             b.withUnsafeBufferPointer { p in
                 for c in cuts.dropFirst().dropLast() {
-                    let l = merge.lookup(p.baseAddress!, c), rr = merge.lookup(p.baseAddress! + c, p.count - c)
+                    let l = merge.find(p.baseAddress!, c) ?? -1, rr = merge.find(p.baseAddress! + c, p.count - c) ?? -1
                     if l >= 0, rr >= 0 { pairTable.insert(l, rr, value: Int32(i)) }
                 }
             }
@@ -156,7 +156,7 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         }
         outputId = out
         asciiId = ascii
-        spaceId = merge.lookup(Self.space)
+        spaceId = merge.find(Self.space) ?? -1
         pairs = pairTable
         joinable = join
         asciiJoinable = asciiJoin
@@ -438,10 +438,10 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
             let id: Int32
             if len == 1 {
                 code = UInt32(c)
-                id = c < 0x80 ? asciiId[Int(c)] : mergeable.lookup(b.baseAddress! + i, 1)
+                id = c < 0x80 ? asciiId[Int(c)] : mergeable.find(b.baseAddress! + i, 1) ?? -1
             } else {
                 code = Self.pack(b, i, i + len)
-                id = code == 0x81_96E2 ? spaceId : mergeable.lookup(b.baseAddress! + i, len)
+                id = code == 0x81_96E2 ? spaceId : mergeable.find(b.baseAddress! + i, len) ?? -1
             }
             if count > chunk && !hasUnused && !isJoinable(prevCode, code) {
                 flush(b, chunk, count, into: &out, s)
@@ -467,7 +467,7 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
     @inline(__always)
     private func merged(_ b: UnsafeBufferPointer<UInt8>, _ leftId: Int32, _ rightId: Int32, _ start: Int32, _ size: Int32) -> Int32 {
         if leftId >= 0 && rightId >= 0 { return pairs.lookup(leftId, rightId) }
-        return mergeable.lookup(b.baseAddress! + Int(start), Int(size))
+        return mergeable.find(b.baseAddress! + Int(start), Int(size)) ?? -1
     }
 
     /// Merges and emits the symbols `from..<to` (one chunk), through the chunk cache.
@@ -484,7 +484,7 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         let key = b.baseAddress! + keyStart
         var hash = 0
         if useCache {
-            hash = PieceTable.hash(key, keyLength)
+            hash = ByteStringTable.hash(key, keyLength)
             if s.cache.copy(key, keyLength, hash: hash, to: &out) { return }
         }
         let outStart = out.count
@@ -618,11 +618,11 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
     private func emit(_ b: UnsafeBufferPointer<UInt8>, _ start: Int32, _ length: Int32, _ knownId: Int32,
                       into out: inout [Int32], _ split: [Int32: Int32]) {
         let p = b.baseAddress! + Int(start)
-        let id = knownId >= 0 ? outputId[Int(knownId)] : reserved.lookup(p, Int(length))
+        let id = knownId >= 0 ? outputId[Int(knownId)] : reserved.find(p, Int(length)) ?? -1
         if id == -2 {
             if let left = split[knownId] {
-                emit(b, start, left, mergeable.lookup(p, Int(left)), into: &out, split)
-                emit(b, start + left, length - left, mergeable.lookup(p + Int(left), Int(length - left)), into: &out, split)
+                emit(b, start, left, mergeable.find(p, Int(left)) ?? -1, into: &out, split)
+                emit(b, start + left, length - left, mergeable.find(p + Int(left), Int(length - left)) ?? -1, into: &out, split)
             } else {
                 out.append(knownId)
             }

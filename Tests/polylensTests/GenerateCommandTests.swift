@@ -4,34 +4,13 @@ import PolylensModel
 
 /// `polylens generate` and `polylens perplexity` as a user runs them: the built binary as a child process.
 final class GenerateCommandTests: XCTestCase {
-    static var binary: URL {
-        #if os(macOS)
-        let products = Bundle(for: GenerateCommandTests.self).bundleURL.deletingLastPathComponent()
-        #else
-        let products = Bundle.main.bundleURL
-        #endif
-        return products.appendingPathComponent("polylens")
-    }
-
-    private func polylens(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
     let stories = SharedFiles.url("models/llama2c/stories260K.bin").path
     let tok512 = SharedFiles.url("models/llama2c/tok512.bin").path
     let text = SharedFiles.url("data/text/textwrap16k.txt").path
 
     /// The same bytes as llama2.c's `run stories260K.bin -z tok512.bin -t 0.0 -n 200`, plus its final newline.
     func testGenerateGreedyPrintsWhatLlama2cPrints() throws {
-        let r = try polylens(["generate", "--model", stories, "--tokenizer", tok512, "--prompt", "Once upon a time",
+        let r = try PolylensCLI.run(["generate", "--model", stories, "--tokenizer", tok512, "--prompt", "Once upon a time",
                               "--max-tokens", "200", "--threads", "1"])
         XCTAssertEqual(r.status, 0, r.err)
         let expected = try String(contentsOf: SharedFiles.url("models/llama2c/stories260K.expected-greedy-200.txt"), encoding: .utf8)
@@ -39,7 +18,7 @@ final class GenerateCommandTests: XCTestCase {
     }
 
     func testPerplexityJSON() throws {
-        let r = try polylens(["perplexity", "--model", stories, "--tokenizer", tok512, "--file", text,
+        let r = try PolylensCLI.run(["perplexity", "--model", stories, "--tokenizer", tok512, "--file", text,
                               "--context", "256", "--format", "json"])
         XCTAssertEqual(r.status, 0, r.err)
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
@@ -50,13 +29,13 @@ final class GenerateCommandTests: XCTestCase {
     }
 
     func testBadInputsFailWithOneLine() throws {
-        let missingTokenizer = try polylens(["generate", "--model", stories, "--prompt", "x"])
+        let missingTokenizer = try PolylensCLI.run(["generate", "--model", stories, "--prompt", "x"])
         XCTAssertNotEqual(missingTokenizer.status, 0)
         XCTAssertTrue(missingTokenizer.err.contains("--tokenizer"), missingTokenizer.err)
-        let missingModel = try polylens(["perplexity", "--model", "/nonexistent.bin", "--tokenizer", tok512, "--file", text])
+        let missingModel = try PolylensCLI.run(["perplexity", "--model", "/nonexistent.bin", "--tokenizer", tok512, "--file", text])
         XCTAssertNotEqual(missingModel.status, 0)
         XCTAssertTrue(missingModel.err.contains("/nonexistent.bin"), missingModel.err)
-        let shortText = try polylens(["perplexity", "--model", stories, "--tokenizer", tok512, "--file", tok512, "--context", "256"])
+        let shortText = try PolylensCLI.run(["perplexity", "--model", stories, "--tokenizer", tok512, "--file", tok512, "--context", "256"])
         XCTAssertNotEqual(shortText.status, 0)
         XCTAssertEqual(shortText.err.split(separator: "\n").count, 1, shortText.err)
     }

@@ -5,45 +5,10 @@ import PolylensStore
 
 /// `polylens ingest` as a user runs it: the built binary as a child process.
 final class IngestCommandTests: XCTestCase {
-    /// The built executable, beside the test bundle (`.build/debug/polylens`).
-    static var binary: URL {
-        #if os(macOS)
-        let products = Bundle(for: IngestCommandTests.self).bundleURL.deletingLastPathComponent()
-        #else
-        let products = Bundle.main.bundleURL
-        #endif
-        return products.appendingPathComponent("polylens")
-    }
-
-    private func directory() throws -> String {
-        let path = NSTemporaryDirectory() + "polylens-ingest-cli-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
-    }
-
     private func corpusArguments(_ file: String) -> [String] {
         ["ingest", file, "--model", SharedFiles.url("models/polycode").path,
          "--lang", "C=/usr/include/*.h", "--lang", "python=/usr/lib/python3.11/*.py",
          "--max-doc-tokens", "64", "--max-tokens-per-language", "6000", "--threads", "1", "--format", "json"]
-    }
-
-    private func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        return (p, out, err)
-    }
-
-    @discardableResult
-    private func polylens(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let (p, out, err) = try start(arguments)
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
     private func documentCount(_ path: String) -> Int {
@@ -54,15 +19,15 @@ final class IngestCommandTests: XCTestCase {
 
     /// SIGKILL in the middle of an ingest, then the same command again: the file equals an uninterrupted run's.
     func testKillNineThenResumeEqualsUninterruptedRun() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.binary.path), "build polylens first")
-        let dir = try directory()
+        try XCTSkipUnless(PolylensCLI.isBuilt, "build polylens first")
+        let dir = try temporaryDirectory("polylens-ingest-cli-")
         let whole = dir + "/whole.polylens", killed = dir + "/killed.polylens"
-        let first = try polylens(corpusArguments(whole))
+        let first = try PolylensCLI.run(corpusArguments(whole))
         XCTAssertEqual(first.status, 0, first.err)
         let total = documentCount(whole)
         XCTAssertGreaterThan(total, 100)
 
-        let (p, _, _) = try start(corpusArguments(killed))
+        let (p, _, _) = try PolylensCLI.start(corpusArguments(killed))
         let deadline = Date().addingTimeInterval(120)
         while p.isRunning && documentCount(killed) == 0 && Date() < deadline { usleep(20_000) }
         XCTAssertTrue(p.isRunning, "the ingest finished before it could be killed")
@@ -73,7 +38,7 @@ final class IngestCommandTests: XCTestCase {
         XCTAssertGreaterThan(partial, 0)
         XCTAssertLessThan(partial, total)
 
-        let resumed = try polylens(corpusArguments(killed))
+        let resumed = try PolylensCLI.run(corpusArguments(killed))
         XCTAssertEqual(resumed.status, 0, resumed.err)
         XCTAssertTrue(resumed.out.contains("\"documents_resumed\":\(partial)"), resumed.out)
 
@@ -91,7 +56,7 @@ final class IngestCommandTests: XCTestCase {
     }
 
     /// A non-zero exit and one line on stderr that says what is wrong.
-    private func assertFailure(_ r: (status: Int32, out: String, err: String), _ expected: String,
+    private func assertFailure(_ r: CLIOutput, _ expected: String,
                                file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertNotEqual(r.status, 0, file: file, line: line)
         XCTAssertTrue(r.err.contains(expected), r.err, file: file, line: line)
@@ -100,31 +65,31 @@ final class IngestCommandTests: XCTestCase {
     }
 
     func testBadInputsFailWithOneLineAndWriteNothing() throws {
-        let dir = try directory()
+        let dir = try temporaryDirectory("polylens-ingest-cli-")
         let model = SharedFiles.url("models/polycode").path
         let file = dir + "/out.polylens"
 
-        var r = try polylens(["ingest", file, "--model", model])
+        var r = try PolylensCLI.run(["ingest", file, "--model", model])
         assertFailure(r, "empty corpus: give --lang, --jsonl or --parallel")
 
-        r = try polylens(["ingest", file, "--model", model, "--lang", "klingon=/usr/include/*.h"])
+        r = try PolylensCLI.run(["ingest", file, "--model", model, "--lang", "klingon=/usr/include/*.h"])
         assertFailure(r, "unknown language 'klingon'")
 
-        r = try polylens(["ingest", file, "--model", model, "--lang", "C=\(dir)/nothing/*.h"])
+        r = try PolylensCLI.run(["ingest", file, "--model", model, "--lang", "C=\(dir)/nothing/*.h"])
         assertFailure(r, "no file matches")
 
         if getuid() != 0 {
             let locked = dir + "/locked.h"
             try "int x;\n".write(toFile: locked, atomically: true, encoding: .utf8)
             chmod(locked, 0)
-            r = try polylens(["ingest", file, "--model", model, "--lang", "C=\(locked)"])
+            r = try PolylensCLI.run(["ingest", file, "--model", model, "--lang", "C=\(locked)"])
             assertFailure(r, "\(locked): unreadable (Permission denied)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: file), "a failed ingest left a file")
 
         let notes = dir + "/notes.txt"
         try "not a database\n".write(toFile: notes, atomically: true, encoding: .utf8)
-        r = try polylens(["ingest", notes, "--model", model, "--lang", "C=/usr/include/stdio.h"])
+        r = try PolylensCLI.run(["ingest", notes, "--model", model, "--lang", "C=/usr/include/stdio.h"])
         assertFailure(r, notes)
         XCTAssertEqual(try String(contentsOfFile: notes, encoding: .utf8), "not a database\n")
 
@@ -132,7 +97,7 @@ final class IngestCommandTests: XCTestCase {
             let readOnlyDir = dir + "/ro"
             try FileManager.default.createDirectory(atPath: readOnlyDir, withIntermediateDirectories: true)
             chmod(readOnlyDir, 0o555)
-            r = try polylens(["ingest", readOnlyDir + "/x.polylens", "--model", model, "--lang", "C=/usr/include/stdio.h"])
+            r = try PolylensCLI.run(["ingest", readOnlyDir + "/x.polylens", "--model", model, "--lang", "C=/usr/include/stdio.h"])
             assertFailure(r, "not writable")
             chmod(readOnlyDir, 0o755)
         }

@@ -3,26 +3,8 @@ import PolylensModel
 
 /// Runs the built `polylens` binary, as a user would.
 final class ModelInfoCommandTests: XCTestCase {
-    private func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        // On Linux the bundle URL is the build products directory itself; on macOS it is the .xctest inside it.
-        let bundle = Bundle(for: Self.self).bundleURL
-        let binary = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("polylens") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? bundle.appendingPathComponent("polylens")
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
     func testJSONForPolycode() throws {
-        let r = try run(["model-info", SharedFiles.url("models/polycode").path, "--format", "json"])
+        let r = try PolylensCLI.run(["model-info", SharedFiles.url("models/polycode").path, "--format", "json"])
         XCTAssertEqual(r.status, 0, r.err)
         let json = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
         XCTAssertEqual(json?["format"] as? String, "huggingface")
@@ -33,7 +15,7 @@ final class ModelInfoCommandTests: XCTestCase {
     }
 
     func testTextForGGUF() throws {
-        let r = try run(["model-info", SharedFiles.url("models/gguf/stories260K-f32.gguf").path])
+        let r = try PolylensCLI.run(["model-info", SharedFiles.url("models/gguf/stories260K-f32.gguf").path])
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.contains("format      gguf\n"), r.out)
         XCTAssertTrue(r.out.contains("heads       8 query, 4 key/value, head dim 8\n"), r.out)
@@ -42,7 +24,7 @@ final class ModelInfoCommandTests: XCTestCase {
 
     func testBadFileIsOneLineOnStderrAndExit1() throws {
         let path = SharedFiles.url("models/llama2c/tok512.bin").path
-        let r = try run(["model-info", path])
+        let r = try PolylensCLI.run(["model-info", path])
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.out, "")
         XCTAssertEqual(r.err, "polylens model-info: \(path): unrecognised model file: no GGUF magic (starts 07 00 00 00), no safetensors header, no plausible llama2.c header\n")

@@ -8,33 +8,6 @@ import FoundationXML
 
 /// `polylens report` as a user runs it, on a file that `polylens ingest` wrote from the shared polycode model.
 final class ReportCommandTests: XCTestCase {
-    /// On Linux the bundle URL is the build products directory itself; on macOS it is the .xctest inside it.
-    static var binary: URL {
-        let bundle = Bundle(for: ReportCommandTests.self).bundleURL
-        return [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("polylens") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? bundle.appendingPathComponent("polylens")
-    }
-
-    private func directory() throws -> String {
-        let path = NSTemporaryDirectory() + "polylens-report-cli-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
-    }
-
-    @discardableResult
-    private func polylens(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
     /// The paper's first `count` parallel items (sorted ids) of every language, so the ingest stays short.
     private func parallelSubset(_ dir: String, count: Int) throws -> String {
         let source = SharedFiles.url("data/paper/code_snippets")
@@ -75,9 +48,9 @@ final class ReportCommandTests: XCTestCase {
     }
 
     func testEndToEndReportOfAnIngestedFile() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.binary.path), "build polylens first")
-        let dir = try directory(), file = dir + "/run.polylens", out = dir + "/report.html"
-        let ingest = try polylens([
+        try XCTSkipUnless(PolylensCLI.isBuilt, "build polylens first")
+        let dir = try temporaryDirectory("polylens-report-cli-"), file = dir + "/run.polylens", out = dir + "/report.html"
+        let ingest = try PolylensCLI.run([
             "ingest", file, "--model", SharedFiles.url("models/polycode").path,
             "--lang", "C=/usr/include/std*.h", "--lang", "python=/usr/lib/python3.11/json/*.py",
             "--parallel", try parallelSubset(dir, count: 8), "--prompts", SharedFiles.url("data/paper/prompts").path,
@@ -85,7 +58,7 @@ final class ReportCommandTests: XCTestCase {
             "--max-tokens-per-language", "3000", "--embed-unembedding", "--threads", "1"])
         XCTAssertEqual(ingest.status, 0, ingest.err)
 
-        let r = try polylens(["report", file, "--out", out])
+        let r = try PolylensCLI.run(["report", file, "--out", out])
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertEqual(r.out, "wrote \(URL(fileURLWithPath: out).path) (\((try Data(contentsOf: URL(fileURLWithPath: out)).count) / 1024) KiB); no data for: Ablation\n")
 
@@ -139,7 +112,7 @@ final class ReportCommandTests: XCTestCase {
     }
 
     /// A non-zero exit, one line on stderr naming the problem, and no report written.
-    private func assertFailure(_ r: (status: Int32, out: String, err: String), _ expected: String, report: String,
+    private func assertFailure(_ r: CLIOutput, _ expected: String, report: String,
                                file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertNotEqual(r.status, 0, file: file, line: line)
         XCTAssertTrue(r.err.contains(expected), r.err, file: file, line: line)
@@ -148,24 +121,24 @@ final class ReportCommandTests: XCTestCase {
     }
 
     func testBadInputsFailWithOneLineAndWriteNothing() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.binary.path), "build polylens first")
-        let dir = try directory(), out = dir + "/report.html"
-        assertFailure(try polylens(["report", dir + "/missing.polylens", "--out", out]), "\(dir)/missing.polylens: no such file", report: out)
+        try XCTSkipUnless(PolylensCLI.isBuilt, "build polylens first")
+        let dir = try temporaryDirectory("polylens-report-cli-"), out = dir + "/report.html"
+        assertFailure(try PolylensCLI.run(["report", dir + "/missing.polylens", "--out", out]), "\(dir)/missing.polylens: no such file", report: out)
 
         let notes = dir + "/notes.txt"
         try "not a database\n".write(toFile: notes, atomically: true, encoding: .utf8)
-        assertFailure(try polylens(["report", notes, "--out", out]), "\(notes): not a Polylens file", report: out)
+        assertFailure(try PolylensCLI.run(["report", notes, "--out", out]), "\(notes): not a Polylens file", report: out)
 
         let empty = dir + "/empty.polylens"
         _ = try PolylensFile.create(URL(fileURLWithPath: empty))
-        assertFailure(try polylens(["report", empty, "--out", out, "--pooling", "max"]), "--pooling must be weighted or last", report: out)
-        assertFailure(try polylens(["report", empty, "--out", out, "--mexa-layers", "1,x"]), "--mexa-layers: 'x' is not a layer number", report: out)
-        assertFailure(try polylens(["report", empty, "--out", out, "--run", "3"]), "there is no run 3", report: out)
+        assertFailure(try PolylensCLI.run(["report", empty, "--out", out, "--pooling", "max"]), "--pooling must be weighted or last", report: out)
+        assertFailure(try PolylensCLI.run(["report", empty, "--out", out, "--mexa-layers", "1,x"]), "--mexa-layers: 'x' is not a layer number", report: out)
+        assertFailure(try PolylensCLI.run(["report", empty, "--out", out, "--run", "3"]), "there is no run 3", report: out)
         let nowhere = dir + "/no/such/dir/report.html"
-        assertFailure(try polylens(["report", empty, "--out", nowhere]), "\(nowhere): cannot write the report", report: nowhere)
+        assertFailure(try PolylensCLI.run(["report", empty, "--out", nowhere]), "\(nowhere): cannot write the report", report: nowhere)
 
         // A file with no run is not an error: every section says it has no data.
-        let r = try polylens(["report", empty, "--out", out])
+        let r = try PolylensCLI.run(["report", empty, "--out", out])
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.hasSuffix("no data for: Provenance, Logit lens, MEXA cross-lingual alignment, LAPE language-specific neurons, Ablation\n"), r.out)
     }

@@ -5,28 +5,9 @@ import PolylensModel
 final class TokenizeCommandTests: XCTestCase {
     struct Result { let status: Int32; let stdout: String; let stderr: String }
 
-    static var binary: URL {
-        // On Linux, Bundle.main is the test runner in the products directory, beside the polylens executable.
-        let dir = Bundle.main.bundleURL
-        return (dir.pathExtension == "xctest" ? dir.deletingLastPathComponent() : dir).appendingPathComponent("polylens")
-    }
-
     func run(_ args: [String], stdin: String) throws -> Result {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = ["tokenize"] + args
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = errors
-        try p.run()
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try input.fileHandleForWriting.close()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-                      stderr: String(decoding: err, as: UTF8.self))
+        let r = try PolylensCLI.run(["tokenize"] + args, stdin: stdin)
+        return Result(status: r.status, stdout: r.out, stderr: r.err)
     }
 
     func testEncodeAndDecodeLlama2cPrompts() throws {
