@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "PolylensIngest",
                 dependencies: ["PolylensStore", "PolylensEngine", "PolylensTokenizer", "PolylensModel"],
                 swiftSettings: optimize),
-        .target(name: "PolylensAnalysis", dependencies: ["PolylensStore", "PolylensEngine", "PolylensTokenizer", "CBLAS"],
+        .target(name: "PolylensAnalysis", dependencies: ["PolylensModel", "PolylensStore", "PolylensEngine", "PolylensTokenizer", "CBLAS"],
                 swiftSettings: optimize),
         .target(name: "PolylensReport", dependencies: ["PolylensAnalysis", "PolylensStore"],
                 swiftSettings: optimize),

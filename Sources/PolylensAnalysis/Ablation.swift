@@ -1,4 +1,5 @@
 import Foundation
+import PolylensModel
 import PolylensStore
 
 /// Mean NLL per token of one evaluated language, before and after zeroing a neuron set.

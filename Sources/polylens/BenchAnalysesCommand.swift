@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PolylensAnalysis
+import PolylensModel
 import PolylensStore
 
 /// The analyses' speed on synthetic inputs of the paper's sizes (Llama-3.1-8B statistics, 7 × 581 parallel

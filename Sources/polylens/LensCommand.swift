@@ -54,8 +54,8 @@ struct LensCommand: ParsableCommand {
             let pairs = Set(try file.lensPrompts(run: run).map { "\($0.source)→\($0.target)" }).sorted()
             throw CLIError("\(options.file): no lens prompts \(source)→\(target) (it holds: \(pairs.isEmpty ? "none" : pairs.joined(separator: ", ")))")
         }
-        let (u, from) = try unembedding(file, run: run, info: info)
-        let tok = try loadTokenizer(info)
+        let (u, from) = try LensInputs.unembedding(file, run: run, info: info, model: model)
+        let tok = try LensInputs.tokenizer(info, path: tokenizer)
         let texts = (0..<u.vocab).map { $0 < tok.vocabSize ? tok.decode([$0]) : "" }
         let pieces = (0..<u.vocab).map { $0 < tok.vocabSize ? tok.piece($0) : "<\($0)>" }
         var sets = [TokenSet.english(texts: texts, words: try WordLists.english(URL(fileURLWithPath: words)))]
@@ -132,35 +132,5 @@ struct LensCommand: ParsableCommand {
                 series: [LineChart.Series(name: "entropy", values: r.layers.map(\.entropy))])
             try AnalysisOutput.writeSVG([mass.svg, membership.svg, entropy.svg], to: path)
         }
-    }
-
-    /// The run's final norm and unembedding, from the file or from the recorded model (checked by sha256).
-    private func unembedding(_ file: PolylensFile, run: Int64, info: RunInfo) throws -> (Unembedding, String) {
-        struct Architecture: Decodable { var norm_eps: Double }
-        guard let arch = try? JSONDecoder().decode(Architecture.self, from: Data(info.architectureJSON.utf8)) else {
-            throw CLIError("\(options.file): run \(run) records no norm_eps in its architecture")
-        }
-        if model == nil, let stored = try file.unembedding(run: run) {
-            return (try Unembedding(finalNorm: stored.finalNorm, matrix: stored.matrix, vocab: stored.vocab, dim: stored.dim,
-                                    eps: Float(arch.norm_eps)), "the file")
-        }
-        let path = model ?? info.modelPath
-        let weights = try ModelLoader.load(URL(fileURLWithPath: path))
-        let digest = try FileDigest.sha256(of: weights.files)
-        guard digest == info.modelSHA256 else {
-            throw CLIError("\(path): not the model run \(run) used (sha256 \(digest), recorded \(info.modelSHA256))")
-        }
-        let c = weights.config
-        return (try Unembedding(finalNorm: try weights.tensor(.finalNorm).floats(), matrix: try weights.tensor(.output).floats(),
-                                vocab: c.vocabSize, dim: c.dim, eps: Float(arch.norm_eps)), path)
-    }
-
-    private func loadTokenizer(_ info: RunInfo) throws -> Tokenizer {
-        let url = URL(fileURLWithPath: tokenizer ?? info.tokenizerPath)
-        let digest = try FileDigest.sha256(url)
-        guard digest == info.tokenizerSHA256 else {
-            throw CLIError("\(url.path): not the tokenizer the run used (sha256 \(digest), recorded \(info.tokenizerSHA256))")
-        }
-        return try TokenizerLoader.load(url)
     }
 }

@@ -1,4 +1,5 @@
 import XCTest
+import PolylensModel
 import PolylensStore
 @testable import PolylensAnalysis
 

@@ -1,4 +1,5 @@
 import XCTest
+import PolylensModel
 @testable import PolylensAnalysis
 
 final class SelectionTests: XCTestCase {

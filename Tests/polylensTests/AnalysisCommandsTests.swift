@@ -10,22 +10,13 @@ import PolylensStore
 /// `polylens lape | mexa | lens | ablate` as a user runs them, on a file ingested once from real code (the
 /// C headers and Python standard library on this machine, and 8 of the paper's parallel snippets) with polycode.
 final class AnalysisCommandsTests: XCTestCase {
-    static var binary: URL {
-        #if os(macOS)
-        let products = Bundle(for: AnalysisCommandsTests.self).bundleURL.deletingLastPathComponent()
-        #else
-        let products = Bundle.main.bundleURL
-        #endif
-        return products.appendingPathComponent("polylens")
-    }
-
     static let directory = NSTemporaryDirectory() + "polylens-analysis-cli-" + UUID().uuidString
     static let file = directory + "/e2e.polylens"
     static let model = SharedFiles.url("models/polycode").path
     static var ingestError: String?
 
     override class func setUp() {
-        guard FileManager.default.fileExists(atPath: binary.path) else { return }
+        guard PolylensCLI.isBuilt else { return }
         do {
             // The first 8 parallel items (sorted ids) of C, Java and Python; the C comments are the English side.
             let parallel = directory + "/parallel"
@@ -36,7 +27,7 @@ final class AnalysisCommandsTests: XCTestCase {
                     try FileManager.default.copyItem(atPath: SharedFiles.url("data/paper/code_snippets/\(lang)/\(id)").path, toPath: "\(parallel)/\(lang)/\(id)")
                 }
             }
-            let r = try run(["ingest", file, "--model", model, "--lang", "C=/usr/include/*.h", "--lang", "Python=/usr/lib/python3.11/*.py",
+            let r = try PolylensCLI.run(["ingest", file, "--model", model, "--lang", "C=/usr/include/*.h", "--lang", "Python=/usr/lib/python3.11/*.py",
                              "--parallel", parallel, "--prompts", SharedFiles.url("data/paper/prompts").path,
                              "--lens-items", "3", "--lens-languages", "C,Python", "--held-out", "0.3",
                              "--max-doc-tokens", "128", "--max-tokens-per-language", "6000", "--format", "json"])
@@ -49,32 +40,19 @@ final class AnalysisCommandsTests: XCTestCase {
     override class func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
 
     override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.binary.path), "build polylens first")
+        try XCTSkipUnless(PolylensCLI.isBuilt, "build polylens first")
         if let e = Self.ingestError { XCTFail(e); throw XCTSkip(e) }
     }
 
-    @discardableResult
-    static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
     private func json(_ arguments: [String]) throws -> [String: Any] {
-        let r = try Self.run(arguments + ["--format", "json"])
+        let r = try PolylensCLI.run(arguments + ["--format", "json"])
         XCTAssertEqual(r.status, 0, r.err)
         return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], r.out)
     }
 
     /// τ and the selections recomputed from `polylens export --what neuron-stats` by full sorting.
     func testLapeAgreesWithDirectComputationFromExport() throws {
-        let csv = try Self.run(["export", Self.file, "--what", "neuron-stats"])
+        let csv = try PolylensCLI.run(["export", Self.file, "--what", "neuron-stats"])
         XCTAssertEqual(csv.status, 0, csv.err)
         var active: [String: [Int: [Int: Double]]] = [:], tokens: [String: Double] = [:]
         for line in csv.out.split(separator: "\n").dropFirst() {
@@ -109,9 +87,9 @@ final class AnalysisCommandsTests: XCTestCase {
         for (k, lang) in langs.enumerated() {
             XCTAssertEqual(topNeurons[lang], chosen.filter { p[$0][k] > tau }.map { [$0 / width, $0 % width] }.sorted { $0.lexicographicallyPrecedes($1) }, lang)
         }
-        let table = try Self.run(["lape", Self.file, "--per-language", "5"])
+        let table = try PolylensCLI.run(["lape", Self.file, "--per-language", "5"])
         XCTAssertTrue(table.out.contains("Overlap (neurons selected for both)"), table.out)
-        let rows = try Self.run(["lape", Self.file, "--per-language", "5", "--format", "csv"])
+        let rows = try PolylensCLI.run(["lape", Self.file, "--per-language", "5", "--format", "csv"])
         XCTAssertEqual(rows.out.split(separator: "\n").count, 1 + 5 * langs.count)
     }
 
@@ -137,7 +115,7 @@ final class AnalysisCommandsTests: XCTestCase {
             XCTAssertEqual(with["C"]!, (m["C"]!["C"]! + m["C"]!["Java"]! + m["C"]!["Python"]!) / 3, accuracy: 1e-12)
             XCTAssertEqual(with["English"]!, without["English"]!, accuracy: 1e-12)
         }
-        let csv = try Self.run(["mexa", Self.file, "--layers", "1-2", "--pivot", "python", "--format", "csv"])
+        let csv = try PolylensCLI.run(["mexa", Self.file, "--layers", "1-2", "--pivot", "python", "--format", "csv"])
         XCTAssertEqual(csv.status, 0, csv.err)
         XCTAssertEqual(csv.out.split(separator: "\n").count, 1 + 2 * 5)
     }
@@ -165,13 +143,13 @@ final class AnalysisCommandsTests: XCTestCase {
         XCTAssertGreaterThan(sets["Python"] ?? 0, 20)
         let readings = try XCTUnwrap(r["readings"] as? [[String: Any]])
         XCTAssertEqual(readings.count, 3)
-        let table = try Self.run(["lens", Self.file, "--source", "c", "--target", "python"])
+        let table = try PolylensCLI.run(["lens", Self.file, "--source", "c", "--target", "python"])
         XCTAssertTrue(table.out.contains("unembedding from \(Self.model)"), table.out)
     }
 
     func testAblateStoresEveryMeasurementAndItsControl() throws {
-        XCTAssertEqual(try Self.run(["lape", Self.file, "--per-language", "10", "--save", "ten", "--format", "csv"]).status, 0)
-        let r = try Self.run(["ablate", Self.file, "--set", "ten", "--model", Self.model, "--eval-tokens", "200", "--seed", "7", "--format", "json"])
+        XCTAssertEqual(try PolylensCLI.run(["lape", Self.file, "--per-language", "10", "--save", "ten", "--format", "csv"]).status, 0)
+        let r = try PolylensCLI.run(["ablate", Self.file, "--set", "ten", "--model", Self.model, "--eval-tokens", "200", "--seed", "7", "--format", "json"])
         XCTAssertEqual(r.status, 0, r.err)
         let records = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]])
         let f = try PolylensFile.open(URL(fileURLWithPath: Self.file))
@@ -195,7 +173,7 @@ final class AnalysisCommandsTests: XCTestCase {
         for (args, charts) in [(["lape", Self.file], 2), (["mexa", Self.file, "--plot-layer", "2"], 2),
                                (["lens", Self.file, "--source", "Python", "--target", "C"], 3)] {
             let path = "\(dir)/\(args[0]).svg"
-            let r = try Self.run(args + ["--plot", path, "--format", "csv"])
+            let r = try PolylensCLI.run(args + ["--plot", path, "--format", "csv"])
             XCTAssertEqual(r.status, 0, r.err)
             let parser = XMLParser(contentsOf: URL(fileURLWithPath: path))!
             final class Counter: NSObject, XMLParserDelegate {
@@ -212,7 +190,7 @@ final class AnalysisCommandsTests: XCTestCase {
     }
 
     private func assertFailure(_ arguments: [String], _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let r = try Self.run(arguments)
+        let r = try PolylensCLI.run(arguments)
         XCTAssertNotEqual(r.status, 0, file: file, line: line)
         XCTAssertTrue(r.err.contains(expected), r.err, file: file, line: line)
         XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err, file: file, line: line)
@@ -228,7 +206,7 @@ final class AnalysisCommandsTests: XCTestCase {
         try assertFailure(["mexa", Self.file, "--layers", "9"], "MEXA: layer 9 is outside 0...4")
         try assertFailure(["lens", Self.file, "--source", "Rust", "--target", "C"], "no lens prompts Rust→C (it holds: C→Python, Python→C)")
         try assertFailure(["ablate", Self.file, "--set", "nope", "--model", Self.model], "no neuron set named nope")
-        XCTAssertEqual(try Self.run(["lape", Self.file, "--per-language", "3", "--save", "three", "--format", "csv"]).status, 0)
+        XCTAssertEqual(try PolylensCLI.run(["lape", Self.file, "--per-language", "3", "--save", "three", "--format", "csv"]).status, 0)
         try assertFailure(["ablate", Self.file, "--set", "three", "--model", SharedFiles.url("models/llama2c/stories260K.bin").path],
                           "stories260K.bin: not the model run 1 used")
         try assertFailure(["ablate", Self.file, "--set", "three", "--model", Self.model, "--eval-tokens", "0"], "--eval-tokens must be ≥ 1")
