@@ -44,7 +44,7 @@ let package = Package(
                 swiftSettings: optimize),
         .target(name: "PolylensAnalysis", dependencies: ["PolylensModel", "PolylensStore", "PolylensEngine", "PolylensTokenizer", "CBLAS"],
                 swiftSettings: optimize),
-        .target(name: "PolylensReport", dependencies: ["PolylensAnalysis", "PolylensStore"],
+        .target(name: "PolylensReport", dependencies: ["PolylensModel", "PolylensAnalysis", "PolylensStore"],
                 swiftSettings: optimize),
         .executableTarget(name: "polylens",
                           dependencies: ["PolylensModel", "PolylensTokenizer", "PolylensEngine",

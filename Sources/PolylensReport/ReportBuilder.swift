@@ -1,5 +1,6 @@
 import Foundation
 import PolylensAnalysis
+import PolylensModel
 import PolylensStore
 import PolylensTokenizer
 
@@ -47,8 +48,9 @@ public enum ReportBuilder {
     /// prompts. A thrown error becomes the lens section's "no data" reason.
     public typealias LensLoader = (_ file: PolylensFile, _ run: Int64, _ info: RunInfo) throws -> LensContext
 
+    /// `progress` counts steps: LAPE, MEXA, each lens prompt decoded (most of the time), the ablation table.
     public static func build(file: PolylensFile, options: ReportOptions = ReportOptions(), reportVersion: String,
-                             lensLoader: LensLoader? = nil) throws -> ReportData {
+                             lensLoader: LensLoader? = nil, progress: ((WorkProgress) -> Void)? = nil) throws -> ReportData {
         let runs = try file.runs()
         var data = ReportData(title: file.url.lastPathComponent)
         if runs.isEmpty && options.run == nil {
@@ -59,10 +61,18 @@ public enum ReportBuilder {
         guard let run = runs.first(where: { $0.id == runID }) else { throw PolylensFileError("\(file.url.path): there is no run \(runID)") }
         let stats = try file.neuronStats(run: run.id)
         data.provenance = try provenance(file: file, run: run, stats: stats, reportVersion: reportVersion)
+        let lensPrompts = Dictionary(grouping: try file.lensPromptKeys(run: run.id)) { [$0.source, $0.target] }.values
+            .reduce(0) { $0 + min($1.count, options.lensPrompts ?? Int.max) }
+        let meter = ProgressMeter(task: "report", unit: "steps", total: 3 + (lensLoader == nil ? 0 : lensPrompts), report: progress)
+        meter.advance(by: 0, detail: "LAPE")
         section(.lape, &data) { try lape(stats, options) }.map { data.lape = $0 }
+        meter.advance(by: 1, detail: "MEXA")
         section(.mexa, &data) { try mexa(file, run: run.id, options) }.map { data.mexa = $0 }
-        section(.lens, &data) { try lensSection(file, run: run, lensLoader, options) }.map { data.lens = $0 }
+        meter.advance(by: 1, detail: "logit lens")
+        section(.lens, &data) { try lensSection(file, run: run, lensLoader, options, meter) }.map { data.lens = $0 }
+        meter.advance(by: 0, detail: "ablation")
         section(.ablation, &data) { try ablation(file, run: run.id) }.map { data.ablation = $0 }
+        meter.advance(by: meter.progress.total - meter.progress.done, detail: "")
         return data
     }
 
@@ -155,7 +165,7 @@ public enum ReportBuilder {
     }
 
     static func lensSection(_ file: PolylensFile, run: (id: Int64, info: RunInfo), _ loader: LensLoader?,
-                            _ options: ReportOptions) throws -> LensSection? {
+                            _ options: ReportOptions, _ meter: ProgressMeter? = nil) throws -> LensSection? {
         let keys = try file.lensPromptKeys(run: run.id)
         guard !keys.isEmpty else { throw AnalysisError("the file holds no logit-lens prompts (ingest with the parallel snippets).") }
         guard let loader else { throw AnalysisError("no model was given to decode the stored states.") }
@@ -185,7 +195,9 @@ public enum ReportBuilder {
             let stored = try file.lensPrompts(run: run.id, source: source, target: target)
             let prompts = options.lensPrompts.map { Array(stored.prefix($0)) } ?? stored
             let sets = [english] + [try keywords(target), try keywords(source)].compactMap { $0 }
-            let result = try LogitLens.run(prompts, unembedding: u, sets: sets, topK: max(options.lensTop, 1))
+            let result = try LogitLens.run(prompts, unembedding: u, sets: sets, topK: max(options.lensTop, 1)) {
+                meter?.advance(by: 1, detail: "logit lens \(source)→\(target)")
+            }
             let layers = result.layers.map(\.layer)
             var curves = sets.indices.map { s in LensSection.Curve(name: sets[s].name, values: result.layers.map { $0.setMass[s] }) }
             curves.append(.init(name: "correct next token", values: result.layers.map(\.correctProbability)))

@@ -15,14 +15,7 @@ extension PolylensFile {
                 try db.execute(sql: "UPDATE runs SET updated_at = ? WHERE id = ?", arguments: [now, id])
                 return id
             }
-            try db.execute(sql: """
-                INSERT INTO runs (model_path, model_format, model_sha256, tokenizer_path, tokenizer_sha256,
-                                  architecture_json, parameters_json, polylens_version, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [info.modelPath, info.modelFormat, info.modelSHA256, info.tokenizerPath,
-                                 info.tokenizerSHA256, info.architectureJSON, info.parametersJSON,
-                                 info.polylensVersion, now, now])
-            return db.lastInsertedRowID
+            return try insertRun(info, db)
         }
     }
 

@@ -24,6 +24,7 @@ struct AblateCommand: ParsableCommand {
     enum Control: String, ExpressibleByArgument, CaseIterable { case random, none }
 
     @OptionGroup var options: AnalysisFileOptions
+    @OptionGroup var progress: ProgressOptions
     @Option(help: "The neuron set to ablate (saved by `polylens lape --save`).") var set: String
     @Option(help: "The model the run used (checked by sha256).") var model: String
     @Option(help: "Predicted tokens per language at most (default: all held-out tokens).") var evalTokens: Int?
@@ -57,21 +58,20 @@ struct AblateCommand: ParsableCommand {
         }
         guard !evaluation.isEmpty else { throw CLIError("\(options.file): run \(run) holds no held-out documents to evaluate") }
         let transformer = try Transformer(weights, threads: threads)
-        let progress = isatty(2) != 0
         let sets = neuronSet.keys.sorted().map { (language: $0, neurons: neuronSet[$0]!) }
-        var done = 0
-        let start = Date()
+        // Every evaluated token is run once for the baseline and once per set and per control.
+        let passes = 1 + sets.count * (control == .random ? 2 : 1)
+        let printer = progress.printer()
+        defer { printer?.finish() }
+        let meter = ProgressMeter(task: "ablate", unit: "tokens",
+                                  total: passes * evaluation.reduce(0) { $0 + $1.sequences.reduce(0) { $0 + $1.count } }) { printer?.update($0) }
         let outcomes = try Ablation.run(sets: sets, evaluation: evaluation, width: weights.config.hiddenDim,
                                         controlSeed: control == .random ? seed : nil) { tokens, ablation in
             let nll = try transformer.negativeLogLikelihoods(tokens.map(Int.init), ablation: ablation.map { NeuronAblation(neurons: $0) })
-            if progress && tokens.count > 0 {
-                done += 1
-                let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-9)
-                FileHandle.standardError.write(Data("\r\u{1B}[K\(done) sequences, \(String(format: "%.1f", rate))/s".utf8))
-            }
+            meter.advance(by: tokens.count)
             return nll
         }
-        if progress { FileHandle.standardError.write(Data("\n".utf8)) }
+        printer?.finish()
         let records = outcomes.flatMap { o in
             o.measurements.map { m in
                 Record(set: set, ablatedLanguage: o.setLanguage, control: o.isRandomControl, neurons: o.neurons.count,

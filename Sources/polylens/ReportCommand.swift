@@ -18,6 +18,7 @@ struct ReportCommand: ParsableCommand {
             """)
 
     @Argument(help: "A Polylens file.") var file: String
+    @OptionGroup var progress: ProgressOptions
     @Option(help: "Where to write the report.") var out = "report.html"
     @Option(name: .customLong("run"), help: "The run to report (needed when the file holds several).") var runID: Int64?
     @Option(help: "The model for the logit lens, when the file does not hold the unembedding (default: the one recorded).")
@@ -65,8 +66,11 @@ struct ReportCommand: ParsableCommand {
         options.lensLayers = try layers(lensLayers, "--lens-layers")
         options.lensTop = top
         options.lensPrompts = lensPrompts
+        let printer = progress.printer()
+        defer { printer?.finish() }
         let data = try ReportBuilder.build(file: polylensFile, options: options, reportVersion: PolylensVersion.string,
-                                           lensLoader: loadLens)
+                                           lensLoader: loadLens) { printer?.update($0) }
+        printer?.finish()
         let html = HTMLReport.render(data)
         let destination = URL(fileURLWithPath: out)
         let directory = destination.deletingLastPathComponent().path
