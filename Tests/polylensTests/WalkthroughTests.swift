@@ -48,7 +48,7 @@ final class WalkthroughTests: XCTestCase {
         // Step 1 printed plain progress lines (stderr is a pipe, --progress asked for them).
         XCTAssertTrue(e.contains("documents ·") && e.contains("done in"), e)
         // Step 2 said that run 1 grows, with the new spec and budget.
-        XCTAssertTrue(e.contains("run 1 continues (only new documents are computed): adds --lang Shell=/usr/share/doc/git/contrib/**/*.sh; max_tokens_per_language 20000 → 30000"), e)
+        XCTAssertTrue(e.contains("run 1 continues (only new documents are computed): adds --lang Shell=/usr/share/doc/git/contrib/**/*.sh; max_tokens_per_language 10000 → 12000"), e)
         XCTAssertTrue(o.contains("documents_resumed: "), o)
 
         let mine = try PolylensFile.open(URL(fileURLWithPath: work + "/my.polylens"))
@@ -56,11 +56,11 @@ final class WalkthroughTests: XCTestCase {
         XCTAssertEqual(try mine.languages(run: 1), ["Perl", "Python", "Shell"])
         let parameters = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try mine.runs()[0].info.parametersJSON.utf8)) as? [String: Any])
         XCTAssertEqual((parameters["history"] as? [[String: Any]])?.count, 2)
-        XCTAssertEqual(parameters["max_tokens_per_language"] as? Int, 30000)
+        XCTAssertEqual(parameters["max_tokens_per_language"] as? Int, 12000)
         for (language, tokens) in try mine.corpusTokensPerLanguage(run: 1) {
             // Step 1's budget for Python and Perl (step 2 walked only Shell), step 2's for Shell.
-            XCTAssertLessThanOrEqual(tokens, language == "Shell" ? 30000 : 20000, language)
-            XCTAssertGreaterThan(tokens, 10000, language)
+            XCTAssertLessThanOrEqual(tokens, language == "Shell" ? 12000 : 10000, language)
+            XCTAssertGreaterThan(tokens, 5000, language)
         }
 
         // Analyses, comparison and sharing left what they promise.
