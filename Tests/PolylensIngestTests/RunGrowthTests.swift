@@ -100,6 +100,23 @@ final class RunGrowthTests: XCTestCase {
                        Int64(after.filter { !$0.heldOut }.reduce(0) { $0 + $1.tokens }))
     }
 
+    /// A run as older Polylens versions stored it (flat parameters, no history) grows like any other.
+    func testARunFromBeforeHistoriesGrows() throws {
+        let file = try newFile()
+        let old = try options([c], budget: 1500)
+        let first = try ingestor(old).run(into: file, threads: 1)
+        try file.updateRunParameters(run: first.run, parametersJSON: old.parametersJSON)
+        let grown = try ingestor(options([perl], budget: 1500)).run(into: file, threads: 1)
+        XCTAssertEqual(grown.run, first.run)
+        XCTAssertGreaterThan(grown.documentsCommitted, 0)
+        XCTAssertEqual(try file.runs().count, 1)
+        let p = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try file.runs()[0].info.parametersJSON.utf8)) as? [String: Any])
+        let history = try XCTUnwrap(p["history"] as? [[String: Any]])
+        XCTAssertEqual(history.map { $0["corpus"] as? [String] }, [[try CorpusSpec.files(c).description], [try CorpusSpec.files(perl).description]])
+        XCTAssertNil(history[0]["at"])
+        XCTAssertEqual(try file.languages(run: first.run), ["C", "Perl"])
+    }
+
     /// A change of truncation is refused before anything is computed or written; with --new-run it starts run 2.
     func testChangingTruncationNeedsANewRun() throws {
         let file = try newFile()
