@@ -85,9 +85,9 @@ public enum RunIdentity {
     }
 
     /// The run-defining parameters, older runs' missing keys filled from `legacyDefaults`.
-    static func defining(_ p: [String: Any]) -> [String: Any] {
+    static func defining(_ p: [String: Any], legacy: [String: Any] = legacyDefaults) -> [String: Any] {
         var d = p.filter { !growableKeys.contains($0.key) && $0.key != historyKey }
-        for (key, value) in legacyDefaults where d[key] == nil { d[key] = value }
+        for (key, value) in legacy where d[key] == nil { d[key] = value }
         return d
     }
 

@@ -75,6 +75,22 @@ final class RunIdentityTests: XCTestCase {
         XCTAssertEqual(try RunIdentity.choose(for: run2, among: [(1, stored), (2, run2)], allowNewRun: false, path: "f").run, 2)
     }
 
+    /// An option added later is run-defining by default: a key the stored run lacks is a difference, unless
+    /// `legacyDefaults` says what older runs did (then a run that did the same continues).
+    func testANewOptionIsRunDefiningUnlessOlderRunsHadItsValue() throws {
+        let stored = try JSONSerialization.jsonObject(with: Data(options([try .files("C=/x/*.h")]).parametersJSON.utf8)) as! [String: Any]
+        var newer = stored
+        newer["poolings"] = ["weighted", "mean", "last"]
+        newer["corpus"] = ["--lang Perl=/y/*.pm"]
+        XCTAssertNotEqual(RunIdentity.canonical(RunIdentity.defining(stored)), RunIdentity.canonical(RunIdentity.defining(newer)))
+        let legacy: [String: Any] = ["poolings": ["weighted", "mean", "last"]]
+        XCTAssertEqual(RunIdentity.canonical(RunIdentity.defining(stored, legacy: legacy)),
+                       RunIdentity.canonical(RunIdentity.defining(newer, legacy: legacy)))
+        newer["poolings"] = ["last"]
+        XCTAssertNotEqual(RunIdentity.canonical(RunIdentity.defining(stored, legacy: legacy)),
+                          RunIdentity.canonical(RunIdentity.defining(newer, legacy: legacy)))
+    }
+
     /// `polylens merge` of shards with the same processing reads as one run that can grow.
     func testAMergedRunOfAgreeingShardsContinues() throws {
         let c = try CorpusSpec.files("C=/usr/include/*.h"), py = try CorpusSpec.files("Python=/usr/lib/python3.11/*.py")
