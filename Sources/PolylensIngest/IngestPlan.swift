@@ -47,14 +47,17 @@ struct IngestPlan {
 
 extension Ingestor {
     /// The plan for a run holding `committed` documents (of which `spent` corpus tokens per language) and `committedPrompts`.
-    func plan(committed: Set<DocumentKey>, spent: [String: Int], committedPrompts: Set<LensPromptKey>) throws -> IngestPlan {
+    /// `examined(n, total)` follows the reading of the corpus (a large corpus takes a while to read and tokenize).
+    func plan(committed: Set<DocumentKey>, spent: [String: Int], committedPrompts: Set<LensPromptKey>,
+              examined: ((Int, Int) -> Void)? = nil) throws -> IngestPlan {
         var plan = IngestPlan()
         var seen = Set<DocumentKey>()
         var budgetUsed = spent
         var kept = 0
         let minimum = tokenizer.bosId == nil ? 1 : 2
         let languagesWithDocuments = Set(committed.map(\.language))
-        for document in corpus.documents {
+        for (index, document) in corpus.documents.enumerated() {
+            examined?(index, corpus.documents.count)
             let isCorpus = document.itemKey == nil
             var limit = min(options.maxDocTokens, weights.config.maxPositions)
             var spentOut = false

@@ -79,16 +79,19 @@ public final class Ingestor {
         return try RunIdentity.choose(for: info, among: try file.runs(), allowNewRun: allowNewRun, path: file.url.path)
     }
 
-    /// Plans, then computes and commits. `choice` defaults to `chooseRun(allowNewRun: false)`; `shouldStop`,
-    /// asked before each document and prompt, ends the call early without committing the pending batch.
+    /// Plans, then computes and commits. `choice` defaults to `chooseRun(allowNewRun: false)`; `planning(n, total)`
+    /// follows the reading of the corpus documents, `progress` the work; `shouldStop`, asked before each document
+    /// and prompt, ends the call early without committing the pending batch.
     public func run(into file: PolylensFile, choice: RunIdentity.Choice? = nil, threads: Int? = nil,
-                    progress: ((IngestProgress) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) throws -> Report {
+                    planning: ((Int, Int) -> Void)? = nil, progress: ((IngestProgress) -> Void)? = nil,
+                    shouldStop: (() -> Bool)? = nil) throws -> Report {
         let config = weights.config
         let choice = try choice ?? chooseRun(in: file, allowNewRun: false)
         let committed = try choice.run.map { try file.documentKeys(run: $0) } ?? []
         let plan = try self.plan(committed: committed,
                                  spent: try choice.run.map { try file.corpusTokensPerLanguage(run: $0) } ?? [:],
-                                 committedPrompts: try choice.run.map { try file.lensPromptKeys(run: $0) } ?? [])
+                                 committedPrompts: try choice.run.map { try file.lensPromptKeys(run: $0) } ?? [],
+                                 examined: planning)
         let run: Int64
         if let existing = choice.run {
             run = existing

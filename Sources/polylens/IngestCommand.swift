@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PolylensIngest
+import PolylensModel
 import PolylensStore
 
 struct IngestCommand: ParsableCommand {
@@ -45,6 +46,7 @@ struct IngestCommand: ParsableCommand {
         defer { printer?.finish() }
         Interruption.install()
         let report = try ingestor.run(into: polylensFile, choice: choice, threads: arguments.threads,
+                                      planning: printer.map { p in { p.update("ingest planning: \(WorkProgress.count($0))/\(WorkProgress.count($1)) corpus documents read", finished: false) } },
                                       progress: printer.map { p in { p.update($0) } }, shouldStop: { Interruption.requested })
         let held = try (polylensFile.documentKeys(run: report.run).count, polylensFile.lensPromptKeys(run: report.run).count)
         try polylensFile.close()

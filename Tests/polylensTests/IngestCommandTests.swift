@@ -135,7 +135,9 @@ final class IngestCommandTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(lines.count, 2, r.err)
         XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("ingest ") && !$0.contains("\u{1B}") }, r.err)
         XCTAssertTrue(lines.last?.contains("done in") == true, r.err)
-        XCTAssertTrue(lines.first?.contains("/\(try XCTUnwrap(r.out.firstMatch(#"\"documents_committed\":(\d+)"#))) documents") == true, r.err)
+        let work = try XCTUnwrap(lines.first { $0.contains(" tokens · ") }, r.err)
+        XCTAssertTrue(work.contains("/\(try XCTUnwrap(r.out.firstMatch(#"\"documents_committed\":(\d+)"#))) documents"), r.err)
+        XCTAssertTrue(lines.first?.hasPrefix("ingest planning: 0/") == true, r.err)
     }
 
     /// A non-zero exit and one line on stderr that says what is wrong.
