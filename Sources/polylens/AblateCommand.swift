@@ -65,8 +65,13 @@ struct AblateCommand: ParsableCommand {
         defer { printer?.finish() }
         let meter = ProgressMeter(task: "ablate", unit: "tokens",
                                   total: passes * evaluation.reduce(0) { $0 + $1.sequences.reduce(0) { $0 + $1.count } }) { printer?.update($0) }
+        Interruption.install()
         let outcomes = try Ablation.run(sets: sets, evaluation: evaluation, width: weights.config.hiddenDim,
                                         controlSeed: control == .random ? seed : nil) { tokens, ablation in
+            // Results are stored only when every measurement is done, so an interrupt leaves the file as it was.
+            if Interruption.requested {
+                throw CLIError("\(options.file): interrupted; no ablation result was written (nothing is stored before every measurement is done); run the same command again")
+            }
             let nll = try transformer.negativeLogLikelihoods(tokens.map(Int.init), ablation: ablation.map { NeuronAblation(neurons: $0) })
             meter.advance(by: tokens.count)
             return nll

@@ -63,4 +63,35 @@ extension AnalysisCommandsTests {
         XCTAssertEqual(r.status, 0, r.err)
         assertProgressLines(r.err, task: "ablate", unit: "tokens")
     }
+
+    /// Ctrl-C during ablate: a one-line message, and the file as it was (results are stored only at the end).
+    func testAblateInterruptedWritesNothing() throws {
+        let copy = try temporaryDirectory("polylens-ablate-interrupt-") + "/copy.polylens"
+        try FileManager.default.copyItem(atPath: Self.file, toPath: copy)
+        XCTAssertEqual(try PolylensCLI.run(["lape", copy, "--per-language", "20", "--save", "interrupt"]).status, 0)
+        func results() throws -> String { try PolylensCLI.run(["sql", copy, "SELECT count(*) AS n FROM ablation_results", "--format", "csv"]).out }
+        let before = try results()
+        let (p, _, err) = try PolylensCLI.start(["ablate", copy, "--set", "interrupt", "--model", Self.model, "--threads", "1",
+                                                 "--progress", "--progress-interval", "0.001"])
+        let collected = LockedText()
+        err.fileHandleForReading.readabilityHandler = { collected.append(String(decoding: $0.availableData, as: UTF8.self)) }
+        let deadline = Date().addingTimeInterval(60)
+        while p.isRunning && !collected.text.contains("ablate ") && Date() < deadline { usleep(10_000) }
+        XCTAssertTrue(p.isRunning, "ablate finished before it could be interrupted")
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        err.fileHandleForReading.readabilityHandler = nil
+        collected.append(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        XCTAssertEqual(p.terminationStatus, 1, collected.text)
+        XCTAssertTrue(collected.text.contains("\(copy): interrupted; no ablation result was written"), collected.text)
+        XCTAssertEqual(try results(), before)
+    }
+}
+
+/// Text appended from a pipe's handler thread and read from the test's.
+private final class LockedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = ""
+    var text: String { lock.lock(); defer { lock.unlock() }; return value }
+    func append(_ s: String) { lock.lock(); value += s; lock.unlock() }
 }
