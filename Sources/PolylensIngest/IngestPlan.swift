@@ -49,7 +49,7 @@ extension Ingestor {
     /// The plan for a run holding `committed` documents (of which `spent` corpus tokens per language) and `committedPrompts`.
     /// `examined(n, total)` follows the reading of the corpus (a large corpus takes a while to read and tokenize).
     func plan(committed: Set<DocumentKey>, spent: [String: Int], committedPrompts: Set<LensPromptKey>,
-              examined: ((Int, Int) -> Void)? = nil) throws -> IngestPlan {
+              keeping keptTokens: Int = IngestPlan.keptTokens, examined: ((Int, Int) -> Void)? = nil) throws -> IngestPlan {
         var plan = IngestPlan()
         var seen = Set<DocumentKey>()
         var budgetUsed = spent
@@ -76,7 +76,7 @@ extension Ingestor {
             let tokens = Array(tokenizer.encode(text, addBOS: true, parseSpecial: false).prefix(limit))
             guard tokens.count >= minimum else { plan.empty += 1; continue }
             if isCorpus { budgetUsed[document.language, default: 0] += tokens.count }
-            let keep = kept + tokens.count <= IngestPlan.keptTokens
+            let keep = kept + tokens.count <= keptTokens
             if keep { kept += tokens.count }
             plan.documents.append(IngestPlan.Document(
                 document: document, key: key, tokenCount: tokens.count,
