@@ -210,7 +210,13 @@ public enum ReportBuilder {
                            + "logit lens (final RMSNorm, then unembedding) gives to each token set: single-token English words "
                            + "(\(english.ids.count) tokens), tokens tagged with the target's and the source's keywords and "
                            + "built-ins, and the correct next token. Top tokens: mean probability over positions, counted "
-                           + "where the token is in the top \(options.lensTop).")
+                           + "where the token is in the top \(options.lensTop)."
+                           + Self.missingKeywordsNote(keywordSets.filter { $0.value == nil }.keys.sorted(), in: context.keywordsDirectory))
+    }
+
+    /// Says which languages have no keyword list (any language Polylens does not know), so no curve is silently missing.
+    static func missingKeywordsNote(_ languages: [String], in directory: URL) -> String {
+        languages.isEmpty ? "" : " No keyword list for \(languages.joined(separator: ", ")) in \(directory.path): no keyword curve for \(languages.count == 1 ? "it" : "them")."
     }
 
     /// Mean probability at one layer of the tokens that reach the top-k anywhere, counting 0 elsewhere.

@@ -43,13 +43,20 @@ extension AnalysisCommandsTests {
         XCTAssertFalse(try PolylensCLI.run(["lens", Self.file, "--source", "C", "--target", "Python"]).err.contains("no keyword list"))
     }
 
-    func testReportCountsItsSteps() throws {
-        let out = try temporaryDirectory("polylens-report-progress-") + "/report.html"
-        let r = try PolylensCLI.run(["report", Self.file, "--out", out, "--progress", "--progress-interval", "0.001"])
+    /// Progress in steps; and with a keywords folder that lacks C's list, the lens section says so.
+    func testReportCountsItsStepsAndNamesLanguagesWithoutKeywords() throws {
+        let dir = try temporaryDirectory("polylens-report-progress-")
+        let keywords = dir + "/keywords"
+        try FileManager.default.createDirectory(atPath: keywords, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: SharedFiles.url("data/paper/keywords/Python 3.json").path, toPath: keywords + "/Python 3.json")
+        let out = dir + "/report.html"
+        let r = try PolylensCLI.run(["report", Self.file, "--out", out, "--keywords", keywords, "--progress", "--progress-interval", "0.001"])
         XCTAssertEqual(r.status, 0, r.err)
         // LAPE, MEXA, 2 ordered pairs × 3 prompts, ablation.
         assertProgressLines(r.err, task: "report", unit: "steps", total: 3 + 6)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: out))
+        let html = try String(contentsOfFile: out, encoding: .utf8)
+        XCTAssertTrue(html.contains("No keyword list for C in \(keywords): no keyword curve for it."), "note missing from the lens section")
+        XCTAssertTrue(html.contains("Python keywords"))
     }
 
     /// On a copy, so that the other tests see the file's own sets and ablation results.
