@@ -147,25 +147,91 @@ final class AnalysisCommandsTests: XCTestCase {
         XCTAssertTrue(table.out.contains("unembedding from \(Self.model)"), table.out)
     }
 
-    func testAblateStoresEveryMeasurementAndItsControl() throws {
+    func testAblateStoresEveryMeasurementItsDocumentsAndItsProvenance() throws {
         XCTAssertEqual(try PolylensCLI.run(["lape", Self.file, "--per-language", "10", "--save", "ten", "--format", "csv"]).status, 0)
-        let r = try PolylensCLI.run(["ablate", Self.file, "--set", "ten", "--model", Self.model, "--eval-tokens", "200", "--seed", "7", "--format", "json"])
+        let r = try PolylensCLI.run(["ablate", Self.file, "--set", "ten", "--model", Self.model, "--eval-tokens", "200", "--seed", "7",
+                                     "--control-seeds", "2", "--format", "json"])
         XCTAssertEqual(r.status, 0, r.err)
-        let records = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]])
+        let out = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let records = try XCTUnwrap(out["results"] as? [[String: Any]])
         let f = try PolylensFile.open(URL(fileURLWithPath: Self.file))
-        let stored = try f.ablationResults(run: try XCTUnwrap(f.runs().first?.id)).filter { $0.setName == "ten" }
-        XCTAssertEqual(stored.count, records.count)
+        let run = try XCTUnwrap(f.runs().first?.id)
+        let ablation = try XCTUnwrap(try f.ablationRuns(run: run).last)
+        XCTAssertEqual(out["ablation_id"] as? Int, ablation.id.map(Int.init))
+        let set = try XCTUnwrap(try f.neuronSetRecords(run: run).first { $0.name == "ten" })
+        XCTAssertEqual(ablation.setSHA256, set.contentSHA256)
+        XCTAssertEqual((out["set"] as? [String: Any])?["sha256"] as? String, set.contentSHA256)
+        XCTAssertEqual(ablation.setParametersJSON, set.parametersJSON)
+        XCTAssertTrue(ablation.parametersJSON.contains(#""control_seeds":[7,8]"#), ablation.parametersJSON)
+        XCTAssertEqual(out["control_seeds"] as? [Int], [7, 8])
+
+        let stored = try f.ablationResults(run: run).filter { $0.ablationID == ablation.id }
         let sets = Set(stored.map(\.ablatedLanguage)), evaluated = Set(stored.map(\.evalLanguage))
         XCTAssertEqual(sets, ["C", "English", "Java", "Python"])
         XCTAssertTrue(evaluated.isSuperset(of: ["C", "Python"]), "\(evaluated)")
-        XCTAssertEqual(stored.count, sets.count * evaluated.count * 2)
-        for e in evaluated {
-            let before = Set(stored.filter { $0.evalLanguage == e }.map(\.nllBefore))
-            XCTAssertEqual(before.count, 1, "one baseline per evaluated language")
-            XCTAssertTrue(stored.filter { $0.evalLanguage == e }.allSatisfy { $0.tokens <= 200 && $0.tokens > 0 })
+        XCTAssertEqual(stored.count, sets.count * evaluated.count * 3, "the set and two control seeds")
+        XCTAssertEqual(records.count, sets.count * evaluated.count)
+        XCTAssertEqual(Set(stored.compactMap(\.controlSeed)), [7, 8])
+
+        // Per document: the tokens add up to the row's, the token-weighted means are the row's NLL, and the
+        // interval printed is the bootstrap over these documents.
+        let documents = try f.ablationDocuments(ablation: try XCTUnwrap(ablation.id))
+        for row in stored {
+            let mine = documents.filter { $0.ablatedLanguage == row.ablatedLanguage && $0.evalLanguage == row.evalLanguage && $0.controlSeed == row.controlSeed }
+            XCTAssertFalse(mine.isEmpty)
+            XCTAssertEqual(mine.reduce(0) { $0 + $1.tokens }, row.tokens)
+            XCTAssertLessThanOrEqual(row.tokens, 200)
+            XCTAssertEqual(mine.reduce(0.0) { $0 + Double($1.tokens) * $1.nllAfter } / Double(row.tokens), row.nllAfter, accuracy: 1e-9)
+            XCTAssertEqual(mine.reduce(0.0) { $0 + Double($1.tokens) * $1.nllBefore } / Double(row.tokens), row.nllBefore, accuracy: 1e-9)
         }
-        XCTAssertTrue(stored.filter(\.control).allSatisfy { $0.controlSeed == 7 })
-        XCTAssertTrue(stored.contains { $0.nllAfter != $0.nllBefore })
+        for rec in records {
+            let (low, change, high) = (rec["change_low"] as! Double, rec["change"] as! Double, rec["change_high"] as! Double)
+            XCTAssertTrue(low <= change && change <= high, "\(rec)")
+            XCTAssertEqual(rec["control_seeds"] as? Int, 2)
+        }
+        XCTAssertTrue((out["interval_method"] as? String)?.contains("percentile bootstrap, 2000 resamples, 95% interval") ?? false)
+
+        // "Which documents does this set hurt most" is one query.
+        let q = try PolylensCLI.run(["sql", Self.file, """
+            SELECT d.source, a.nll_after - a.nll_before AS hurt FROM ablation_documents a JOIN documents d ON d.id = a.document_id
+            WHERE a.ablation_id = \(ablation.id!) AND a.control_seed IS NULL AND a.ablated_language = 'C' ORDER BY hurt DESC LIMIT 3
+            """, "--format", "csv"])
+        XCTAssertEqual(q.status, 0, q.err)
+        let sources = Dictionary(uniqueKeysWithValues: try f.languages(run: run).flatMap { try f.heldOutDocuments(run: run, language: $0) }
+            .map { ($0.id, $0.document.source) })
+        let worst = try XCTUnwrap(documents.filter { $0.controlSeed == nil && $0.ablatedLanguage == "C" }
+            .max { $0.nllAfter - $0.nllBefore < $1.nllAfter - $1.nllBefore })
+        XCTAssertEqual(q.out.split(separator: "\n").dropFirst().first.map { String($0.split(separator: ",")[0]) }, sources[worst.document], q.out)
+    }
+
+    func testSavedSetsAreNeverSilentlyReplacedAndResultsListsAndDeletes() throws {
+        XCTAssertEqual(try PolylensCLI.run(["lape", Self.file, "--per-language", "4", "--save", "four", "--format", "csv"]).status, 0)
+        try assertFailure(["lape", Self.file, "--per-language", "5", "--save", "four", "--format", "csv"],
+                          "already has a neuron set named four; choose another name or add --replace")
+        let replaced = try json(["lape", Self.file, "--per-language", "5", "--save", "four", "--replace"])
+        XCTAssertEqual((replaced["saved"] as? [String: Any])?["replaced"] as? Bool, true)
+        let list = try json(["results", Self.file])
+        let four = try XCTUnwrap((list["sets"] as? [[String: Any]])?.first { $0["name"] as? String == "four" })
+        XCTAssertEqual(four["sha256"] as? String, (replaced["saved"] as? [String: Any])?["sha256"] as? String)
+        XCTAssertTrue((four["parameters"] as? String)?.contains(#""value":5"#) ?? false, "\(four)")
+        XCTAssertEqual(try PolylensCLI.run(["results", Self.file, "--delete-set", "four"]).status, 0)
+        let after = try json(["results", Self.file])
+        XCTAssertFalse((after["sets"] as? [[String: Any]] ?? []).contains { $0["name"] as? String == "four" })
+        try assertFailure(["results", Self.file, "--delete-set", "four"], "has no neuron set named four")
+        try assertFailure(["results", Self.file, "--delete-ablation", "999"], "has no ablation 999")
+        try assertFailure(["results", Self.file, "--delete-set", "a", "--delete-ablation", "1"], "exclude each other")
+    }
+
+    func testLapeWarnsAndShowsEntropies() throws {
+        let r = try PolylensCLI.run(["lape", Self.file, "--per-language", "400"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.err.contains("warning: ν = 400 is not reached"), r.err)
+        XCTAssertTrue(r.out.contains("Warnings\n- ν = 400 is not reached"), r.out)
+        XCTAssertTrue(r.out.contains("entropy"), r.out)
+        let j = try json(["lape", Self.file, "--per-language", "400"])
+        let neurons = try XCTUnwrap(j["neurons"] as? [String: [[Int]]]), entropies = try XCTUnwrap(j["entropies"] as? [String: [Double]])
+        for (lang, list) in neurons { XCTAssertEqual(entropies[lang]?.count, list.count) }
+        try assertFailure(["lape", Self.file, "--languages", "C"], "LAPE compares languages and needs at least two; the statistics hold only C")
     }
 
     func testPlotsAreWellFormedSVG() throws {
