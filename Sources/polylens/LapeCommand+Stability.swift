@@ -42,6 +42,7 @@ extension LapeCommand {
         var activity: [DocumentActivity] = []
         let documents = try r.languages.map { try file.heldOutDocuments(run: run, language: $0) }
         let total = documents.reduce(0) { $0 + $1.count }
+        let progress = isatty(2) != 0
         for (language, docs) in zip(r.languages, documents) {
             for (_, d) in docs {
                 guard let ids = d.tokenIds, !ids.isEmpty else { continue }
@@ -50,10 +51,10 @@ extension LapeCommand {
                 _ = try transformer.forward(ids.map(Int.init), taps: counter)
                 let stats = counter.stats
                 activity.append(DocumentActivity(language: language, tokens: stats[0].tokens, active: stats.flatMap(\.active)))
-                FileHandle.standardError.write(Data("\r\u{1B}[Kstability: \(activity.count)/\(total) held-out documents counted".utf8))
+                if progress { FileHandle.standardError.write(Data("\r\u{1B}[Kstability: \(activity.count)/\(total) held-out documents counted".utf8)) }
             }
         }
-        FileHandle.standardError.write(Data("\n".utf8))
+        if progress { FileHandle.standardError.write(Data("\n".utf8)) }
         for language in r.languages where !activity.contains(where: { $0.language == language }) {
             throw CLIError("\(options.file): run \(run) holds no held-out \(language) documents for --stability (ingest with --held-out > 0)")
         }

@@ -66,25 +66,16 @@ struct LapeCommand: ParsableCommand {
         case .perLanguage(let nu): ("per-language", Double(nu))
         case .topRate(let rate): ("top-rate", rate)
         }
-        var saved: Saved?
-        if let name = save {
-            struct Parameters: Encodable { var selection: String; var value: Double; var quantile: Double; var tau: Double; var languages: [String] }
-            let json = String(decoding: try JSONEncoder().encode(Parameters(selection: kind, value: value, quantile: quantile,
-                                                                            tau: r.tau, languages: r.languages)), as: UTF8.self)
-            let existed = try file.neuronSetNames(run: run).contains(name)
-            if existed && !replace {
-                throw CLIError("\(options.file): run \(run) already has a neuron set named \(name); choose another name or add --replace")
-            }
-            let hash = try file.saveNeuronSet(run: run, name: name, neurons: Dictionary(uniqueKeysWithValues: zip(r.languages, r.selected)),
-                                              parametersJSON: json, replace: replace)
-            saved = Saved(name: name, sha256: hash, replaced: existed)
+        if let name = save, !replace, try file.neuronSetNames(run: run).contains(name) {
+            throw CLIError("\(options.file): run \(run) already has a neuron set named \(name); choose another name or add --replace")
         }
+        let stable = try stability.map { try stabilityCheck(file, run: run, result: r, resamples: $0) }
+        let saved = try save.map { try saveSelection(r, as: $0, kind: kind, value: value, in: file, run: run) }
         var tokens: [String: Int64] = [:]
         for s in stats where s.layer == 0 { tokens[s.language] = s.tokens }
         let warnings = LAPEWarnings.of(r, tokens: tokens)
         for w in warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
         let entropies = r.selected.map { $0.map { r.entropy[$0.layer * r.neurons + $0.neuron] } }
-        let stable = try stability.map { try stabilityCheck(file, run: run, result: r, resamples: $0) }
         let counts = r.countsPerLayer, overlap = r.overlap
         switch options.format {
         case .json:
@@ -139,5 +130,16 @@ struct LapeCommand: ParsableCommand {
                 decimals: 0)
             try AnalysisOutput.writeSVG([chart.svg, heat.svg], to: path)
         }
+    }
+
+    /// Stores the selection as a named set with how it was selected; an existing name only with --replace.
+    private func saveSelection(_ r: LAPEResult, as name: String, kind: String, value: Double, in file: PolylensFile, run: Int64) throws -> Saved {
+        struct Parameters: Encodable { var selection: String; var value: Double; var quantile: Double; var tau: Double; var languages: [String] }
+        let json = String(decoding: try JSONEncoder().encode(Parameters(selection: kind, value: value, quantile: quantile,
+                                                                        tau: r.tau, languages: r.languages)), as: UTF8.self)
+        let existed = try file.neuronSetNames(run: run).contains(name)
+        let hash = try file.saveNeuronSet(run: run, name: name, neurons: Dictionary(uniqueKeysWithValues: zip(r.languages, r.selected)),
+                                          parametersJSON: json, replace: replace)
+        return Saved(name: name, sha256: hash, replaced: existed)
     }
 }

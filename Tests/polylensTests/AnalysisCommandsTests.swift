@@ -222,6 +222,29 @@ final class AnalysisCommandsTests: XCTestCase {
         try assertFailure(["results", Self.file, "--delete-set", "a", "--delete-ablation", "1"], "exclude each other")
     }
 
+    /// The held-out documents are counted with the model once and LAPE reruns on bootstrap resamples of them.
+    func testLapeStabilityOverHeldOutDocuments() throws {
+        let j = try json(["lape", Self.file, "--per-language", "10", "--languages", "C,Python", "--stability", "20", "--model", Self.model])
+        let s = try XCTUnwrap(j["stability"] as? [String: Any])
+        XCTAssertEqual(s["resamples"] as? Int, 20)
+        XCTAssertTrue((s["method"] as? String)?.contains("bootstrap resamples of documents") ?? false)
+        let languages = try XCTUnwrap(s["languages"] as? [String: [String: Any]])
+        XCTAssertEqual(Set(languages.keys), ["C", "Python"])
+        let f = try PolylensFile.open(URL(fileURLWithPath: Self.file))
+        let run = try XCTUnwrap(f.runs().first?.id)
+        for (language, v) in languages {
+            let held = try f.documents(run: run, language: language, heldOut: true)
+            XCTAssertEqual(v["documents"] as? Int, held.count)
+            XCTAssertEqual(v["tokens"] as? Int, held.reduce(0) { $0 + $1.tokens }, "every token counted, BOS included, as ingest does")
+            let (low, mean, high) = (v["jaccard_file_p05"] as! Double, v["jaccard_file_mean"] as! Double, v["jaccard_file_p95"] as! Double)
+            XCTAssertTrue(0 <= low && low <= mean && mean <= high && high <= 1, "\(v)")
+            XCTAssertGreaterThan(v["jaccard_held_out_mean"] as! Double, 0)
+        }
+        try assertFailure(["lape", Self.file, "--stability", "5"], "--stability and --model go together")
+        try assertFailure(["lape", Self.file, "--languages", "C,Java", "--stability", "5", "--model", Self.model],
+                          "holds no held-out Java documents for --stability")
+    }
+
     func testLapeWarnsAndShowsEntropies() throws {
         let r = try PolylensCLI.run(["lape", Self.file, "--per-language", "400"])
         XCTAssertEqual(r.status, 0, r.err)
