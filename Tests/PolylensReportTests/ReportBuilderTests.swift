@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PolylensAnalysis
 import PolylensModel
 @testable import PolylensReport
@@ -230,6 +231,41 @@ final class ReportBuilderTests: XCTestCase {
         let method = page.elements("p", class: "method").map(\.allText).joined(separator: " ")
         XCTAssertTrue(method.contains("Shown: ablation #\(second)"), method)
         XCTAssertTrue(method.contains("percentile bootstrap"), method)
+    }
+
+    /// A file written at schema version 1 (Schema/001_initial.sql as it shipped) with ablation rows of two sets,
+    /// opened read-only: the report shows the latest set's rows, marked as having no recorded provenance, and
+    /// does not print the saved set's parameters over them.
+    func testAVersionOneFilesAblationRowsShowAsUnrecorded() throws {
+        let url = directory.appendingPathComponent("v1.polylens")
+        var schema = URL(fileURLWithPath: #filePath)
+        while !FileManager.default.fileExists(atPath: schema.appendingPathComponent("Package.swift").path) { schema.deleteLastPathComponent() }
+        let sql = try String(contentsOf: schema.appendingPathComponent("Schema/001_initial.sql"), encoding: .utf8)
+        let queue = try DatabaseQueue(path: url.path)
+        try queue.write { db in
+            try db.execute(sql: sql)
+            try db.execute(sql: "PRAGMA user_version = 1")
+            try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('001_initial')")
+            try db.execute(sql: "INSERT INTO runs VALUES (1, 'm', 'hf', 'ab', 't', 'cd', '{}', '{}', '0.1.0', 'x', 'x')")
+            try db.execute(sql: "INSERT INTO neuron_sets VALUES (1, 1, 'lape', '{\"value\":10}', 'x')")
+            for (set, after) in [("lape", 3.0), ("old", 2.5), ("lape", 2.2)] {
+                for control in [0, 1] {
+                    try db.execute(sql: "INSERT INTO ablation_results VALUES (NULL, 1, ?, ?, ?, 'C', 'C', 100, 2.0, ?, 'x')",
+                                   arguments: [set, control, control == 1 ? 7 : nil, control == 1 ? 2.01 : after])
+                }
+            }
+        }
+        try queue.close()
+        let file = try PolylensFile.open(url)
+        let data = try ReportBuilder.build(file: file, options: options, reportVersion: "9.9")
+        let ablation = try XCTUnwrap(data.ablation)
+        XCTAssertEqual(ablation.setName, "lape", "the set ablated last")
+        XCTAssertNil(ablation.provenance)
+        XCTAssertNil(ablation.setParameters)
+        XCTAssertEqual(ablation.entries.map(\.nllAfter), [2.2, 2.01], "one set's latest rows, never the other set's")
+        let page = try XMLTree.parse(HTMLReport.render(data))
+        XCTAssertTrue(page.allText.contains("written before Polylens recorded provenance"))
     }
 
     func testMexaIntervalsAreOverItems() throws {
