@@ -16,9 +16,13 @@ struct AblateCommand: ParsableCommand {
         up_proj) in every layer, and every language's held-out documents (kept out of the neuron statistics by
         ingest) are scored: mean negative log-likelihood per predicted token (nats; the original reports this value
         as "ppl") and its exponential, the perplexity, before and after. The random control draws, per set, as many
-        neurons per layer as the set has (uniform, seeded). Results are stored in the file.
-        table: the matrix of NLL changes (rows: ablated set, columns: evaluated language), the control's, then every
-        measurement. csv and json: one record per (set, control, evaluated language).
+        neurons per layer as the set has (uniform), once per seed of --control-seeds. Each ablation is stored in the file
+        as an ablation run (unless --no-save) with the set's identity (name, sha256, selection parameters), its own
+        settings and every document's NLL; `polylens results` lists them. ΔNLL intervals: percentile bootstrap over the
+        held-out documents (2000 resamples, 95%); the control: mean and standard deviation across seeds.
+        table: the set's identity and the settings, the matrix of ΔNLL [interval] (rows: ablated set, columns: evaluated
+        language), the control's mean ± sd, then every cell. csv: one row per (ablated, evaluated) with change_low,
+        change_high and control_mean/sd/min/max. json: ablation_id, set, parameters, methods, results.
         """)
 
     enum Control: String, ExpressibleByArgument, CaseIterable { case random, none }
@@ -32,6 +36,7 @@ struct AblateCommand: ParsableCommand {
     @Option(help: "The first seed of the random controls.") var seed: UInt64 = 0
     @Option(help: "Bootstrap resamples of the documents for each interval.") var resamples = Bootstrap.defaultResamples
     @Option(help: "Engine threads (default: all cores).") var threads: Int?
+    @Flag(help: "Print the result without storing it (a smoke test that leaves the file as it was).") var noSave = false
 
     func validate() throws {
         if let n = evalTokens, n < 1 { throw CLIError("--eval-tokens must be ≥ 1, got \(n)") }
@@ -42,7 +47,7 @@ struct AblateCommand: ParsableCommand {
     var seeds: [UInt64] { control == .random ? (0..<controlSeeds).map { seed &+ UInt64($0) } : [] }
 
     func run() throws {
-        let (file, run) = try options.open(readOnly: false)
+        let (file, run) = try options.open(readOnly: noSave)
         guard let info = try file.runs().first(where: { $0.id == run })?.info else { throw CLIError("\(options.file): no run \(run)") }
         guard let record = try file.neuronSetRecords(run: run).first(where: { $0.name == set }) else {
             throw CLIError("\(options.file): run \(run) has no neuron set named \(set)")
@@ -60,7 +65,7 @@ struct AblateCommand: ParsableCommand {
         let outcomes = try measure(weights, sets: sets, evaluation: evaluation)
         let ablation = AblationRun(run: run, setName: set, setSHA256: record.contentSHA256 ?? NeuronSetRecord.contentSHA256(of: neuronSet),
                                    setParametersJSON: record.parametersJSON, parametersJSON: try parametersJSON(modelSHA256: digest))
-        let id = try save(ablation, outcomes, to: file)
+        let id = noSave ? nil : try save(ablation, outcomes, to: file)
         let summary = AblationSummary(id: id, ablation: ablation, outcomes: outcomes, resamples: resamples,
                                       evalLanguages: evaluation.map(\.language))
         try write(summary)

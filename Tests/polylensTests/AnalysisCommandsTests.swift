@@ -191,6 +191,13 @@ final class AnalysisCommandsTests: XCTestCase {
         }
         XCTAssertTrue((out["interval_method"] as? String)?.contains("percentile bootstrap, 2000 resamples, 95% interval") ?? false)
 
+        // A smoke test with --no-save prints the same kind of result and leaves the file as it was.
+        let smoke = try PolylensCLI.run(["ablate", Self.file, "--set", "ten", "--model", Self.model, "--eval-tokens", "10",
+                                         "--control", "none", "--no-save", "--format", "csv"])
+        XCTAssertEqual(smoke.status, 0, smoke.err)
+        XCTAssertTrue(smoke.out.hasPrefix("ablation_id,set,set_sha256,"), smoke.out)
+        XCTAssertEqual(try f.ablationRuns(run: run).count, 1)
+
         // "Which documents does this set hurt most" is one query.
         let q = try PolylensCLI.run(["sql", Self.file, """
             SELECT d.source, a.nll_after - a.nll_before AS hurt FROM ablation_documents a JOIN documents d ON d.id = a.document_id
