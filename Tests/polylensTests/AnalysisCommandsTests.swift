@@ -3,6 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import XCTest
+import PolylensAnalysis
 import PolylensEngine
 import PolylensModel
 import PolylensStore
@@ -188,6 +189,12 @@ final class AnalysisCommandsTests: XCTestCase {
             let (low, change, high) = (rec["change_low"] as! Double, rec["change"] as! Double, rec["change_high"] as! Double)
             XCTAssertTrue(low <= change && change <= high, "\(rec)")
             XCTAssertEqual(rec["control_seeds"] as? Int, 2)
+            // The printed interval is the bootstrap over exactly the stored documents.
+            let mine = documents.filter { $0.controlSeed == nil && $0.ablatedLanguage == rec["ablated_language"] as? String
+                                          && $0.evalLanguage == rec["eval_language"] as? String }
+            let again = Bootstrap.ratio(mine.map { Double($0.tokens) * ($0.nllAfter - $0.nllBefore) }, mine.map { Double($0.tokens) })
+            XCTAssertEqual([again.estimate, again.low, again.high], [change, low, high], accuracy: 1e-12)
+            XCTAssertEqual(rec["documents"] as? Int, mine.count)
         }
         XCTAssertTrue((out["interval_method"] as? String)?.contains("percentile bootstrap, 2000 resamples, 95% interval") ?? false)
 
@@ -307,4 +314,10 @@ final class AnalysisCommandsTests: XCTestCase {
                           "stories260K.bin: not the model run 1 used")
         try assertFailure(["ablate", Self.file, "--set", "three", "--model", Self.model, "--eval-tokens", "0"], "--eval-tokens must be ≥ 1")
     }
+}
+
+private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, _ message: String = "",
+                            file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, message, file: file, line: line)
+    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, message, file: file, line: line) }
 }
