@@ -57,7 +57,7 @@ extension AblationSection {
                     valueLabel: AxisLabel("ΔNLL", unit: "nats/token"), scale: .diverging(maxAbs: bound), decimals: 3)
                 grid.figure(heatmap.svg,
                             caption: isControl
-                                ? "Same, with random neurons of the same per-layer counts as each language's set (same colour scale)."
+                                ? "Same, with random neurons of the same per-layer counts as each language's set (same colour scale; the mean over seeds when there are several)."
                                 : "Change in mean NLL per token when the row language's neurons are zeroed.",
                             data: CSVTable(fileName: isControl ? "ablation-control-matrix.csv" : "ablation-matrix.csv",
                                            header: ["ablated \\ evaluated"] + columns,
@@ -73,8 +73,14 @@ extension AblationSection {
             return measured[r][c] > control[r][c]
         }
         if !own.isEmpty {
+            // With intervals: how many own-set effects lie entirely above the control's mean.
+            let clear = entries.filter { e in
+                !e.control && e.ablated == e.evaluated && e.interval.low.isFinite
+                    && entries.contains { $0.control && $0.ablated == e.ablated && $0.evaluated == e.evaluated && e.interval.low > $0.change }
+            }.count
             html.paragraph("Zeroing a language's own neurons raised its NLL more than the random control for "
-                           + "\(own.filter { $0 }.count) of \(own.count) languages.")
+                           + "\(own.filter { $0 }.count) of \(own.count) languages"
+                           + (entries.contains { $0.interval.low.isFinite } ? "; for \(clear) of them the whole 95% interval lies above the control's mean." : "."))
         }
 
         html.table(CSVTable(fileName: "ablation-results.csv",

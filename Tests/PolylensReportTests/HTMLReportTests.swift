@@ -39,7 +39,7 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertEqual(lape.elements("rect", class: "cell").count, 9)
         let ablation = try section(page, .ablation)
         XCTAssertEqual(ablation.elements("svg").map { $0.elements("rect", class: "cell").count }, [4, 4])
-        XCTAssertTrue(ablation.allText.contains("more than the random control for 2 of 2 languages"))
+        XCTAssertTrue(ablation.allText.contains("more than the random control for 2 of 2 languages; for 2 of them the whole 95% interval lies above the control's mean."))
         XCTAssertEqual(ablation.elements("code").map(\.text), ["5e5e5e5e5e5e5e5e…", #"{"per_language":400,"quantile":0.95}"#,
                                                                #"{"control_seeds":[0,1,2,3,4]}"#], "the set's identity and the run's settings")
         XCTAssertTrue(ablation.allText.contains("Shown: ablation #3"))
