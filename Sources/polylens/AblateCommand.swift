@@ -127,14 +127,7 @@ struct AblateCommand: ParsableCommand {
 
     /// The result on stdout (and the plot): which set and settings, the intervals and how they were made.
     private func write(_ summary: AblationSummary) throws {
-        switch options.format {
-        case .json: try AnalysisOutput.writeJSON(AblationOutput(summary))
-        case .csv:
-            var t = TextTable(AblationOutput.Row.csvHeader)
-            for r in AblationOutput(summary).results { t.add(r.csvFields(summary)) }
-            AnalysisOutput.write(t.text(format: .csv))
-        case .table: AnalysisOutput.write(AblationOutput.table(summary))
-        }
+        try AblationOutput.write(summary, format: options.format)
         if let path = options.plot {
             let rows = summary.setLanguages, columns = summary.evalLanguages
             func matrix(_ value: (AblationSummary.Cell) -> Double) -> [[Double]] {

@@ -84,6 +84,18 @@ struct AblationOutput: Encodable {
         return out + "\n" + all.text(format: .table)
     }
 
+    /// Writes the summary on stdout in `format`.
+    static func write(_ s: AblationSummary, format: OutputFormat) throws {
+        switch format {
+        case .json: try AnalysisOutput.writeJSON(AblationOutput(s))
+        case .csv:
+            var t = TextTable(Row.csvHeader)
+            for r in AblationOutput(s).results { t.add(r.csvFields(s)) }
+            AnalysisOutput.write(t.text(format: .csv))
+        case .table: AnalysisOutput.write(table(s))
+        }
+    }
+
     static func interval(_ i: BootstrapInterval) -> String {
         "\(AnalysisOutput.number(i.estimate, 4)) [\(AnalysisOutput.number(i.low, 4)), \(AnalysisOutput.number(i.high, 4))]"
     }

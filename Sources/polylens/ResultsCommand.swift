@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PolylensAnalysis
 import PolylensStore
 
 struct ResultsCommand: ParsableCommand {
@@ -21,10 +22,13 @@ struct ResultsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Delete the saved neuron set of this name.", valueName: "NAME")) var deleteSet: String?
     @Option(help: ArgumentHelp("Delete the ablation run of this id (with its per-document results).", valueName: "ID")) var deleteAblation: Int64?
     @Flag(help: "Delete the ablation rows without recorded provenance (written before schema version 5).") var deleteUnrecorded = false
+    @Option(help: ArgumentHelp("Print one stored ablation run as `ablate` printed it (intervals recomputed from its documents).", valueName: "ID"))
+    var showAblation: Int64?
 
     func validate() throws {
         let deletes = [deleteSet != nil, deleteAblation != nil, deleteUnrecorded].filter { $0 }.count
         if deletes > 1 { throw CLIError("--delete-set, --delete-ablation and --delete-unrecorded exclude each other") }
+        if deletes > 0 && showAblation != nil { throw CLIError("--show-ablation does not go with a delete") }
     }
 
     var deletes: Bool { deleteSet != nil || deleteAblation != nil || deleteUnrecorded }
@@ -42,6 +46,7 @@ struct ResultsCommand: ParsableCommand {
     func run() throws {
         let polylensFile = try PolylensFile.open(URL(fileURLWithPath: file), readOnly: !deletes)
         let run = try polylensFile.resolveRun(runID)
+        if let id = showAblation { return try show(polylensFile, run: run, ablation: id) }
         if let name = deleteSet {
             try polylensFile.deleteNeuronSet(run: run, name: name)
             FileHandle.standardError.write(Data("deleted neuron set \(name) of run \(run)\n".utf8))
@@ -53,6 +58,13 @@ struct ResultsCommand: ParsableCommand {
             FileHandle.standardError.write(Data("deleted \(n) ablation rows without recorded provenance of run \(run)\n".utf8))
         }
         try write(try listing(polylensFile, run: run))
+    }
+
+    private func show(_ f: PolylensFile, run: Int64, ablation id: Int64) throws {
+        guard let ablation = try f.ablationRuns(run: run).first(where: { $0.id == id }) else {
+            throw CLIError("\(file): run \(run) has no ablation \(id)")
+        }
+        try AblationOutput.write(AblationSummary(stored: ablation, documents: try f.ablationDocuments(ablation: id)), format: format)
     }
 
     private func listing(_ f: PolylensFile, run: Int64) throws -> Listing {

@@ -198,6 +198,11 @@ final class AnalysisCommandsTests: XCTestCase {
         }
         XCTAssertTrue((out["interval_method"] as? String)?.contains("percentile bootstrap, 2000 resamples, 95% interval") ?? false)
 
+        // The stored run prints exactly as ablate printed it: same documents, same order, same intervals.
+        let shown = try json(["results", Self.file, "--show-ablation", "\(ablation.id!)"])
+        XCTAssertEqual(try JSONSerialization.data(withJSONObject: shown, options: .sortedKeys),
+                       try JSONSerialization.data(withJSONObject: out, options: .sortedKeys))
+
         // A smoke test with --no-save prints the same kind of result and leaves the file as it was.
         let smoke = try PolylensCLI.run(["ablate", Self.file, "--set", "ten", "--model", Self.model, "--eval-tokens", "10",
                                          "--control", "none", "--no-save", "--format", "csv"])
