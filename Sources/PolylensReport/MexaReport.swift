@@ -33,6 +33,18 @@ extension MexaSection {
                                        }
                                    }))
 
+        if !pivotIntervals.isEmpty {
+            // The chart's numbers at the heatmap layers, with their intervals, so the error bars are on the page.
+            let shown = heatmapLayers.compactMap { layers.firstIndex(of: $0) }
+            html.table(CSVTable(fileName: "mexa-pivot-intervals.csv", header: ["layer"] + languages,
+                                rows: shown.map { i in
+                                    [.integer(layers[i])] + languages.indices.map { p -> CSVTable.Cell in
+                                        let v = pivotAverages[safe: p]?[safe: i] ?? .nan, c = pivotInterval(p, i)
+                                        return .text(String(format: "%.3f [%.3f, %.3f]", v, c.low, c.high))
+                                    }
+                                }),
+                       caption: "Mean alignment of each pivot with the others at the heatmap layers, with its 95% interval over items.")
+        }
         html.element("div", [("class", "grid")]) { grid in
             for layer in heatmapLayers {
                 guard let index = layers.firstIndex(of: layer), index < scores.count else { continue }

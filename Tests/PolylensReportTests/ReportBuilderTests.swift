@@ -283,6 +283,11 @@ final class ReportBuilderTests: XCTestCase {
         XCTAssertEqual(mexa.scoreIntervals[0][0][1], ReportInterval(low: 0, high: 0))
         XCTAssertEqual(mexa.pivotIntervals[0].map(\.low), [0, 1, 1])
         XCTAssertTrue(mexa.intervalMethod?.contains("over the 3 items") ?? false)
+        var data = ReportData(title: "t")
+        data.mexa = mexa
+        let page = try XMLTree.parse(HTMLReport.render(data))
+        let cells = page.elements("td").map(\.allText)
+        XCTAssertTrue(cells.contains("0.000 [0.000, 0.000]") && cells.contains("1.000 [1.000, 1.000]"), "\(cells)")
     }
 
     func testARunWithoutAnalysesSaysWhatIsMissing() throws {
