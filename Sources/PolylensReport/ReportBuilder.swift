@@ -153,7 +153,7 @@ public enum ReportBuilder {
             ?? Array(Set([layers.first, layers[safe: layers.count / 2], layers.last].compactMap { $0 })).sorted()
         let interval = { (i: BootstrapInterval) in ReportInterval(low: i.low, high: i.high) }
         let pivotIntervals = result.pivotAverageIntervals(includeSelf: options.mexaIncludeSelf)
-        let method = BootstrapInterval(estimate: 0, low: 0, high: 0, level: 0.95, resamples: Bootstrap.defaultResamples).method
+        let method = BootstrapInterval.standardMethod
         return MexaSection(languages: result.languages, layers: layers, scores: result.scores, heatmapLayers: heatmaps,
                            pivotAverages: pivots, includesSelf: options.mexaIncludeSelf,
                            pooling: options.mexaPooling == .last ? "last" : "weighted", items: result.items.count,

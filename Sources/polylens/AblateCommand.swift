@@ -34,14 +34,12 @@ struct AblateCommand: ParsableCommand {
     @Option(help: "random: also ablate random sets with the same per-layer counts; none: skip them.") var control: Control = .random
     @Option(help: "Random controls drawn per set, with seeds --seed, --seed + 1, …") var controlSeeds = 5
     @Option(help: "The first seed of the random controls.") var seed: UInt64 = 0
-    @Option(help: "Bootstrap resamples of the documents for each interval.") var resamples = Bootstrap.defaultResamples
     @Option(help: "Engine threads (default: all cores).") var threads: Int?
     @Flag(help: "Print the result without storing it (a smoke test that leaves the file as it was).") var noSave = false
 
     func validate() throws {
         if let n = evalTokens, n < 1 { throw CLIError("--eval-tokens must be ≥ 1, got \(n)") }
         guard controlSeeds >= 1 else { throw CLIError("--control-seeds must be ≥ 1, got \(controlSeeds) (use --control none for no control)") }
-        guard resamples >= 100 else { throw CLIError("--resamples must be ≥ 100, got \(resamples)") }
     }
 
     var seeds: [UInt64] { control == .random ? (0..<controlSeeds).map { seed &+ UInt64($0) } : [] }
@@ -66,8 +64,8 @@ struct AblateCommand: ParsableCommand {
         let ablation = AblationRun(run: run, setName: set, setSHA256: record.contentSHA256 ?? NeuronSetRecord.contentSHA256(of: neuronSet),
                                    setParametersJSON: record.parametersJSON, parametersJSON: try parametersJSON(modelSHA256: digest))
         let id = noSave ? nil : try save(ablation, outcomes, to: file)
-        let summary = AblationSummary(id: id, ablation: ablation, outcomes: outcomes, resamples: resamples,
-                                      evalLanguages: evaluation.map(\.language))
+        // The default resamples only: the report and `results --show-ablation` recompute the same intervals.
+        let summary = AblationSummary(id: id, ablation: ablation, outcomes: outcomes, evalLanguages: evaluation.map(\.language))
         try write(summary)
     }
 
@@ -99,7 +97,7 @@ struct AblateCommand: ParsableCommand {
             var eval_tokens: Int?, control: String, control_seeds: [UInt64], model_sha256: String
             var interval: String, control_spread: String
         }
-        let method = BootstrapInterval(estimate: 0, low: 0, high: 0, level: 0.95, resamples: resamples).method
+        let method = BootstrapInterval.standardMethod
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(Parameters(

@@ -70,7 +70,7 @@ struct MexaCommand: ParsableCommand {
         } ?? Array(e.languages.indices)
         let selfNote = includeSelf ? "self-pair included (as the paper)" : "self-pair excluded"
         let intervals = r.intervals(), averageIntervals = r.pivotAverageIntervals(targets: targets, includeSelf: includeSelf)
-        let method = "\(BootstrapInterval(estimate: 0, low: 0, high: 0, level: 0.95, resamples: Bootstrap.defaultResamples).method) over the \(e.items.count) items (each item's hit decided on all items)"
+        let method = "\(BootstrapInterval.standardMethod) over the \(e.items.count) items (each item's hit decided on all items)"
         let bounds = { (i: BootstrapInterval) in [i.low, i.high] }
         let shown = { (v: Double, i: BootstrapInterval, d: Int) in
             "\(AnalysisOutput.number(v, d)) [\(AnalysisOutput.number(i.low, d)), \(AnalysisOutput.number(i.high, d))]"
