@@ -115,7 +115,19 @@ final class AnalysisCommandsTests: XCTestCase {
             XCTAssertEqual(without["C"]!, (m["C"]!["Java"]! + m["C"]!["Python"]!) / 2, accuracy: 1e-12)
             XCTAssertEqual(with["C"]!, (m["C"]!["C"]! + m["C"]!["Java"]! + m["C"]!["Python"]!) / 3, accuracy: 1e-12)
             XCTAssertEqual(with["English"]!, without["English"]!, accuracy: 1e-12)
+            // Every score and average has its interval over the 8 items, around it and on the 1/8 grid.
+            let intervals = try XCTUnwrap(layer["intervals"] as? [String: [String: [Double]]])
+            for a in m.keys {
+                for b in m.keys {
+                    let i = try XCTUnwrap(intervals[a]?[b])
+                    XCTAssertTrue(i[0] <= m[a]![b]! && m[a]![b]! <= i[1], "\(a)–\(b): \(i)")
+                    for x in i { XCTAssertEqual((x * 8).rounded(), x * 8, accuracy: 1e-9) }
+                }
+            }
+            let average = try XCTUnwrap((layer["pivotAverageIntervals"] as? [String: [Double]])?["C"])
+            XCTAssertTrue(average[0] <= without["C"]! && without["C"]! <= average[1], "\(average)")
         }
+        XCTAssertTrue((r["intervalMethod"] as? String)?.hasPrefix("percentile bootstrap, 2000 resamples, 95% interval over the 8 items") ?? false)
         let csv = try PolylensCLI.run(["mexa", Self.file, "--layers", "1-2", "--pivot", "python", "--format", "csv"])
         XCTAssertEqual(csv.status, 0, csv.err)
         XCTAssertEqual(csv.out.split(separator: "\n").count, 1 + 2 * 5)
@@ -237,6 +249,11 @@ final class AnalysisCommandsTests: XCTestCase {
         let after = try json(["results", Self.file])
         XCTAssertFalse((after["sets"] as? [[String: Any]] ?? []).contains { $0["name"] as? String == "four" })
         try assertFailure(["results", Self.file, "--delete-set", "four"], "has no neuron set named four")
+        let table = try PolylensCLI.run(["results", Self.file])
+        XCTAssertTrue(table.out.hasPrefix("Neuron sets\nname  "), table.out)
+        XCTAssertTrue(table.out.contains("\nAblation runs\n"), table.out)
+        let csv = try PolylensCLI.run(["results", Self.file, "--format", "csv"])
+        XCTAssertTrue(csv.out.hasPrefix("kind,id,name,sha256,created_at,set_status,parameters,details\n"), csv.out)
         try assertFailure(["results", Self.file, "--delete-ablation", "999"], "has no ablation 999")
         try assertFailure(["results", Self.file, "--delete-set", "a", "--delete-ablation", "1"], "exclude each other")
     }
