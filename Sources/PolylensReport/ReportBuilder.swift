@@ -135,9 +135,13 @@ public enum ReportBuilder {
         case .perLanguage(let n): selection = "per language, the \(n) lowest-entropy neurons above τ (the paper's)"
         case .topRate(let r): selection = "the lowest-entropy \(String(format: "%g", r * 100)) % of all neurons (the original)"
         }
-        return LapeSection(languages: result.languages, layers: result.layers, countsPerLayer: result.countsPerLayer,
-                           overlap: result.overlap, sharedByAll: shared.sorted().map { ($0.layer, $0.neuron) },
-                           tau: result.tau, quantile: result.quantile, selection: selection)
+        var tokens: [String: Int64] = [:]
+        for s in stats where s.layer == 0 { tokens[s.language] = s.tokens }
+        var section = LapeSection(languages: result.languages, layers: result.layers, countsPerLayer: result.countsPerLayer,
+                                  overlap: result.overlap, sharedByAll: shared.sorted().map { ($0.layer, $0.neuron) },
+                                  tau: result.tau, quantile: result.quantile, selection: selection)
+        section.warnings = LAPEWarnings.of(result, tokens: tokens)
+        return section
     }
 
     static func mexa(_ file: PolylensFile, run: Int64, _ options: ReportOptions) throws -> MexaSection? {

@@ -173,6 +173,8 @@ public struct LapeSection: Sendable {
     public var quantile: Double
     /// e.g. "per language, ν = 400" or "top rate 1 %".
     public var selection: String
+    /// What makes the selection doubtful (`LAPEWarnings`), shown above the charts.
+    public var warnings: [String] = []
 
     public init(languages: [String], layers: Int, countsPerLayer: [[Int]], overlap: [[Int]],
                 sharedByAll: [(layer: Int, neuron: Int)], tau: Double, quantile: Double, selection: String) {

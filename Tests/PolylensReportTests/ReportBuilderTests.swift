@@ -142,6 +142,7 @@ final class ReportBuilderTests: XCTestCase {
         XCTAssertEqual(lape.countsPerLayer, [[2, 1], [2, 1]])
         XCTAssertEqual(lape.overlap, [[3, 1], [1, 3]])
         XCTAssertEqual(lape.sharedByAll.map { [$0.layer, $0.neuron] }, [[0, 4]])
+        XCTAssertEqual(lape.warnings, ["1 neuron is selected for every language: not specific to any"])
 
         let mexa = try XCTUnwrap(data.mexa)
         XCTAssertEqual(mexa.languages, ["C", "Python"])
