@@ -40,6 +40,8 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Lens: top tokens listed per layer.") var top = 5
     @Option(help: "Lens: prompts decoded per pair (default: all; e.g. 10 for a 7B model, whose lens costs minutes per pair).")
     var lensPrompts: Int?
+    @Option(help: ArgumentHelp("Ablation: the run shown (default: the newest; `polylens results` lists them).", valueName: "ID"))
+    var ablation: Int64?
 
     func validate() throws {
         guard perLanguage >= 1 else { throw CLIError("--per-language must be ≥ 1, got \(perLanguage)") }
@@ -66,6 +68,7 @@ struct ReportCommand: ParsableCommand {
         options.lensLayers = try layers(lensLayers, "--lens-layers")
         options.lensTop = top
         options.lensPrompts = lensPrompts
+        options.ablation = ablation
         let printer = progress.printer()
         defer { printer?.finish() }
         let data = try ReportBuilder.build(file: polylensFile, options: options, reportVersion: PolylensVersion.string,
