@@ -12,8 +12,9 @@ import PolylensTokenizer
 ///
 /// Per corpus document (BOS first, cut at `maxDocTokens` or the model's context if shorter, and at
 /// the language's token budget):
-/// held-out documents (a fixed fraction by content hash) are stored with their token ids and not
-/// run; the others add to their language's neuron statistics and get summaries. Parallel snippets
+/// held-out documents (a token budget per language from a fraction of documents chosen by content hash,
+/// `heldOutPlan`) are stored with their token ids and not run; the others add to their language's neuron
+/// statistics and hidden-state sums, and get summaries when asked (`storage`). Parallel snippets
 /// are never held out (MEXA needs every item) and count like any other document, so a language's
 /// statistics always cover exactly its documents that are not held out. Each lens prompt keeps
 /// its states.
@@ -81,7 +82,7 @@ public final class Ingestor {
 
         var report = Report(run: run)
         let start = Date()
-        var batch = PendingBatch(config: config)
+        var batch = PendingBatch(config: config, summaryCodec: options.storage.summaryCodec)
         var state = IngestProgress(done: 0, total: corpus.documents.count + prompts.count, bytesDone: 0,
                                    bytesTotal: corpus.documents.reduce(0) { $0 + $1.bytes }, bytesComputed: 0,
                                    tokensComputed: 0, seconds: 0, documentsPerLanguage: [:])
@@ -116,10 +117,13 @@ public final class Ingestor {
                 batch.add(info, summaries: [], tokens: 0)
                 report.heldOut += 1
             } else {
+                let summarize = document.itemKey != nil || options.storage.corpusSummaries
                 let summary = SummaryAccumulator(blocks: config.nLayers, dim: config.dim)
-                let taps = TapFanOut([summary, batch.statistics(for: document.language)])
+                let taps = TapFanOut((summarize ? [summary] : []) + [batch.statistics(for: document.language),
+                                                                      batch.languageState(for: document.language)])
                 _ = try transformer.forward(tokens, startPosition: 0, taps: taps, logits: .none)
-                batch.add(info, summaries: summary.summaries(), tokens: tokens.count)
+                let summaries = summarize ? summary.summaries().filter { options.storage.poolings.contains($0.pooling) } : []
+                batch.add(info, summaries: summaries, tokens: tokens.count)
                 report.tokensComputed += tokens.count
             }
             report.documentsCommitted += 1
@@ -167,22 +171,61 @@ public final class Ingestor {
         var seen = Set<DocumentKey>()
         var budgetUsed: [String: Int] = [:]
         let minimum = tokenizer.bosId == nil ? 1 : 2
+        let plan = try options.storage.heldOutTokens.map { try heldOutPlan(tokens: $0, minimum: minimum) }
         for document in corpus.documents {
             let isCorpus = document.itemKey == nil
             var limit = min(options.maxDocTokens, weights.config.maxPositions)
-            if isCorpus, let cap = options.maxTokensPerLanguage {
+            // With a plan, held-out documents are known by content and sit outside the counted tokens' budget.
+            var text: String? = nil, key: DocumentKey? = nil, planned: Int? = nil
+            if let plan, isCorpus {
+                let t = try document.text()
+                let k = DocumentKey(language: document.language, sha256: CorpusDocument.sha256(t), itemKey: nil)
+                text = t; key = k; planned = plan[k]
+            }
+            if let planned {
+                limit = planned
+            } else if isCorpus, let cap = options.maxTokensPerLanguage {
                 let left = cap - budgetUsed[document.language, default: 0]
                 if left < minimum { try body(.overBudget(document)); continue }
                 limit = min(limit, left)
             }
-            let text = try document.text()
-            let key = DocumentKey(language: document.language, sha256: CorpusDocument.sha256(text), itemKey: document.itemKey)
-            guard seen.insert(key).inserted else { try body(.duplicate(document)); continue }
-            let tokens = Array(tokenizer.encode(text, addBOS: true, parseSpecial: false).prefix(limit))
+            let content = try text ?? document.text()
+            let identity = key ?? DocumentKey(language: document.language, sha256: CorpusDocument.sha256(content), itemKey: document.itemKey)
+            guard seen.insert(identity).inserted else { try body(.duplicate(document)); continue }
+            let tokens = Array(tokenizer.encode(content, addBOS: true, parseSpecial: false).prefix(limit))
             guard tokens.count >= minimum else { try body(.empty(document)); continue }
-            if isCorpus { budgetUsed[document.language, default: 0] += tokens.count }
-            try body(.selected(document, key, tokens, heldOut: isCorpus && Self.isHeldOut(sha256: key.sha256, fraction: options.heldOut)))
+            let heldOut = planned != nil || (plan == nil && isCorpus && Self.isHeldOut(sha256: identity.sha256, fraction: options.heldOut))
+            if isCorpus && (plan == nil || !heldOut) { budgetUsed[document.language, default: 0] += tokens.count }
+            try body(.selected(document, identity, tokens, heldOut: heldOut))
         }
+    }
+
+    /// The held-out documents under a token budget: per language, among the corpus documents the held-out
+    /// fraction would hold out, in ascending content-hash order, until `tokens` tokens (the last one cut
+    /// short). Key → tokens to keep. Deterministic whatever the corpus order, so resumed runs agree.
+    func heldOutPlan(tokens budget: Int, minimum: Int) throws -> [DocumentKey: Int] {
+        var candidates: [String: [(bits: UInt64, key: DocumentKey, document: CorpusDocument)]] = [:]
+        var seen = Set<DocumentKey>()
+        for document in corpus.documents where document.itemKey == nil {
+            let text = try document.text()
+            let key = DocumentKey(language: document.language, sha256: CorpusDocument.sha256(text), itemKey: nil)
+            guard seen.insert(key).inserted, Self.isHeldOut(sha256: key.sha256, fraction: options.heldOut),
+                  let bits = UInt64(key.sha256.prefix(16), radix: 16) else { continue }
+            candidates[document.language, default: []].append((bits, key, document))
+        }
+        var plan: [DocumentKey: Int] = [:]
+        let limit = min(options.maxDocTokens, weights.config.maxPositions)
+        for (_, list) in candidates {
+            var left = budget
+            for c in list.sorted(by: { ($0.bits, $0.key.sha256) < ($1.bits, $1.key.sha256) }) {
+                guard left >= minimum else { break }
+                let count = min(tokenizer.encode(try c.document.text(), addBOS: true, parseSpecial: false).count, limit, left)
+                guard count >= minimum else { continue }
+                plan[c.key] = count
+                left -= count
+            }
+        }
+        return plan
     }
 
     /// The token ids of every forward pass `run` makes in a fresh file (documents not held out, then
@@ -199,6 +242,56 @@ public final class Ingestor {
         return passes
     }
 
+    /// The study this ingest would make, counted from the corpus and prompts as `run` would select them
+    /// (for `polylens estimate`): per-language figures are means over the corpus languages.
+    public func studyShape() throws -> StudyShape {
+        var shape = StudyShape(model: weights.config)
+        var corpus: [String: (documents: Int, tokens: Int)] = [:]
+        var parallel: (languages: Set<String>, items: Set<String>, documents: Int, tokens: Int) = ([], [], 0, 0)
+        var heldOut = (documents: 0.0, tokens: 0.0), sourceCharacters = 0, documents = 0
+        try selectDocuments { step in
+            guard case .selected(let document, _, let tokens, let isHeldOut) = step else { return }
+            documents += 1
+            sourceCharacters += document.source.utf8.count
+            if let item = document.itemKey {
+                parallel.languages.insert(document.language); parallel.items.insert(item)
+                parallel.documents += 1; parallel.tokens += tokens.count
+            } else {
+                corpus[document.language, default: (0, 0)].documents += 1
+                corpus[document.language, default: (0, 0)].tokens += tokens.count
+                if isHeldOut { heldOut.documents += 1; heldOut.tokens += Double(tokens.count) }
+            }
+        }
+        shape.languages = corpus.count
+        if !corpus.isEmpty {
+            shape.documentsPerLanguage = Int((Double(corpus.values.map(\.documents).reduce(0, +)) / Double(corpus.count)).rounded())
+            shape.tokensPerLanguage = Int((Double(corpus.values.map(\.tokens).reduce(0, +)) / Double(corpus.count)).rounded())
+            shape.languageCharacters = Double(corpus.keys.map(\.utf8.count).reduce(0, +)) / Double(corpus.count)
+        }
+        shape.heldOut = heldOut
+        shape.parallelItems = parallel.items.count
+        shape.parallelLanguages = parallel.languages.count
+        if parallel.documents > 0 { shape.parallelTokensPerItem = Double(parallel.tokens) / Double(parallel.documents) }
+        if documents > 0 { shape.sourceCharacters = Double(sourceCharacters) / Double(documents) }
+        var pairs = Set<String>(), promptTokens = 0, positions = 0, usable = 0
+        for prompt in prompts {
+            let (tokens, first) = try prompt.tokenize(tokenizer)
+            guard tokens.count <= weights.config.maxPositions else { continue }
+            pairs.insert(prompt.source + "\u{0}" + prompt.target)
+            usable += 1; promptTokens += tokens.count; positions += tokens.count - 1 - first
+        }
+        shape.lensPairs = pairs.count
+        shape.lensItems = pairs.isEmpty ? 0 : Int((Double(usable) / Double(pairs.count)).rounded())
+        if usable > 0 {
+            shape.lensTokensPerPrompt = Double(promptTokens) / Double(usable)
+            shape.lensPositionsPerPrompt = Double(positions) / Double(usable)
+        }
+        shape.heldOutFraction = options.heldOut
+        shape.storage = options.storage
+        shape.embedUnembedding = options.embedUnembedding
+        return shape
+    }
+
     /// Held out when the first 64 bits of the content hash, as a fraction of 2^64, fall below `fraction`:
     /// the same documents whatever the order, the machine or an interruption.
     public static func isHeldOut(sha256: String, fraction: Double) -> Bool {
@@ -210,13 +303,15 @@ public final class Ingestor {
 /// The documents, statistics, summaries and prompts collected since the last commit.
 private struct PendingBatch {
     let config: LlamaConfig
+    let summaryCodec: BlobDType
     var documents: [DocumentInfo] = []
     var summaries: [(documentIndex: Int, summary: DocumentSummary)] = []
     var prompts: [LensPrompt] = []
     var accumulators: [String: NeuronStatsAccumulator] = [:]
+    var languageStates: [String: LanguageStateAccumulator] = [:]
     var tokens = 0
 
-    init(config: LlamaConfig) { self.config = config }
+    init(config: LlamaConfig, summaryCodec: BlobDType) { self.config = config; self.summaryCodec = summaryCodec }
 
     var isEmpty: Bool { documents.isEmpty && prompts.isEmpty }
 
@@ -228,6 +323,13 @@ private struct PendingBatch {
         if let a = accumulators[language] { return a }
         let a = NeuronStatsAccumulator(language: language, layers: config.nLayers, neurons: config.hiddenDim)
         accumulators[language] = a
+        return a
+    }
+
+    mutating func languageState(for language: String) -> LanguageStateAccumulator {
+        if let a = languageStates[language] { return a }
+        let a = LanguageStateAccumulator(language: language, blocks: config.nLayers, dim: config.dim)
+        languageStates[language] = a
         return a
     }
 
@@ -245,8 +347,10 @@ private struct PendingBatch {
 
     mutating func take() -> IngestBatch {
         let stats = accumulators.sorted { $0.key < $1.key }.flatMap { $0.value.isEmpty ? [] : $0.value.stats }
-        let batch = IngestBatch(documents: documents, stats: stats, summaries: summaries, lensPrompts: prompts)
-        self = PendingBatch(config: config)
+        var batch = IngestBatch(documents: documents, stats: stats, summaries: summaries, lensPrompts: prompts)
+        batch.languageStates = languageStates.sorted { $0.key < $1.key }.flatMap { $0.value.isEmpty ? [] : $0.value.states }
+        batch.summaryCodec = summaryCodec
+        self = PendingBatch(config: config, summaryCodec: summaryCodec)
         return batch
     }
 }

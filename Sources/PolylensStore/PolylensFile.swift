@@ -111,9 +111,9 @@ public final class PolylensFile {
                 throw PolylensFileError("\(path): written by a newer Polylens (schema version \(version); this build reads up to \(latest)); upgrade Polylens")
             }
             if version == latest { return }
-            if readOnly {
-                throw PolylensFileError("\(path): schema version \(version) is older than \(latest); open it writable once (e.g. polylens merge) to upgrade it")
-            }
+            // An older file is read as it is (tables of later versions read as empty) and upgraded when
+            // opened for writing.
+            if readOnly { return }
         } else if appID != 0 || objects != 0 || !allowInitialize || readOnly {
             throw PolylensFileError("\(path): not a Polylens file (an SQLite database with application_id \(appID) and \(objects) schema objects)")
         }
