@@ -263,6 +263,7 @@ public final class Ingestor {
             }
         }
         shape.languages = corpus.count
+        shape.statisticsLanguages = Set(corpus.keys).union(parallel.languages).count
         if !corpus.isEmpty {
             shape.documentsPerLanguage = Int((Double(corpus.values.map(\.documents).reduce(0, +)) / Double(corpus.count)).rounded())
             shape.tokensPerLanguage = Int((Double(corpus.values.map(\.tokens).reduce(0, +)) / Double(corpus.count)).rounded())

@@ -6,7 +6,11 @@ import PolylensStore
 /// (`Ingestor.studyShape()`); `StorageEstimate` turns it into bytes per table.
 public struct StudyShape: Sendable {
     public var model: LlamaConfig
+    /// Corpus languages.
     public var languages = 0
+    /// Languages with neuron statistics and language states: the corpus's and the parallel items' together
+    /// (nil: the larger of the two counts, as when one set contains the other).
+    public var statisticsLanguages: Int? = nil
     /// Corpus documents and tokens (BOS included, after truncation) per language, counted and held out.
     public var documentsPerLanguage = 0
     public var tokensPerLanguage = 0
@@ -38,7 +42,10 @@ public struct StudyShape: Sendable {
 
     /// Hidden-state rows: embeddings, after each block but the last, after the final norm.
     public var hiddenLayers: Int { model.nLayers + 1 }
+    public var statsLanguages: Int { statisticsLanguages ?? max(languages, parallelLanguages) }
     public var corpusDocuments: Int { languages * documentsPerLanguage }
+    /// Tokens counted per language (corpus not held out; parallel items add little).
+    public var countedTokensPerLanguage: Double { Double(tokensPerLanguage) - heldOutTokensPerLanguage }
     public var parallelDocuments: Int { parallelItems * parallelLanguages }
     public var lensPrompts: Int { lensPairs * lensItems }
     public var tokensPerDocument: Double { documentsPerLanguage > 0 ? Double(tokensPerLanguage) / Double(documentsPerLanguage) : 0 }

@@ -3,25 +3,21 @@
 /// byte position they become runs that LZ4 compresses, where interleaved they look random.
 enum ByteShuffle {
     static func shuffle(_ raw: UnsafeRawBufferPointer, width w: Int) -> [UInt8] {
-        let n = raw.count / w
-        return [UInt8](unsafeUninitializedCapacity: raw.count) { out, count in
-            for k in 0..<w {
-                for i in 0..<n { out[k * n + i] = raw[i * w + k] }
-            }
-            // A tail shorter than one element (never produced by the codec) is kept as is.
-            for j in (n * w)..<raw.count { out[j] = raw[j] }
-            count = raw.count
-        }
+        transpose(raw, rows: raw.count / w, columns: w)
     }
 
     static func unshuffle(_ stored: UnsafeRawBufferPointer, width w: Int) -> [UInt8] {
-        let n = stored.count / w
-        return [UInt8](unsafeUninitializedCapacity: stored.count) { out, count in
-            for k in 0..<w {
-                for i in 0..<n { out[i * w + k] = stored[k * n + i] }
+        transpose(stored, rows: w, columns: stored.count / w)
+    }
+
+    /// A rows × columns byte matrix transposed; a tail shorter than one row (never written) is kept as is.
+    private static func transpose(_ src: UnsafeRawBufferPointer, rows: Int, columns: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: src.count) { out, count in
+            for r in 0..<rows {
+                for c in 0..<columns { out[c * rows + r] = src[r * columns + c] }
             }
-            for j in (n * w)..<stored.count { out[j] = stored[j] }
-            count = stored.count
+            for j in (rows * columns)..<src.count { out[j] = src[j] }
+            count = src.count
         }
     }
 }

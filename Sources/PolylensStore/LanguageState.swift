@@ -32,3 +32,23 @@ public struct LanguageState: Sendable, Equatable {
         for i in 0..<dim { sum[i] += o.sum[i]; sumSquares[i] += o.sumSquares[i] }
     }
 }
+
+/// Per-(run, language, layer) sums that add over disjoint documents: neuron statistics and language states.
+protocol LayerSums {
+    var language: String { get }
+    var layer: Int { get }
+    /// Elements per vector, and what they are called in messages.
+    var width: Int { get }
+    static var unit: String { get }
+    mutating func add(_ o: Self)
+}
+
+extension NeuronStats: LayerSums {
+    var width: Int { neurons }
+    static var unit: String { "neurons" }
+}
+
+extension LanguageState: LayerSums {
+    var width: Int { dim }
+    static var unit: String { "hidden dimensions" }
+}

@@ -121,16 +121,7 @@ extension PolylensFile {
 
     /// Adds a delta to the stored statistics of its (language, layer).
     func add(_ delta: NeuronStats, run: Int64, _ db: Database) throws {
-        var total = delta
-        if let row = try Row.fetchOne(db, sql: "SELECT * FROM neuron_stats WHERE run_id = ? AND language = ? AND layer = ?",
-                                      arguments: [run, delta.language, delta.layer]) {
-            let stored = try neuronStats(row)
-            guard stored.neurons == delta.neurons else {
-                throw PolylensFileError("\(path): run \(run) has \(stored.neurons) neurons in layer \(delta.layer), the batch has \(delta.neurons)")
-            }
-            total = stored
-            total.add(delta)
-        }
+        let total = try adding(delta, to: "neuron_stats", run: run, decode: neuronStats, db)
         try db.execute(sql: """
             INSERT OR REPLACE INTO neuron_stats (run_id, language, layer, tokens, neurons, active, sum, sumsq, max)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -142,21 +133,25 @@ extension PolylensFile {
 
     /// Adds a delta to the stored hidden-state sums of its (language, layer).
     func add(_ delta: LanguageState, run: Int64, _ db: Database) throws {
-        var total = delta
-        if let row = try Row.fetchOne(db, sql: "SELECT * FROM language_states WHERE run_id = ? AND language = ? AND layer = ?",
-                                      arguments: [run, delta.language, delta.layer]) {
-            let stored = try languageState(row)
-            guard stored.dim == delta.dim else {
-                throw PolylensFileError("\(path): run \(run) has hidden states of width \(stored.dim) in layer \(delta.layer), the batch has \(delta.dim)")
-            }
-            total = stored
-            total.add(delta)
-        }
+        let total = try adding(delta, to: "language_states", run: run, decode: languageState, db)
         try db.execute(sql: """
             INSERT OR REPLACE INTO language_states (run_id, language, layer, tokens, dim, sum, sumsq)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, arguments: [run, total.language, total.layer, total.tokens, total.dim,
                              BlobCodec.encode(total.sum, filter: .shuffle), BlobCodec.encode(total.sumSquares, filter: .shuffle)])
+    }
+
+    /// The stored row of the delta's (run, language, layer) with the delta added, or the delta when there is none.
+    private func adding<T: LayerSums>(_ delta: T, to table: String, run: Int64, decode: (Row) throws -> T,
+                                      _ db: Database) throws -> T {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE run_id = ? AND language = ? AND layer = ?",
+                                         arguments: [run, delta.language, delta.layer]) else { return delta }
+        var total = try decode(row)
+        guard total.width == delta.width else {
+            throw PolylensFileError("\(path): run \(run) has \(total.width) \(T.unit) in layer \(delta.layer), the batch has \(delta.width)")
+        }
+        total.add(delta)
+        return total
     }
 
     private func insert(_ p: LensPrompt, run: Int64, _ db: Database) throws {

@@ -54,7 +54,7 @@ struct EstimateCommand: ParsableCommand {
         var shape = try studyShape()
         shape.lensStateCodec = lensStates == "none" ? nil : (lensStates == "q8_0" ? .q8_0 : .f16)
         shape.embedUnembedding = embedUnembedding
-        let estimate = StorageEstimate(shape)
+        let estimate = StorageEstimate(shape, emptyFileBytes: try StorageEstimate.measuredEmptyFileBytes())
         let speed = try gflops ?? measuredGFLOPS()
         print(render(estimate, shape: shape, gflops: speed))
     }
@@ -88,7 +88,7 @@ struct EstimateCommand: ParsableCommand {
     private func tokenizerFile() throws -> URL {
         if let t = arguments.tokenizer { return URL(fileURLWithPath: t) }
         guard let found = TokenizerLoader.tokenizerFile(forModel: URL(fileURLWithPath: arguments.model)) else {
-            throw ValidationError("\(arguments.model): the model names no tokenizer; give --tokenizer FILE")
+            throw CLIError("\(arguments.model): the model names no tokenizer; give --tokenizer FILE")
         }
         return found.url
     }
@@ -98,7 +98,7 @@ struct EstimateCommand: ParsableCommand {
         let url = URL(fileURLWithPath: path)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ValidationError("\(path): no such file or directory")
+            throw CLIError("\(path): no such file or directory")
         }
         if !isDirectory.boolValue && url.pathExtension == "json" { return try LlamaConfig(huggingFaceConfig: url) }
         if isDirectory.boolValue {

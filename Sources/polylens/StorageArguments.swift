@@ -9,8 +9,8 @@ struct StorageArguments: ParsableArguments {
     @Flag(help: "Also store summaries of corpus documents (parallel items always get theirs; no analysis reads corpus summaries).")
     var corpusSummaries = false
 
-    @Option(help: "Codec of stored summaries: q8_0 (GGUF blocks of 32, ≈ 1.06 bytes a value) or f16.")
-    var summaryCodec = "q8_0"
+    @Option(help: "Codec of stored summaries: f16, or q8_0 (GGUF blocks of 32, ≈ 1.06 bytes a value; MEXA moves by up to 0.02).")
+    var summaryCodec = "f16"
 
     @Option(help: ArgumentHelp("Held-out tokens per language for ablation, from the --held-out fraction's documents in content-hash order; `all` keeps the whole fraction.", valueName: "N|all"))
     var heldOutTokens = "50000"
@@ -26,7 +26,7 @@ struct StorageArguments: ParsableArguments {
             return p
         }
         guard let codec = StorageOptions.summaryCodecs.first(where: { $0.name == summaryCodec }) else {
-            throw ValidationError("--summary-codec must be q8_0 or f16, got \(summaryCodec)")
+            throw ValidationError("--summary-codec must be f16 or q8_0, got \(summaryCodec)")
         }
         o.summaryCodec = codec
         o.corpusSummaries = corpusSummaries

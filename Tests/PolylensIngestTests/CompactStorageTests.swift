@@ -11,7 +11,8 @@ import PolylensTokenizer
 final class CompactStorageTests: XCTestCase {
     func testLanguageStatesSummariesAndHeldOutBudget() throws {
         var options = try IngestorTests.smallCorpus()
-        options.storage = StorageOptions()     // the defaults: weighted, q8_0, no corpus summaries, 50,000 tokens
+        options.storage = StorageOptions()     // the defaults: weighted, no corpus summaries, 50,000 tokens
+        options.storage.summaryCodec = .q8_0
         options.storage.heldOutTokens = 700
         options.heldOut = 0.5
         let (ingestor, weights, tokenizer) = try IngestorTests.makeIngestor(options)
@@ -26,7 +27,8 @@ final class CompactStorageTests: XCTestCase {
         let summaries = try file.summaries(run: run, pooling: .weightedMean)
         XCTAssertEqual(summaries.count, documents.filter { $0.itemKey != nil }.count)
         XCTAssertTrue(summaries.allSatisfy { $0.document.itemKey != nil })
-        XCTAssertTrue(try file.info().tables.contains { $0.table == "summaries" && $0.rawBytes == summaries.count * ((config.nLayers + 1) * config.dim + 31) / 32 * 34 })
+        let q8Bytes = ((config.nLayers + 1) * config.dim + 31) / 32 * 34
+        XCTAssertEqual(try file.info().tables.first { $0.table == "summaries" }?.rawBytes, summaries.count * q8Bytes)
 
         // Held out: at most 700 tokens per language, the lowest content hashes among the fraction's documents.
         for language in ["C", "C++", "Python"] {
@@ -86,7 +88,7 @@ final class CompactStorageTests: XCTestCase {
     func testStorageOptionsAreRecordedAndChecked() throws {
         var options = IngestOptions(corpus: [])
         XCTAssertTrue(options.parametersJSON.contains("\"summaries\":[\"weighted\"]"), options.parametersJSON)
-        XCTAssertTrue(options.parametersJSON.contains("\"summary_codec\":\"q8_0\""))
+        XCTAssertTrue(options.parametersJSON.contains("\"summary_codec\":\"f16\""))
         XCTAssertTrue(options.parametersJSON.contains("\"held_out_tokens\":50000"))
         options.storage.poolings = []
         XCTAssertThrowsError(try options.validate()) { XCTAssertTrue("\($0)".contains("--poolings")) }

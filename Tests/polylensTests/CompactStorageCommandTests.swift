@@ -28,10 +28,10 @@ final class CompactStorageCommandTests: XCTestCase {
         return dir
     }
 
-    /// MEXA from the stored summaries (q8_0, the default) within 0.01 of MEXA from f32 summaries computed
-    /// directly from the engine, for every pair and layer.
+    /// MEXA from the stored summaries (f16, the default) within 0.01 of MEXA from f32 summaries computed
+    /// directly from the engine, for every pair and layer, over the paper's 100 items; q8_0 for comparison.
     func testMexaFromStoredSummariesMatchesF32() throws {
-        let parallel = try parallelItems(60)
+        let parallel = try parallelItems(100)
         let file = try temporaryDirectory("polylens-mexa-") + "/mexa.polylens"
         let r = try PolylensCLI.run(["ingest", file, "--model", Self.polycode, "--parallel", parallel])
         XCTAssertEqual(r.status, 0, r.err)
@@ -39,7 +39,7 @@ final class CompactStorageCommandTests: XCTestCase {
         let f = try PolylensFile.open(URL(fileURLWithPath: file))
         let run = try f.resolveRun(nil)
         let stored = try f.summaries(run: run, pooling: .weightedMean)
-        XCTAssertEqual(stored.count, 60 * 8)
+        XCTAssertEqual(stored.count, 100 * 8)
 
         let weights = try HuggingFaceCheckpoint(directory: URL(fileURLWithPath: Self.polycode))
         let tokenizer = try TokenizerLoader.load(URL(fileURLWithPath: Self.polycode + "/tokenizer.model"))
@@ -57,11 +57,18 @@ final class CompactStorageCommandTests: XCTestCase {
         let fromF32 = try MEXA.run(try ParallelEmbeddings(exact))
         XCTAssertEqual(fromFile.languages, fromF32.languages)
         XCTAssertEqual(fromFile.languages.count, 8)
-        var largest = 0.0
-        for (a, b) in zip(fromFile.scores.joined().joined(), fromF32.scores.joined().joined()) {
-            largest = max(largest, abs(a - b))
+        func largestDifference(_ r: MEXAResult) -> Double {
+            zip(r.scores.joined().joined(), fromF32.scores.joined().joined()).map { abs($0 - $1) }.max() ?? .nan
         }
-        XCTAssertLessThanOrEqual(largest, 0.01, "largest MEXA difference between q8_0 and f32 summaries")
+        // The same summaries through q8_0, for comparison (`--summary-codec q8_0`).
+        let q8Summaries = try exact.map { d, s -> (document: DocumentInfo, summary: DocumentSummary) in
+            var t = s
+            t.values = try BlobCodec.decode(BlobCodec.encode(s.values, as: .q8_0, shape: [s.layers, s.dim])).floats()
+            return (d, t)
+        }
+        let half = largestDifference(fromFile), q8 = largestDifference(try MEXA.run(try ParallelEmbeddings(q8Summaries)))
+        print("MEXA, 100 items × 8 languages × \(fromFile.layers.count) layers: largest difference to f32: f16 \(half), q8_0 \(q8)")
+        XCTAssertLessThanOrEqual(half, 0.01, "largest MEXA difference between the stored (f16) and f32 summaries")
         // The summaries themselves: every layer's cosine to the f32 summary.
         for ((_, s), (_, e)) in zip(stored, exact) {
             for l in 0..<s.layers {
@@ -69,7 +76,7 @@ final class CompactStorageCommandTests: XCTestCase {
                 let dot: Double = zip(a, b).map(*).reduce(0, +)
                 let na: Double = a.map { $0 * $0 }.reduce(0, +), nb: Double = b.map { $0 * $0 }.reduce(0, +)
                 let cos = dot / (na * nb).squareRoot()
-                XCTAssertGreaterThan(cos, 0.9999)
+                XCTAssertGreaterThan(cos, 0.99999)
             }
         }
         // A pooling that was not stored is named, with what was.
@@ -101,13 +108,13 @@ final class CompactStorageCommandTests: XCTestCase {
     }
 
     func testEstimateWithinTenPercentOnPolycode() throws {
-        try checkEstimate(["--model", Self.polycode, "--lang", "C=/usr/include/*.h", "--lang", "Python=/usr/lib/python3.11/[a-m]*.py",
-                           "--parallel", try parallelItems(40), "--prompts", SharedFiles.url("data/paper/prompts").path,
-                           "--lens-items", "3", "--lens-languages", "C,Python,Java", "--max-tokens-per-language", "60000",
-                           "--held-out-tokens", "5000"], "polycode")
+        try checkEstimate(["--model", Self.polycode, "--lang", "C=/usr/include/*.h", "--lang", "Python=/usr/lib/python3.11/[a-f]*.py",
+                           "--parallel", try parallelItems(30), "--prompts", SharedFiles.url("data/paper/prompts").path,
+                           "--lens-items", "2", "--lens-languages", "C,Python,Java", "--max-tokens-per-language", "20000",
+                           "--held-out-tokens", "3000"], "polycode")
         // Today's layout (every pooling of every document, f16, the whole fraction held out) as well.
         try checkEstimate(["--model", Self.polycode, "--lang", "C=/usr/include/*.h", "--parallel", try parallelItems(10),
-                           "--max-tokens-per-language", "30000", "--poolings", "weighted,mean,last", "--corpus-summaries",
+                           "--max-tokens-per-language", "15000", "--poolings", "weighted,mean,last", "--corpus-summaries",
                            "--summary-codec", "f16", "--held-out-tokens", "all"], "polycode, version-1 layout")
     }
 
@@ -145,7 +152,9 @@ final class CompactStorageCommandTests: XCTestCase {
         for model in ["codellama-7b", "llama-3.1-8b"] {
             let config = Self.fixtures.appendingPathComponent("\(model)/config.json").path
             let compact = try estimatedBytes(["--model", config, "--lens-states", "none"] + counts)
-            XCTAssertLessThanOrEqual(compact, 1.0 * 1024 * 1024 * 1024, "\(model): the new layout, lens results still to add")
+            // ≈ 1.46 GiB (CodeLlama) and 1.50 GiB (Llama 3.1), f16 summaries ≈ 1.17 GiB of it: the lens results and
+            // neuron contexts have the remaining ≈ 0.5 GiB of the 2-GiB budget.
+            XCTAssertLessThanOrEqual(compact, 1.55 * 1024 * 1024 * 1024, "\(model): the new layout, lens results still to add")
             let today = try estimatedBytes(["--model", config, "--poolings", "weighted,mean,last", "--corpus-summaries",
                                             "--summary-codec", "f16", "--held-out-tokens", "all", "--lens-states", "f16"] + counts)
             // The issue projected ≈ 540 GB counting summaries for every corpus document, held-out ones included.
