@@ -171,7 +171,8 @@ public final class Ingestor {
         var seen = Set<DocumentKey>()
         var budgetUsed: [String: Int] = [:]
         let minimum = tokenizer.bosId == nil ? 1 : 2
-        let plan = try options.storage.heldOutTokens.map { try heldOutPlan(tokens: $0, minimum: minimum) }
+        // No fraction, nothing held out: the plan's pass over the corpus is skipped.
+        let plan = options.heldOut > 0 ? try options.storage.heldOutTokens.map { try heldOutPlan(tokens: $0, minimum: minimum) } : nil
         for document in corpus.documents {
             let isCorpus = document.itemKey == nil
             var limit = min(options.maxDocTokens, weights.config.maxPositions)
