@@ -3,6 +3,7 @@ WITH blobs(tbl, stored, raw) AS (
               SELECT 'documents', length(token_ids), blob_raw_size(token_ids) FROM documents WHERE token_ids IS NOT NULL
     UNION ALL SELECT 'neuron_stats', length(active) + length(sum) + length(sumsq) + length(max),
                      blob_raw_size(active) + blob_raw_size(sum) + blob_raw_size(sumsq) + blob_raw_size(max) FROM neuron_stats
+    UNION ALL SELECT 'language_states', length(sum) + length(sumsq), blob_raw_size(sum) + blob_raw_size(sumsq) FROM language_states
     UNION ALL SELECT 'summaries', length(data), blob_raw_size(data) FROM summaries
     UNION ALL SELECT 'lens_prompts', length(tokens), blob_raw_size(tokens) FROM lens_prompts
     UNION ALL SELECT 'lens_states', length(data), blob_raw_size(data) FROM lens_states

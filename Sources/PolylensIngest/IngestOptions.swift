@@ -1,4 +1,5 @@
 import Foundation
+import PolylensStore
 
 /// Everything that decides what an ingest computes. `parametersJSON` records the options that change
 /// results; `RunIdentity` splits them into run-defining ones (a change needs a new run) and corpus specs
@@ -15,8 +16,11 @@ public struct IngestOptions: Sendable, Equatable {
     public var maxDocTokens: Int = 4096
     /// Corpus tokens per language (counted and held out); the document that reaches it is cut short.
     public var maxTokensPerLanguage: Int?
-    /// Fraction of corpus documents, chosen by content hash, kept out of the statistics for ablation.
+    /// Fraction of corpus documents, chosen by content hash, that may be kept out of the statistics for ablation;
+    /// `storage.heldOutTokens` then takes a fixed number of tokens from them (`Ingestor.heldOutPlan`).
     public var heldOut: Double = 0.1
+    /// What is kept of hidden states and held-out text: poolings, corpus summaries, codec, held-out budget.
+    public var storage = StorageOptions()
     /// Store the final norm and unembedding (f16) so that the lens needs no model file.
     public var embedUnembedding = false
     /// A batch is committed after this many documents or prompts, or once it holds this many tokens.
@@ -37,6 +41,7 @@ public struct IngestOptions: Sendable, Equatable {
             throw IngestError("--prompts needs --parallel (the lens prompts are built from the parallel snippets)")
         }
         if batchDocuments < 1 || batchTokens < 1 { throw IngestError("batch sizes must be positive") }
+        do { try storage.validate() } catch let e as StorageOptionsError { throw IngestError(e.description) }
     }
 
     /// The options that change results, as JSON with sorted keys (threads and `--embed-unembedding` do not).
@@ -48,8 +53,8 @@ public struct IngestOptions: Sendable, Equatable {
             "bos": true,
             "batch_documents": batchDocuments,
             "batch_tokens": batchTokens,
-            "summaries": ["weighted", "mean", "last"],
         ]
+        p.merge(storage.parameters) { $1 }
         if let cap = maxTokensPerLanguage { p["max_tokens_per_language"] = cap }
         if let dir = promptsDirectory {
             p["prompts"] = dir

@@ -56,6 +56,9 @@ extension Ingestor {
         var kept = 0
         let minimum = tokenizer.bosId == nil ? 1 : 2
         let languagesWithDocuments = Set(committed.map(\.language))
+        // A held-out token budget: the held-out documents are known by content before the walk, and sit
+        // outside the counted tokens' budget. Without one, the whole fraction is held out and counts in it.
+        let heldOut = try heldOutTokenBudget.map { try heldOutPlan(tokens: $0, minimum: minimum) }
         for (index, document) in corpus.documents.enumerated() {
             examined?(index, corpus.documents.count)
             let isCorpus = document.itemKey == nil
@@ -64,23 +67,31 @@ extension Ingestor {
             if isCorpus, let cap = options.maxTokensPerLanguage {
                 let left = cap - budgetUsed[document.language, default: 0]
                 spentOut = left < minimum
-                // A spent budget needs no reading, unless the document may be one the run already holds.
-                if spentOut && !languagesWithDocuments.contains(document.language) { plan.overBudget += 1; continue }
+                // A spent budget needs no reading, unless the document may be one the run already holds
+                // or one the held-out plan chose.
+                if spentOut && !languagesWithDocuments.contains(document.language)
+                    && !(heldOut?.sources.contains(document.source) ?? false) { plan.overBudget += 1; continue }
                 limit = min(limit, left)
             }
             let text = try document.text()
             let key = DocumentKey(language: document.language, sha256: CorpusDocument.sha256(text), itemKey: document.itemKey)
             guard seen.insert(key).inserted else { plan.duplicates += 1; continue }
             if committed.contains(key) { plan.resumedDocuments += 1; continue }
-            if spentOut { plan.overBudget += 1; continue }
+            let plannedHeldOut = isCorpus ? heldOut?.tokens[key] : nil
+            if let planned = plannedHeldOut {
+                limit = planned
+            } else if spentOut {
+                plan.overBudget += 1; continue
+            }
             let tokens = Array(tokenizer.encode(text, addBOS: true, parseSpecial: false).prefix(limit))
             guard tokens.count >= minimum else { plan.empty += 1; continue }
-            if isCorpus { budgetUsed[document.language, default: 0] += tokens.count }
+            let isHeldOut = plannedHeldOut != nil
+                || (heldOut == nil && isCorpus && Self.isHeldOut(sha256: key.sha256, fraction: options.heldOut))
+            if isCorpus && plannedHeldOut == nil { budgetUsed[document.language, default: 0] += tokens.count }
             let keep = kept + tokens.count <= keptTokens
             if keep { kept += tokens.count }
             plan.documents.append(IngestPlan.Document(
-                document: document, key: key, tokenCount: tokens.count,
-                heldOut: isCorpus && Self.isHeldOut(sha256: key.sha256, fraction: options.heldOut),
+                document: document, key: key, tokenCount: tokens.count, heldOut: isHeldOut,
                 tokens: keep ? tokens.map { Int32($0) } : nil))
         }
         for prompt in prompts {
@@ -93,6 +104,44 @@ extension Ingestor {
         }
         return plan
     }
+
+    /// The held-out token budget per language in force: `--held-out-tokens` when a fraction is held out at all.
+    var heldOutTokenBudget: Int? { options.heldOut > 0 ? options.storage.heldOutTokens : nil }
+
+    /// Whether the documents a run holds out count in its `--max-tokens-per-language` budget (the whole
+    /// fraction is held out) or not (a held-out token budget chose them).
+    var heldOutCountsInBudget: Bool { heldOutTokenBudget == nil }
+
+    /// The held-out documents under a token budget: per language, among the corpus documents the held-out
+    /// fraction would hold out, in ascending content-hash order, until `tokens` tokens (the last one cut
+    /// short): key → tokens to keep, and the chosen documents' sources. Deterministic whatever the corpus
+    /// order, so resumed and grown runs agree on every document they already hold.
+    func heldOutPlan(tokens budget: Int, minimum: Int) throws -> (tokens: [DocumentKey: Int], sources: Set<String>) {
+        var candidates: [String: [(bits: UInt64, key: DocumentKey, document: CorpusDocument)]] = [:]
+        var seen = Set<DocumentKey>()
+        for document in corpus.documents where document.itemKey == nil {
+            let text = try document.text()
+            let key = DocumentKey(language: document.language, sha256: CorpusDocument.sha256(text), itemKey: nil)
+            guard seen.insert(key).inserted, Self.isHeldOut(sha256: key.sha256, fraction: options.heldOut),
+                  let bits = UInt64(key.sha256.prefix(16), radix: 16) else { continue }
+            candidates[document.language, default: []].append((bits, key, document))
+        }
+        var plan: [DocumentKey: Int] = [:], sources = Set<String>()
+        let limit = min(options.maxDocTokens, weights.config.maxPositions)
+        for (_, list) in candidates {
+            var left = budget
+            for c in list.sorted(by: { ($0.bits, $0.key.sha256) < ($1.bits, $1.key.sha256) }) {
+                guard left >= minimum else { break }
+                let count = min(tokenizer.encode(try c.document.text(), addBOS: true, parseSpecial: false).count, limit, left)
+                guard count >= minimum else { continue }
+                plan[c.key] = count
+                sources.insert(c.document.source)
+                left -= count
+            }
+        }
+        return (plan, sources)
+    }
+
 
     /// The token ids of a planned document: kept by the plan, or read and tokenized again (and checked
     /// to be the same content, in case the file changed since the plan).

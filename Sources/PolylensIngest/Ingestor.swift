@@ -14,8 +14,9 @@ import PolylensTokenizer
 ///
 /// Per corpus document (BOS first, cut at `maxDocTokens` or the model's context if shorter, and at
 /// the language's token budget):
-/// held-out documents (a fixed fraction by content hash) are stored with their token ids and not
-/// run; the others add to their language's neuron statistics and get summaries. Parallel snippets
+/// held-out documents (a token budget per language from a fraction of documents chosen by content hash,
+/// `heldOutPlan`) are stored with their token ids and not run; the others add to their language's neuron
+/// statistics and hidden-state sums, and get summaries when asked (`storage`). Parallel snippets
 /// are never held out (MEXA needs every item) and count like any other document, so a language's
 /// statistics always cover exactly its documents that are not held out. Each lens prompt keeps
 /// its states.
@@ -89,7 +90,7 @@ public final class Ingestor {
         let choice = try choice ?? chooseRun(in: file, allowNewRun: false)
         let committed = try choice.run.map { try file.documentKeys(run: $0) } ?? []
         let plan = try self.plan(committed: committed,
-                                 spent: try choice.run.map { try file.corpusTokensPerLanguage(run: $0) } ?? [:],
+                                 spent: try choice.run.map { try file.corpusTokensPerLanguage(run: $0, includingHeldOut: heldOutCountsInBudget) } ?? [:],
                                  committedPrompts: try choice.run.map { try file.lensPromptKeys(run: $0) } ?? [],
                                  examined: planning)
         let run: Int64
@@ -109,7 +110,7 @@ public final class Ingestor {
                             duplicates: plan.duplicates, empty: plan.empty, overBudget: plan.overBudget,
                             promptsTooLong: plan.promptsTooLong)
         let start = Date()
-        var batch = PendingBatch(config: config)
+        var batch = PendingBatch(config: config, summaryCodec: options.storage.summaryCodec)
         var state = IngestProgress(itemsDone: 0, itemsTotal: plan.items, tokensDone: 0, tokensTotal: plan.tokensToCompute,
                                    seconds: 0, documentsPerLanguage: [:])
         for key in committed { state.documentsPerLanguage[key.language, default: 0] += 1 }
@@ -146,10 +147,13 @@ public final class Ingestor {
                 batch.add(info, summaries: [], tokens: 0)
                 report.heldOut += 1
             } else {
+                let summarize = document.itemKey != nil || options.storage.corpusSummaries
                 let summary = SummaryAccumulator(blocks: config.nLayers, dim: config.dim)
-                let taps = TapFanOut([summary, batch.statistics(for: document.language)])
+                let taps = TapFanOut((summarize ? [summary] : []) + [batch.statistics(for: document.language),
+                                                                      batch.languageState(for: document.language)])
                 _ = try transformer.forward(tokens, startPosition: 0, taps: taps, logits: .none)
-                batch.add(info, summaries: summary.summaries(), tokens: tokens.count)
+                let summaries = summarize ? summary.summaries().filter { options.storage.poolings.contains($0.pooling) } : []
+                batch.add(info, summaries: summaries, tokens: tokens.count)
                 report.tokensComputed += tokens.count
             }
             report.documentsCommitted += 1
@@ -183,6 +187,56 @@ public final class Ingestor {
         return try plan.documents.filter { !$0.heldOut }.map { try tokens(of: $0) } + plan.prompts.map { $0.tokens.map { Int($0) } }
     }
 
+    /// The study this ingest would make, counted from the corpus and prompts as `run` would select them
+    /// (for `polylens estimate`): per-language figures are means over the corpus languages.
+    public func studyShape() throws -> StudyShape {
+        var shape = StudyShape(model: weights.config)
+        var corpus: [String: (documents: Int, tokens: Int)] = [:]
+        var parallel: (languages: Set<String>, items: Set<String>, documents: Int, tokens: Int) = ([], [], 0, 0)
+        var heldOut = (documents: 0.0, tokens: 0.0), sourceCharacters = 0, documents = 0
+        let plan = try self.plan(committed: [], spent: [:], committedPrompts: [], keeping: 0)
+        for planned in plan.documents {
+            let document = planned.document
+            documents += 1
+            sourceCharacters += document.source.utf8.count
+            if let item = document.itemKey {
+                parallel.languages.insert(document.language); parallel.items.insert(item)
+                parallel.documents += 1; parallel.tokens += planned.tokenCount
+            } else {
+                corpus[document.language, default: (0, 0)].documents += 1
+                corpus[document.language, default: (0, 0)].tokens += planned.tokenCount
+                if planned.heldOut { heldOut.documents += 1; heldOut.tokens += Double(planned.tokenCount) }
+            }
+        }
+        shape.languages = corpus.count
+        shape.statisticsLanguages = Set(corpus.keys).union(parallel.languages).count
+        if !corpus.isEmpty {
+            shape.documentsPerLanguage = Int((Double(corpus.values.map(\.documents).reduce(0, +)) / Double(corpus.count)).rounded())
+            shape.tokensPerLanguage = Int((Double(corpus.values.map(\.tokens).reduce(0, +)) / Double(corpus.count)).rounded())
+            shape.languageCharacters = Double(corpus.keys.map(\.utf8.count).reduce(0, +)) / Double(corpus.count)
+        }
+        shape.heldOut = heldOut
+        shape.parallelItems = parallel.items.count
+        shape.parallelLanguages = parallel.languages.count
+        if parallel.documents > 0 { shape.parallelTokensPerItem = Double(parallel.tokens) / Double(parallel.documents) }
+        if documents > 0 { shape.sourceCharacters = Double(sourceCharacters) / Double(documents) }
+        var pairs = Set<String>(), promptTokens = 0, positions = 0, usable = 0
+        for planned in plan.prompts {
+            pairs.insert(planned.prompt.source + "\u{0}" + planned.prompt.target)
+            usable += 1; promptTokens += planned.tokens.count; positions += planned.tokens.count - 1 - planned.firstPosition
+        }
+        shape.lensPairs = pairs.count
+        shape.lensItems = pairs.isEmpty ? 0 : Int((Double(usable) / Double(pairs.count)).rounded())
+        if usable > 0 {
+            shape.lensTokensPerPrompt = Double(promptTokens) / Double(usable)
+            shape.lensPositionsPerPrompt = Double(positions) / Double(usable)
+        }
+        shape.heldOutFraction = options.heldOut
+        shape.storage = options.storage
+        shape.embedUnembedding = options.embedUnembedding
+        return shape
+    }
+
     /// Held out when the first 64 bits of the content hash, as a fraction of 2^64, fall below `fraction`:
     /// the same documents whatever the order, the machine or an interruption.
     public static func isHeldOut(sha256: String, fraction: Double) -> Bool {
@@ -194,13 +248,15 @@ public final class Ingestor {
 /// The documents, statistics, summaries and prompts collected since the last commit.
 private struct PendingBatch {
     let config: LlamaConfig
+    let summaryCodec: BlobDType
     var documents: [DocumentInfo] = []
     var summaries: [(documentIndex: Int, summary: DocumentSummary)] = []
     var prompts: [LensPrompt] = []
     var accumulators: [String: NeuronStatsAccumulator] = [:]
+    var languageStates: [String: LanguageStateAccumulator] = [:]
     var tokens = 0
 
-    init(config: LlamaConfig) { self.config = config }
+    init(config: LlamaConfig, summaryCodec: BlobDType) { self.config = config; self.summaryCodec = summaryCodec }
 
     var isEmpty: Bool { documents.isEmpty && prompts.isEmpty }
 
@@ -212,6 +268,13 @@ private struct PendingBatch {
         if let a = accumulators[language] { return a }
         let a = NeuronStatsAccumulator(language: language, layers: config.nLayers, neurons: config.hiddenDim)
         accumulators[language] = a
+        return a
+    }
+
+    mutating func languageState(for language: String) -> LanguageStateAccumulator {
+        if let a = languageStates[language] { return a }
+        let a = LanguageStateAccumulator(language: language, blocks: config.nLayers, dim: config.dim)
+        languageStates[language] = a
         return a
     }
 
@@ -229,8 +292,10 @@ private struct PendingBatch {
 
     mutating func take() -> IngestBatch {
         let stats = accumulators.sorted { $0.key < $1.key }.flatMap { $0.value.isEmpty ? [] : $0.value.stats }
-        let batch = IngestBatch(documents: documents, stats: stats, summaries: summaries, lensPrompts: prompts)
-        self = PendingBatch(config: config)
+        var batch = IngestBatch(documents: documents, stats: stats, summaries: summaries, lensPrompts: prompts)
+        batch.languageStates = languageStates.sorted { $0.key < $1.key }.flatMap { $0.value.isEmpty ? [] : $0.value.states }
+        batch.summaryCodec = summaryCodec
+        self = PendingBatch(config: config, summaryCodec: summaryCodec)
         return batch
     }
 }

@@ -16,8 +16,9 @@ import PolylensStore
 public enum RunIdentity {
     /// Corpus specs and budgets: they change which documents are added, never how one is processed.
     public static let growableKeys: Set<String> = ["corpus", "max_tokens_per_language", "prompts", "lens_items", "lens_languages"]
-    /// The value a run written before a run-defining key existed had implicitly (none so far).
-    public static let legacyDefaults: [String: Any] = [:]
+    /// The value a run written before a run-defining key existed had implicitly: files of schema version 1
+    /// summarised every document and held out the whole fraction (`StorageOptions.version1`).
+    public static let legacyDefaults: [String: Any] = ["corpus_summaries": true, "summary_codec": "f16", "held_out_tokens": "all"]
     static let historyKey = "history"
 
     /// What an ingest will write into: an existing run (`run`) or a new one, with the parameters to store.

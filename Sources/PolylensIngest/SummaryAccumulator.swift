@@ -17,7 +17,7 @@ public final class SummaryAccumulator: TapConsumer {
     /// `blocks` is the model's layer count L; summaries have L + 1 rows.
     public init(blocks: Int, dim: Int) {
         layers = blocks + 1; self.dim = dim
-        taps = Set([.embed, .finalNorm] + (0..<max(0, blocks - 1)).map { TapPoint.residPost($0) })
+        taps = Self.hiddenStateTaps(blocks: blocks)
         weighted = Array(repeating: 0, count: layers * dim)
         plain = Array(repeating: 0, count: layers * dim)
         last = Array(repeating: 0, count: layers * dim)
@@ -25,7 +25,13 @@ public final class SummaryAccumulator: TapConsumer {
         positions = Array(repeating: 0, count: layers)
     }
 
-    private func row(_ tap: TapPoint) -> Int? {
+    /// The taps of the L + 1 hidden-state rows of a model with `blocks` blocks.
+    static func hiddenStateTaps(blocks: Int) -> Set<TapPoint> {
+        Set([.embed, .finalNorm] + (0..<max(0, blocks - 1)).map { TapPoint.residPost($0) })
+    }
+
+    /// The row (0 = embeddings … layers − 1 = after the final norm) a tap fills, for `layers` = L + 1 rows.
+    static func hiddenStateRow(_ tap: TapPoint, layers: Int) -> Int? {
         switch tap {
         case .embed: return 0
         case .residPost(let l) where l >= 0 && l < layers - 2: return l + 1
@@ -33,6 +39,8 @@ public final class SummaryAccumulator: TapConsumer {
         default: return nil
         }
     }
+
+    private func row(_ tap: TapPoint) -> Int? { Self.hiddenStateRow(tap, layers: layers) }
 
     public func receive(_ tap: TapPoint, values: UnsafeBufferPointer<Float>, rows: Int, width: Int, firstPosition: Int) {
         guard let layer = row(tap), width == dim, rows > 0, let base = values.baseAddress else { return }

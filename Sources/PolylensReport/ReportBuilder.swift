@@ -157,7 +157,8 @@ public enum ReportBuilder {
     static func mexa(_ file: PolylensFile, run: Int64, _ options: ReportOptions) throws -> MexaSection? {
         let summaries = try file.summaries(run: run, pooling: options.mexaPooling)
         guard summaries.contains(where: { $0.document.itemKey != nil }) else {
-            throw AnalysisError("the file holds no pooled states of parallel snippets (\(options.mexaPooling.rawValue) pooling).")
+            let stored = try file.storedPoolings(run: run).map(\.rawValue)
+            throw AnalysisError("the file holds no pooled states of parallel snippets (\(options.mexaPooling.rawValue) pooling; stored: \(stored.isEmpty ? "none" : stored.joined(separator: ", "))).")
         }
         let result = try MEXA.run(try ParallelEmbeddings(summaries, items: options.mexaItems))
         let averages = result.pivotAverages(includeSelf: options.mexaIncludeSelf)

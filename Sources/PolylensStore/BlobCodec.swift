@@ -7,16 +7,34 @@ import Foundation
 #endif
 
 /// Element type of a stored tensor; the raw value is the byte written in the blob header.
+/// `q8_0` is GGUF's 8-bit block format (Q8_0.swift): 34 bytes per 32 values, decoded to Float.
 public enum BlobDType: UInt8, Sendable, CaseIterable {
-    case f16 = 1, f32 = 2, f64 = 3, i64 = 4, i32 = 5
+    case f16 = 1, f32 = 2, f64 = 3, i64 = 4, i32 = 5, q8_0 = 6
 
+    /// Bytes per element; for q8_0 the width of a block's int8 values (a block adds its 2-byte scale).
     public var byteWidth: Int {
         switch self {
+        case .q8_0: 1
         case .f16: 2
         case .f32, .i32: 4
         case .f64, .i64: 8
         }
     }
+
+    /// Uncompressed bytes of `count` elements.
+    public func rawBytes(count: Int) -> Int {
+        self == .q8_0 ? Q8_0.byteCount(values: count) : count * byteWidth
+    }
+
+    public var name: String { String(describing: self) }
+}
+
+/// A reversible transform of the element bytes before LZ4 (header byte 6). The CRC covers the bytes before it.
+public enum BlobFilter: UInt8, Sendable, CaseIterable {
+    case none = 0
+    /// HDF5/Blosc byte shuffle: all first bytes of the elements, then all second bytes, …
+    /// Exponents and high bytes of nearby numbers line up into runs LZ4 can find.
+    case shuffle = 1
 
     public var name: String { String(describing: self) }
 }
@@ -26,18 +44,19 @@ public struct BlobError: Error, CustomStringConvertible, Equatable {
     public init(_ description: String) { self.description = description }
 }
 
-/// A decoded tensor: its element type, shape and little-endian element bytes.
+/// A decoded tensor: its element type, shape and little-endian element bytes (q8_0: the blocks).
 public struct Blob: Sendable {
     public let dtype: BlobDType
     public let shape: [Int]
     public let bytes: [UInt8]
 
-    public var count: Int { bytes.count / dtype.byteWidth }
+    public var count: Int { shape.reduce(1, *) }
 
     /// Element `i` widened to Double, whatever the stored type.
     public func element(_ i: Int) -> Double {
         bytes.withUnsafeBytes { raw in
             switch dtype {
+            case .q8_0: Double(Q8_0.value(i, in: raw))
             case .f16: Double(Float(raw.loadUnaligned(fromByteOffset: i * 2, as: Float16.self)))
             case .f32: Double(raw.loadUnaligned(fromByteOffset: i * 4, as: Float.self))
             case .f64: raw.loadUnaligned(fromByteOffset: i * 8, as: Double.self)
@@ -51,6 +70,7 @@ public struct Blob: Sendable {
         switch dtype {
         case .f32: return values(Float.self)
         case .f16: return values(Float16.self).map(Float.init)
+        case .q8_0: return bytes.withUnsafeBytes { Q8_0.decode($0, count: count) }
         default: throw BlobError("expected a float blob, found \(dtype.name)")
         }
     }
@@ -82,6 +102,7 @@ public struct Blob: Sendable {
 
 public struct BlobHeader: Sendable, Equatable {
     public let dtype: BlobDType
+    public let filter: BlobFilter
     public let shape: [Int]
     /// Uncompressed element bytes.
     public let rawBytes: Int
@@ -89,44 +110,64 @@ public struct BlobHeader: Sendable, Equatable {
 }
 
 /// The on-disk encoding of one tensor (Schema/FORMAT.md):
-/// `"PLB1"`, dtype u8, rank u8, 2 zero bytes, rank × u64 dims, u64 uncompressed byte count,
-/// one LZ4 block, u32 CRC32 of the uncompressed bytes. All little-endian.
+/// `"PLB1"`, dtype u8, rank u8, filter u8, zero u8, rank × u64 dims, u64 uncompressed byte count,
+/// one LZ4 block of the (filtered) bytes, u32 CRC32 of the unfiltered uncompressed bytes. All little-endian.
 public enum BlobCodec {
     public static let magic: [UInt8] = Array("PLB1".utf8)
 
-    public static func encode(_ values: [Float], as dtype: BlobDType = .f32, shape: [Int]? = nil) -> Data {
+    /// Floats as f16, f32, f64 or q8_0. A tensor q8_0 cannot hold (a non-finite value, or a block scale beyond
+    /// f16's range) is stored as f32 instead, losslessly: the dtype in the header always says which.
+    public static func encode(_ values: [Float], as dtype: BlobDType = .f32, shape: [Int]? = nil,
+                              filter: BlobFilter = .none) -> Data {
         switch dtype {
-        case .f16: return encode(values.map { Float16($0) }, dtype: .f16, shape: shape)
-        case .f32: return encode(values, dtype: .f32, shape: shape)
-        case .f64: return encode(values.map(Double.init), dtype: .f64, shape: shape)
+        case .f16: return encode(values.map { Float16($0) }, dtype: .f16, shape: shape, filter: filter)
+        case .f32: return encode(values, dtype: .f32, shape: shape, filter: filter)
+        case .f64: return encode(values.map(Double.init), dtype: .f64, shape: shape, filter: filter)
+        case .q8_0:
+            guard let blocks = Q8_0.encode(values) else { return encode(values, dtype: .f32, shape: shape, filter: filter) }
+            let shape = shape ?? [values.count]
+            precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not hold \(values.count) values")
+            return blocks.withUnsafeBytes { encode($0, dtype: .q8_0, shape: shape, filter: .none) }
         case .i64, .i32: preconditionFailure("floats cannot be stored as \(dtype.name)")
         }
     }
 
-    public static func encode(_ values: [Double], shape: [Int]? = nil) -> Data { encode(values, dtype: .f64, shape: shape) }
-    public static func encode(_ values: [Int64], shape: [Int]? = nil) -> Data { encode(values, dtype: .i64, shape: shape) }
-    public static func encode(_ values: [Int32], shape: [Int]? = nil) -> Data { encode(values, dtype: .i32, shape: shape) }
-
-    private static func encode<T>(_ values: [T], dtype: BlobDType, shape: [Int]?) -> Data {
-        let shape = shape ?? [values.count]
-        precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not hold \(values.count) values")
-        return values.withUnsafeBytes { raw in encode(raw, dtype: dtype, shape: shape) }
+    public static func encode(_ values: [Double], shape: [Int]? = nil, filter: BlobFilter = .none) -> Data {
+        encode(values, dtype: .f64, shape: shape, filter: filter)
+    }
+    public static func encode(_ values: [Int64], shape: [Int]? = nil, filter: BlobFilter = .none) -> Data {
+        encode(values, dtype: .i64, shape: shape, filter: filter)
+    }
+    public static func encode(_ values: [Int32], shape: [Int]? = nil, filter: BlobFilter = .none) -> Data {
+        encode(values, dtype: .i32, shape: shape, filter: filter)
     }
 
-    private static func encode(_ raw: UnsafeRawBufferPointer, dtype: BlobDType, shape: [Int]) -> Data {
+    private static func encode<T>(_ values: [T], dtype: BlobDType, shape: [Int]?, filter: BlobFilter) -> Data {
+        let shape = shape ?? [values.count]
+        precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not hold \(values.count) values")
+        return values.withUnsafeBytes { raw in encode(raw, dtype: dtype, shape: shape, filter: filter) }
+    }
+
+    /// Logical bytes as they are (q8_0: the blocks), with no check of their values.
+    static func encode(_ raw: UnsafeRawBufferPointer, dtype: BlobDType, shape: [Int], filter: BlobFilter) -> Data {
+        precondition(dtype != .q8_0 || filter == .none, "q8_0 blocks are stored unfiltered")
         var out = Data(magic)
         out.append(dtype.rawValue)
         out.append(UInt8(shape.count))
-        out.append(contentsOf: [0, 0])
+        out.append(contentsOf: [filter.rawValue, 0])
         for d in shape { append(UInt64(d), to: &out) }
         append(UInt64(raw.count), to: &out)
+        let filtered: [UInt8]? = filter == .shuffle ? ByteShuffle.shuffle(raw, width: dtype.byteWidth) : nil
         let bound = Int(LZ4_compressBound(Int32(raw.count)))
         var block = [UInt8](repeating: 0, count: bound)
-        let written = block.withUnsafeMutableBytes { dst in
-            LZ4_compress_default(raw.baseAddress?.assumingMemoryBound(to: CChar.self),
-                                 dst.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                 Int32(raw.count), Int32(bound))
+        let compress = { (src: UnsafeRawBufferPointer) in
+            block.withUnsafeMutableBytes { dst in
+                LZ4_compress_default(src.baseAddress?.assumingMemoryBound(to: CChar.self),
+                                     dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                     Int32(src.count), Int32(bound))
+            }
         }
+        let written = filtered.map { $0.withUnsafeBytes(compress) } ?? compress(raw)
         precondition(written > 0 || raw.count == 0, "LZ4 failed on \(raw.count) bytes")
         out.append(contentsOf: block[0..<Int(written)])
         append(crc(raw), to: &out)
@@ -148,6 +189,9 @@ public enum BlobCodec {
             throw BlobError("not a Polylens blob (bad magic)")
         }
         guard let dtype = BlobDType(rawValue: raw[4]) else { throw BlobError("unknown dtype \(raw[4])") }
+        guard let filter = BlobFilter(rawValue: raw[6]) else { throw BlobError("unknown filter \(raw[6])") }
+        guard dtype != .q8_0 || filter == .none else { throw BlobError("filter \(filter.name) on q8_0 (q8_0 blocks are stored unfiltered)") }
+        guard raw[7] == 0 else { throw BlobError("reserved header byte 7 is \(raw[7]), not 0") }
         let rank = Int(raw[5])
         let headerSize = 8 + 8 * rank + 8
         guard raw.count >= headerSize + 4 else { throw BlobError("truncated header (\(raw.count) bytes)") }
@@ -158,11 +202,11 @@ public enum BlobCodec {
             shape.append(Int(d))
         }
         let size = raw.loadUnaligned(fromByteOffset: 8 + 8 * rank, as: UInt64.self)
-        let expected = shape.reduce(1, *) * dtype.byteWidth
+        let expected = dtype.rawBytes(count: shape.reduce(1, *))
         guard size == UInt64(expected) else {
             throw BlobError("size mismatch: header says \(size) bytes, shape \(shape) of \(dtype.name) needs \(expected)")
         }
-        return BlobHeader(dtype: dtype, shape: shape, rawBytes: expected, headerBytes: headerSize)
+        return BlobHeader(dtype: dtype, filter: filter, shape: shape, rawBytes: expected, headerBytes: headerSize)
     }
 
     public static func decode(_ raw: UnsafeRawBufferPointer) throws -> Blob {
@@ -178,11 +222,15 @@ public enum BlobCodec {
         guard got == expected else {
             throw BlobError(got < 0 ? "corrupt LZ4 block" : "size mismatch: LZ4 block holds \(got) bytes, header says \(expected)")
         }
+        if h.filter == .shuffle {
+            bytes = bytes.withUnsafeBytes { ByteShuffle.unshuffle($0, width: dtype.byteWidth) }
+        }
         let stored = raw.loadUnaligned(fromByteOffset: raw.count - 4, as: UInt32.self)
         let actual = bytes.withUnsafeBytes { crc($0) }
         guard stored == actual else {
             throw BlobError(String(format: "CRC mismatch: stored %08x, computed %08x", stored, actual))
         }
+        if dtype == .q8_0 { try bytes.withUnsafeBytes { try Q8_0.checkScales($0) } }
         return Blob(dtype: dtype, shape: shape, bytes: bytes)
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// SQL functions that read Polylens blobs, registered on `polylens sql` connections:
-/// `blob_at(b, i)`, `blob_len(b)`, `blob_dtype(b)`, `blob_shape(b)`, `blob_raw_size(b)`,
+/// `blob_at(b, i)`, `blob_len(b)`, `blob_dtype(b)`, `blob_filter(b)`, `blob_shape(b)`, `blob_raw_size(b)`,
 /// `blob_json(b)` (a JSON array, for `json_each`), `blob_cosine(a, b)` and `blob_cosine(a, b, row)`
 /// (cosine between row `row` of two 2-D blobs, e.g. one layer of two summaries), and
 /// `neuron_stats_json(n, active, sum, sumsq, max)`: per neuron `[p_active, mean, std, max]` as a JSON array,
@@ -29,6 +29,9 @@ enum BlobSQLFunctions {
             },
             DatabaseFunction("blob_shape", argumentCount: 1, pure: true) { args in
                 try header(args[0], "blob_shape").map { "[" + $0.shape.map(String.init).joined(separator: ",") + "]" }
+            },
+            DatabaseFunction("blob_filter", argumentCount: 1, pure: true) { args in
+                try header(args[0], "blob_filter")?.filter.name
             },
             DatabaseFunction("blob_raw_size", argumentCount: 1, pure: true) { args in
                 try header(args[0], "blob_raw_size")?.rawBytes

@@ -3,6 +3,7 @@ import Foundation
 /// What `polylens export` writes.
 public enum ExportContent: String, CaseIterable, Sendable {
     case neuronStats = "neuron-stats", summaries, lens
+    case languageStates = "language-states"
 }
 
 public enum ExportFormat: String, CaseIterable, Sendable {
@@ -24,7 +25,8 @@ extension PolylensFile {
     }
 
     /// Writes one run's data line by line (CSV with a header, or JSON lines). Neuron statistics: one row per
-    /// language, layer and neuron, header `language,layer,neuron,n,active,sum,sumsq,max`.
+    /// language, layer and neuron, header `language,layer,neuron,n,active,sum,sumsq,max`; language states:
+    /// `language,layer,dimension,n,sum,sumsq`.
     public func export(_ content: ExportContent, run: Int64, format: ExportFormat, to emit: (String) -> Void) throws {
         switch content {
         case .neuronStats:
@@ -39,6 +41,21 @@ extension PolylensFile {
                         emit(json(["language": .string(s.language), "layer": .int(s.layer), "neuron": .int(i),
                                    "n": .int(Int(s.tokens)), "active": .int(Int(s.active[i])), "sum": .double(s.sum[i]),
                                    "sumsq": .double(s.sumSquares[i]), "max": .double(Double(s.max[i]))]))
+                    }
+                }
+            }
+        case .languageStates:
+            // One row per language, layer and dimension: the sums of h and h² over the n counted tokens.
+            if format == .csv { emit("language,layer,dimension,n,sum,sumsq") }
+            for st in try languageStates(run: run) {
+                for i in 0..<st.dim {
+                    switch format {
+                    case .csv:
+                        emit([csv(st.language), "\(st.layer)", "\(i)", "\(st.tokens)", "\(st.sum[i])", "\(st.sumSquares[i])"]
+                            .joined(separator: ","))
+                    case .jsonl:
+                        emit(json(["language": .string(st.language), "layer": .int(st.layer), "dimension": .int(i),
+                                   "n": .int(Int(st.tokens)), "sum": .double(st.sum[i]), "sumsq": .double(st.sumSquares[i])]))
                     }
                 }
             }
@@ -90,7 +107,7 @@ enum JSONValue {
 }
 
 private let keyOrder = ["language", "source", "target", "item_key", "sha256", "pooling", "layer", "position",
-                        "next_token", "neuron", "n", "active", "sum", "sumsq", "max", "values"]
+                        "next_token", "neuron", "dimension", "n", "active", "sum", "sumsq", "max", "values"]
 
 func json(_ object: [String: JSONValue]) -> String {
     let keys = object.keys.sorted { (keyOrder.firstIndex(of: $0) ?? 99, $0) < (keyOrder.firstIndex(of: $1) ?? 99, $1) }

@@ -27,6 +27,8 @@ public struct FileInfo: Codable, Sendable {
         public var updatedAt: String
         public var languages: [Language]
         public var lensPrompts: Int
+        /// Rows of language_states (language × layer); 0 in a version-1 file.
+        public var languageStates: Int
         public var hasUnembedding: Bool
         public var neuronSets: [String]
         public var ablationResults: Int
@@ -91,12 +93,15 @@ extension PolylensFile {
                     polylensVersion: row["polylens_version"], createdAt: row["created_at"], updatedAt: row["updated_at"],
                     languages: languages,
                     lensPrompts: try Int.fetchOne(db, sql: "SELECT count(*) FROM lens_prompts WHERE run_id = ?", arguments: [id]) ?? 0,
+                    languageStates: try db.tableExists("language_states")
+                        ? try Int.fetchOne(db, sql: "SELECT count(*) FROM language_states WHERE run_id = ?", arguments: [id]) ?? 0 : 0,
                     hasUnembedding: try Bool.fetchOne(db, sql: "SELECT 1 FROM unembedding WHERE run_id = ?", arguments: [id]) ?? false,
                     neuronSets: try String.fetchAll(db, sql: "SELECT name FROM neuron_sets WHERE run_id = ? ORDER BY name", arguments: [id]),
                     ablationResults: try Int.fetchOne(db, sql: "SELECT count(*) FROM ablation_results WHERE run_id = ?", arguments: [id]) ?? 0))
             }
             var tables: [FileInfo.Table] = []
-            for table in Dictionary(grouping: BlobColumn.all, by: \.table).sorted(by: { $0.key < $1.key }) {
+            for table in Dictionary(grouping: BlobColumn.all, by: \.table).sorted(by: { $0.key < $1.key })
+            where try db.tableExists(table.key) {
                 var t = FileInfo.Table(table: table.key, rows: try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.key)") ?? 0,
                                        blobs: 0, storedBytes: 0, rawBytes: 0, compressionRatio: 1)
                 for c in table.value {

@@ -11,7 +11,7 @@ public struct MergeSummary: Sendable {
 extension PolylensFile {
     /// Merges files ingested with one model over disjoint documents (shards run on several machines) into
     /// one run of `output`, creating it when missing: documents, summaries and lens prompts are copied and
-    /// neuron statistics summed. Everything is checked before anything is written: different models or
+    /// neuron statistics and language states summed. Everything is checked before anything is written: different models or
     /// architectures and documents present twice are refused. Each input run is committed in one
     /// transaction, streamed page by page. Neuron sets and ablation results are derived from the statistics and not carried over.
     public static func merge(into output: URL, from inputs: [URL]) throws -> MergeSummary {
@@ -135,6 +135,9 @@ extension PolylensFile {
                 last = tail["r"]
             }
             for delta in try source.neuronStats(run: id) {
+                try add(delta, run: run, db)
+            }
+            for delta in try source.languageStates(run: id) {
                 try add(delta, run: run, db)
             }
             let prompts = try source.guarded("read the lens prompts of") { src in

@@ -26,10 +26,11 @@ extension PolylensFile {
             }
             var checked = 0
             let blobs = try BlobColumn.all.reduce(0) { n, c in
-                n + (try Int.fetchOne(db, sql: "SELECT count(*) FROM \(c.table) WHERE \(c.column) IS NOT NULL") ?? 0)
+                guard try db.tableExists(c.table) else { return n }
+                return n + (try Int.fetchOne(db, sql: "SELECT count(*) FROM \(c.table) WHERE \(c.column) IS NOT NULL") ?? 0)
             }
             let meter = ProgressMeter(task: "verify", unit: "blobs", total: blobs, report: progress)
-            for c in BlobColumn.all {
+            for c in BlobColumn.all where try db.tableExists(c.table) {
                 let rows = try Row.fetchCursor(db, sql: """
                     SELECT \(c.key) AS k, \(c.column) AS b, \(c.shape ?? "NULL") AS shape
                     FROM \(c.table) WHERE \(c.column) IS NOT NULL
@@ -44,8 +45,8 @@ extension PolylensFile {
                     }
                     do {
                         let blob = try BlobCodec.decode(data)
-                        if blob.dtype != c.dtype {
-                            problems.append("\(name): holds \(blob.dtype.name), the schema says \(c.dtype.name)")
+                        if !c.dtypes.contains(blob.dtype) {
+                            problems.append("\(name): holds \(blob.dtype.name), the schema says \(c.dtypes.map(\.name).joined(separator: " or "))")
                         }
                         let shape = "[" + blob.shape.map(String.init).joined(separator: ",") + "]"
                         if let expected = row["shape"] as String?, expected != shape {
@@ -57,8 +58,9 @@ extension PolylensFile {
                 }
             }
             let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
-            if version != Self.schemaVersion {
-                problems.append("schema version \(version), this build expects \(Self.schemaVersion)")
+            // An older version is sound (it is upgraded when opened for writing); a newer one cannot be opened.
+            if version > Self.schemaVersion || version < 1 {
+                problems.append("schema version \(version), this build reads 1 … \(Self.schemaVersion)")
             }
             return VerifyReport(schemaVersion: version, blobsChecked: checked, problems: problems)
         }

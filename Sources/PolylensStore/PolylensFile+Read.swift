@@ -34,6 +34,15 @@ extension PolylensFile {
         }
     }
 
+    /// Hidden-state sums per (language, layer), sorted by language then layer; none in a version-1 file.
+    public func languageStates(run: Int64) throws -> [LanguageState] {
+        try guarded("read the language states of") { db in
+            guard try db.tableExists("language_states") else { return [] }
+            return try Row.fetchAll(db, sql: "SELECT * FROM language_states WHERE run_id = ? ORDER BY language, layer",
+                                    arguments: [run]).map(languageState)
+        }
+    }
+
     /// The hex sha256 of every document in the run (of any language).
     public func documentHashes(run: Int64) throws -> Set<String> {
         try guarded("read the document hashes of") { db in
@@ -78,6 +87,16 @@ extension PolylensFile {
                         summary: DocumentSummary(pooling: pooling, layers: layers, dim: dim, values: try blob.floats()))
             }
         }
+    }
+
+    /// The poolings the run stored summaries for (ingest's `--poolings`), in Pooling order.
+    public func storedPoolings(run: Int64) throws -> [Pooling] {
+        let names = try guarded("read the summaries of") { db in
+            Set(try String.fetchAll(db, sql: """
+                SELECT DISTINCT s.pooling FROM summaries s JOIN documents d ON d.id = s.document_id WHERE d.run_id = ?
+                """, arguments: [run]))
+        }
+        return Pooling.allCases.filter { names.contains($0.rawValue) }
     }
 
     public func lensPromptKeys(run: Int64) throws -> Set<LensPromptKey> {
@@ -183,6 +202,17 @@ extension PolylensFile {
         }
         return NeuronStats(language: language, layer: layer, tokens: row["tokens"], active: active, sum: sum,
                            sumSquares: sumsq, max: max)
+    }
+
+    func languageState(_ row: Row) throws -> LanguageState {
+        let language: String = row["language"], layer: Int = row["layer"], dim: Int = row["dim"]
+        let name = "language_states(run \(row["run_id"] as Int64), \(language), layer \(layer))"
+        let sum = try decode(row["sum"], "\(name).sum").doubles()
+        let sumsq = try decode(row["sumsq"], "\(name).sumsq").doubles()
+        guard sum.count == dim, sumsq.count == dim else {
+            throw PolylensFileError("\(path): \(name) has vectors of lengths \(sum.count), \(sumsq.count) for dim \(dim)")
+        }
+        return LanguageState(language: language, layer: layer, tokens: row["tokens"], sum: sum, sumSquares: sumsq)
     }
 
     func document(_ row: Row) throws -> DocumentInfo {

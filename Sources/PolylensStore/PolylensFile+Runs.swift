@@ -18,13 +18,15 @@ extension PolylensFile {
         }
     }
 
-    /// Tokens of the corpus documents (not parallel items) a run holds per language, held-out ones included:
-    /// what a language's `--max-tokens-per-language` budget has already spent.
-    public func corpusTokensPerLanguage(run: Int64) throws -> [String: Int] {
+    /// Tokens of the corpus documents (not parallel items) a run holds per language, held-out ones included
+    /// unless `includingHeldOut` is false: what a language's `--max-tokens-per-language` budget has already
+    /// spent (held-out documents chosen by a held-out token budget sit outside it).
+    public func corpusTokensPerLanguage(run: Int64, includingHeldOut: Bool = true) throws -> [String: Int] {
         try guarded("read the documents of") { db in
             Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: """
-                SELECT language, sum(tokens) AS tokens FROM documents WHERE run_id = ? AND item_key IS NULL GROUP BY language
-                """, arguments: [run]).map { (row: Row) -> (String, Int) in (row["language"], row["tokens"]) })
+                SELECT language, sum(tokens) AS tokens FROM documents
+                WHERE run_id = ? AND item_key IS NULL AND (? OR held_out = 0) GROUP BY language
+                """, arguments: [run, includingHeldOut]).map { (row: Row) -> (String, Int) in (row["language"], row["tokens"]) })
         }
     }
 

@@ -35,16 +35,19 @@ extension PolylensFile {
                     INSERT INTO documents (run_id, language, source, item_key, sha256, bytes, tokens, held_out, token_ids, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [run, d.language, d.source, d.itemKey, d.sha256, d.bytes, d.tokens, d.heldOut,
-                                     d.tokenIds.map { BlobCodec.encode($0) }, now])
+                                     d.tokenIds.map { BlobCodec.encode($0, filter: .shuffle) }, now])
                 ids.append(db.lastInsertedRowID)
             }
             for delta in batch.stats {
                 try add(delta, run: run, db)
             }
+            for delta in batch.languageStates {
+                try add(delta, run: run, db)
+            }
             for (index, s) in batch.summaries {
                 try db.execute(sql: "INSERT INTO summaries (document_id, pooling, layers, dim, data) VALUES (?, ?, ?, ?, ?)",
                                arguments: [ids[index], s.pooling.rawValue, s.layers, s.dim,
-                                           BlobCodec.encode(s.values, as: .f16, shape: [s.layers, s.dim])])
+                                           BlobCodec.encode(s.values, as: batch.summaryCodec, shape: [s.layers, s.dim])])
             }
             for p in batch.lensPrompts {
                 try insert(p, run: run, db)
@@ -124,22 +127,37 @@ extension PolylensFile {
 
     /// Adds a delta to the stored statistics of its (language, layer).
     func add(_ delta: NeuronStats, run: Int64, _ db: Database) throws {
-        var total = delta
-        if let row = try Row.fetchOne(db, sql: "SELECT * FROM neuron_stats WHERE run_id = ? AND language = ? AND layer = ?",
-                                      arguments: [run, delta.language, delta.layer]) {
-            let stored = try neuronStats(row)
-            guard stored.neurons == delta.neurons else {
-                throw PolylensFileError("\(path): run \(run) has \(stored.neurons) neurons in layer \(delta.layer), the batch has \(delta.neurons)")
-            }
-            total = stored
-            total.add(delta)
-        }
+        let total = try adding(delta, to: "neuron_stats", run: run, decode: neuronStats, db)
         try db.execute(sql: """
             INSERT OR REPLACE INTO neuron_stats (run_id, language, layer, tokens, neurons, active, sum, sumsq, max)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [run, total.language, total.layer, total.tokens, total.neurons,
-                             BlobCodec.encode(total.active), BlobCodec.encode(total.sum),
-                             BlobCodec.encode(total.sumSquares), BlobCodec.encode(total.max, as: .f32)])
+                             BlobCodec.encode(total.active, filter: .shuffle), BlobCodec.encode(total.sum, filter: .shuffle),
+                             BlobCodec.encode(total.sumSquares, filter: .shuffle),
+                             BlobCodec.encode(total.max, as: .f32, filter: .shuffle)])
+    }
+
+    /// Adds a delta to the stored hidden-state sums of its (language, layer).
+    func add(_ delta: LanguageState, run: Int64, _ db: Database) throws {
+        let total = try adding(delta, to: "language_states", run: run, decode: languageState, db)
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO language_states (run_id, language, layer, tokens, dim, sum, sumsq)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [run, total.language, total.layer, total.tokens, total.dim,
+                             BlobCodec.encode(total.sum, filter: .shuffle), BlobCodec.encode(total.sumSquares, filter: .shuffle)])
+    }
+
+    /// The stored row of the delta's (run, language, layer) with the delta added, or the delta when there is none.
+    private func adding<T: LayerSums>(_ delta: T, to table: String, run: Int64, decode: (Row) throws -> T,
+                                      _ db: Database) throws -> T {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE run_id = ? AND language = ? AND layer = ?",
+                                         arguments: [run, delta.language, delta.layer]) else { return delta }
+        var total = try decode(row)
+        guard total.width == delta.width else {
+            throw PolylensFileError("\(path): run \(run) has \(total.width) \(T.unit) in layer \(delta.layer), the batch has \(delta.width)")
+        }
+        total.add(delta)
+        return total
     }
 
     private func insert(_ p: LensPrompt, run: Int64, _ db: Database) throws {
@@ -164,6 +182,9 @@ extension PolylensFile {
     private func validate(_ batch: IngestBatch) throws {
         for s in batch.stats where s.sum.count != s.neurons || s.sumSquares.count != s.neurons || s.max.count != s.neurons {
             throw PolylensFileError("\(path): statistics of \(s.language) layer \(s.layer) have vectors of different lengths")
+        }
+        for s in batch.languageStates where s.sumSquares.count != s.dim {
+            throw PolylensFileError("\(path): hidden-state sums of \(s.language) layer \(s.layer) have vectors of different lengths")
         }
         for (index, s) in batch.summaries {
             guard batch.documents.indices.contains(index) else {

@@ -142,6 +142,10 @@ public struct IngestBatch: Sendable {
     /// Summaries of `documents[index]`.
     public var summaries: [(documentIndex: Int, summary: DocumentSummary)]
     public var lensPrompts: [LensPrompt]
+    /// Deltas to add to the stored per-language hidden-state sums (like `stats`).
+    public var languageStates: [LanguageState] = []
+    /// How summaries are stored: f16, or q8_0 (a quarter of f32; IngestOptions chooses).
+    public var summaryCodec: BlobDType = .f16
 
     public init(documents: [DocumentInfo] = [], stats: [NeuronStats] = [],
                 summaries: [(documentIndex: Int, summary: DocumentSummary)] = [], lensPrompts: [LensPrompt] = []) {

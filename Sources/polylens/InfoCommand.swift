@@ -36,7 +36,7 @@ struct InfoCommand: ParsableCommand {
                 lines.append("  " + [pad(l.language, 12, left: true), pad("\(l.documents)", 12), pad("\(l.tokens)", 10),
                                      pad("\(l.heldOutDocuments)", 14), pad("\(l.heldOutTokens)", 16), pad("\(l.bytes)", 12)].joined(separator: " "))
             }
-            lines.append("  lens prompts \(r.lensPrompts), unembedding \(r.hasUnembedding ? "stored" : "not stored"), neuron sets \(r.neuronSets.isEmpty ? "none" : r.neuronSets.joined(separator: ", ")), ablation results \(r.ablationResults)")
+            lines.append("  lens prompts \(r.lensPrompts), language states \(r.languageStates), unembedding \(r.hasUnembedding ? "stored" : "not stored"), neuron sets \(r.neuronSets.isEmpty ? "none" : r.neuronSets.joined(separator: ", ")), ablation results \(r.ablationResults)")
         }
         lines.append("table                    rows     blobs        stored           raw   ratio")
         for t in info.tables {

@@ -36,11 +36,13 @@ struct IngestArguments: ParsableArguments {
     @Option(help: "Corpus tokens per language; the document that reaches it is cut short.")
     var maxTokensPerLanguage: Int?
 
-    @Option(help: "Fraction of corpus documents (by content hash) kept out of the statistics, for ablation (ingest: 0.1; bench ingest: 0).")
+    @Option(help: "Fraction of corpus documents (by content hash) that may be held out for ablation; --held-out-tokens takes its budget from them (ingest: 0.1; bench ingest: 0).")
     var heldOut: Double?
 
     @Option(help: "Threads for the engine (default: all cores).")
     var threads: Int?
+
+    @OptionGroup(title: "Storage") var storage: StorageArguments
 
     func options(embedUnembedding: Bool, defaultHeldOut: Double) throws -> IngestOptions {
         var specs = try lang.map(CorpusSpec.files) + jsonl.map(CorpusSpec.jsonl)
@@ -53,6 +55,7 @@ struct IngestArguments: ParsableArguments {
         o.maxTokensPerLanguage = maxTokensPerLanguage
         o.heldOut = heldOut ?? defaultHeldOut
         o.embedUnembedding = embedUnembedding
+        o.storage = try storage.options()
         return o
     }
 

@@ -55,7 +55,10 @@ struct MexaCommand: ParsableCommand {
     func run() throws {
         let (file, run) = try options.open()
         let summaries = try file.summaries(run: run, pooling: pooling)
-        guard !summaries.isEmpty else { throw CLIError("\(options.file): run \(run) holds no \(pooling.rawValue)-pooled summaries") }
+        guard !summaries.isEmpty else {
+            let stored = try file.storedPoolings(run: run).map(\.rawValue)
+            throw CLIError("\(options.file): run \(run) holds no \(pooling.rawValue)-pooled summaries (stored: \(stored.isEmpty ? "none" : stored.joined(separator: ", ")); ingest with --poolings \((stored + [pooling.rawValue]).joined(separator: ",")) to keep them)")
+        }
         let available = Array(Set(summaries.filter { $0.document.itemKey != nil }.map(\.document.language))).sorted()
         let langs = try LanguageSelection.resolve(languages, available: available, file: options.file)
         let e = try ParallelEmbeddings(summaries, languages: langs, items: items)

@@ -24,6 +24,7 @@ struct Polylens: ParsableCommand {
             ModelInfoCommand.self,
             GenerateCommand.self,
             PerplexityCommand.self,
+            EstimateCommand.self,
             BenchCommand.self,
         ])
 }

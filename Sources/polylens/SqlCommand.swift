@@ -8,7 +8,7 @@ struct SqlCommand: ParsableCommand {
         abstract: "Run read-only SQL on a Polylens file.",
         discussion: """
             The connection cannot write (read-only, query_only, defensive, trusted_schema off). Functions: \
-            blob_at(b, i), blob_len(b), blob_dtype(b), blob_shape(b), blob_raw_size(b), blob_json(b), \
+            blob_at(b, i), blob_len(b), blob_dtype(b), blob_filter(b), blob_shape(b), blob_raw_size(b), blob_json(b), \
             blob_cosine(a, b[, row]). View neuron_rows(run, language, layer, neuron, n, p_active, mean, std, max). \
             Worked examples in Queries/.
             """)

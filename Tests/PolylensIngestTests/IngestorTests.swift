@@ -32,10 +32,11 @@ final class IngestorTests: XCTestCase {
         o.heldOut = 0.2
         o.batchDocuments = 16
         o.embedUnembedding = true
+        o.storage.summaryCodec = .f16  // compared with the engine at f16 precision below; q8_0: CompactStorageTests
         return o
     }
 
-    func makeIngestor(_ options: IngestOptions) throws -> (Ingestor, HuggingFaceCheckpoint, Tokenizer) {
+    static func makeIngestor(_ options: IngestOptions) throws -> (Ingestor, HuggingFaceCheckpoint, Tokenizer) {
         let weights = try HuggingFaceCheckpoint(directory: Self.model)
         let tokenizer = try TokenizerLoader.load(Self.tokenizerURL)
         let ingestor = try Ingestor(weights: weights, modelPath: Self.model.path, tokenizer: tokenizer,
@@ -45,7 +46,7 @@ final class IngestorTests: XCTestCase {
 
     func testStoredStatisticsSummariesAndLensStatesMatchTheEngine() throws {
         let options = try Self.smallCorpus()
-        let (ingestor, weights, tokenizer) = try makeIngestor(options)
+        let (ingestor, weights, tokenizer) = try Self.makeIngestor(options)
         let path = try temporaryDirectory() + "/small.polylens"
         let file = try PolylensFile.create(URL(fileURLWithPath: path))
         let report = try ingestor.run(into: file, threads: 2)
@@ -193,7 +194,7 @@ final class IngestorTests: XCTestCase {
     }
 
     func testBadDestinations() throws {
-        let (ingestor, _, _) = try makeIngestor(Self.smallCorpus())
+        let (ingestor, _, _) = try Self.makeIngestor(Self.smallCorpus())
         let dir = try temporaryDirectory()
         let notPolylens = dir + "/notes.txt"
         try "just text\n".write(toFile: notPolylens, atomically: true, encoding: .utf8)

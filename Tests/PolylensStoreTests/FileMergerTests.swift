@@ -19,6 +19,10 @@ final class FileMergerTests: XCTestCase {
         var expected = try a.neuronStats(run: runA)
         for (k, s) in try b.neuronStats(run: runB).enumerated() { expected[k].add(s) }
         XCTAssertEqual(try merged.neuronStats(run: run), expected)
+        var states = try a.languageStates(run: runA)
+        for (k, s) in try b.languageStates(run: runB).enumerated() { states[k].add(s) }
+        XCTAssertFalse(states.isEmpty)
+        XCTAssertEqual(try merged.languageStates(run: run), states)
         XCTAssertEqual(try merged.documents(run: run), try a.documents(run: runA) + b.documents(run: runB))
         XCTAssertEqual(try merged.summaries(run: run, pooling: .last).map(\.summary.values),
                        try (a.summaries(run: runA, pooling: .last) + b.summaries(run: runB, pooling: .last)).map(\.summary.values))

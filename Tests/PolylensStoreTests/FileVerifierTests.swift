@@ -10,8 +10,9 @@ final class FileVerifierTests: XCTestCase {
         let report = try file.verify()
         XCTAssertTrue(report.isSound, report.problems.joined(separator: "\n"))
         XCTAssertEqual(report.schemaVersion, PolylensFile.schemaVersion)
-        // 22 summaries × 3 poolings, 6 stats rows × 4, 2 prompts × (1 + 4 layers), 4 held-out token lists.
-        XCTAssertEqual(report.blobsChecked, 66 + 24 + 10 + 4)
+        // 22 summaries × 3 poolings, 6 stats rows × 4, 2 prompts × (1 + 4 layers), 4 held-out token lists,
+        // 8 language-state rows × 2.
+        XCTAssertEqual(report.blobsChecked, 66 + 24 + 10 + 4 + 16)
     }
 
     /// Flips bytes inside one stored blob with SQL, as a bad disk or a careless edit would.

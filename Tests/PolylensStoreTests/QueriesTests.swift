@@ -33,7 +33,7 @@ final class QueriesTests: XCTestCase {
         let files = try FileManager.default.contentsOfDirectory(atPath: StoreFixture.repository.appendingPathComponent("Queries").path)
             .filter { $0.hasSuffix(".sql") }.sorted()
         XCTAssertEqual(files, ["activation_rate_per_layer.sql", "compression_per_table.sql", "documents_per_language.sql",
-                               "language_selective_neurons.sql", "neurons_active_for_every_language.sql",
+                               "language_centroid_cosine.sql", "language_selective_neurons.sql", "neurons_active_for_every_language.sql",
                                "parallel_similarity_per_layer.sql"])
     }
 
@@ -121,7 +121,7 @@ final class QueriesTests: XCTestCase {
     func testCompressionPerTable() throws {
         let rows = try query("compression_per_table")
         let tables = Dictionary(uniqueKeysWithValues: try file.info().tables.map { ($0.table, $0) })
-        XCTAssertEqual(Set(rows.map { $0[0] }), Set(["documents", "neuron_stats", "summaries", "lens_prompts", "lens_states",
+        XCTAssertEqual(Set(rows.map { $0[0] }), Set(["documents", "neuron_stats", "language_states", "summaries", "lens_prompts", "lens_states",
                                                      "unembedding", "neuron_set_members"].map { SQLValue.text($0) }))
         for row in rows {
             guard case .text(let name) = row[0], let t = tables[name] else { return XCTFail("\(row)") }
@@ -129,6 +129,25 @@ final class QueriesTests: XCTestCase {
             XCTAssertEqual(row[3], .integer(Int64(t.rawBytes)), name)
             XCTAssertEqual(real(row[4]), (t.compressionRatio * 1000).rounded() / 1000, accuracy: 1e-9, name)
         }
+    }
+
+    func testLanguageCentroidCosine() throws {
+        let rows = try query("language_centroid_cosine")
+        let states = try file.languageStates(run: run)
+        XCTAssertEqual(rows.count, StoreFixture.layers + 1)
+        for (layer, row) in rows.enumerated() {
+            let c = try XCTUnwrap(states.first { $0.language == "C" && $0.layer == layer })
+            let py = try XCTUnwrap(states.first { $0.language == "Python" && $0.layer == layer })
+            let (a, b) = (c.mean, py.mean)
+            let dot: Double = zip(a, b).map(*).reduce(0, +)
+            let na: Double = a.map { $0 * $0 }.reduce(0, +), nb: Double = b.map { $0 * $0 }.reduce(0, +)
+            let cosine = dot / (na * nb).squareRoot()
+            XCTAssertEqual(Array(row[0..<6]), [.integer(run), .integer(Int64(layer)), .text("C"), .text("Python"),
+                                               .integer(c.tokens), .integer(py.tokens)])
+            XCTAssertEqual(real(row[6]), cosine, accuracy: 1e-12)
+        }
+        // The fixture's C and Python directions oppose on half the dimensions: the centroids part with depth.
+        XCTAssertLessThan(real(rows.last![6]), real(rows.first![6]))
     }
 
     func testParallelSimilarityPerLayer() throws {

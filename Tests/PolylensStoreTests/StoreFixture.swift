@@ -52,8 +52,27 @@ enum StoreFixture {
     static func batch(_ documents: [DocumentInfo], lensPrompts: [LensPrompt] = []) -> IngestBatch {
         var stats: [String: [NeuronStats]] = [:]
         var summaries: [(documentIndex: Int, summary: DocumentSummary)] = []
+        var states: [String: [LanguageState]] = [:]
         for (index, d) in documents.enumerated() {
             var rng = SplitMix64(seed: UInt64(d.sha256.prefix(16), radix: 16) ?? 1)
+            if !d.heldOut {
+                // Hidden states around a per-language direction, summed as LanguageStateAccumulator does.
+                var perLayer = states[d.language] ?? (0...layers).map {
+                    LanguageState(language: d.language, layer: $0, tokens: 0, sum: Array(repeating: 0, count: dim),
+                                  sumSquares: Array(repeating: 0, count: dim))
+                }
+                for l in 0...layers {
+                    perLayer[l].tokens += Int64(d.tokens)
+                    for _ in 0..<d.tokens {
+                        for i in 0..<dim {
+                            let h = rng.gaussian() + bias(d.language, l, i) * Double(l + 1)
+                            perLayer[l].sum[i] += h
+                            perLayer[l].sumSquares[i] += h * h
+                        }
+                    }
+                }
+                states[d.language] = perLayer
+            }
             if !d.heldOut {
                 var perLayer = stats[d.language] ?? (0..<layers).map { NeuronStats(language: d.language, layer: $0, neurons: neurons) }
                 for l in 0..<layers {
@@ -76,8 +95,10 @@ enum StoreFixture {
                 summaries.append((index, DocumentSummary(pooling: pooling, layers: layers + 1, dim: dim, values: values)))
             }
         }
-        return IngestBatch(documents: documents, stats: stats.keys.sorted().flatMap { stats[$0]! },
-                           summaries: summaries, lensPrompts: lensPrompts)
+        var batch = IngestBatch(documents: documents, stats: stats.keys.sorted().flatMap { stats[$0]! },
+                                summaries: summaries, lensPrompts: lensPrompts)
+        batch.languageStates = states.keys.sorted().flatMap { states[$0]! }
+        return batch
     }
 
     /// A lens prompt of `tokens` tokens whose last `positions + 1` belong to the target.
