@@ -86,7 +86,7 @@ public final class SQLConsole {
                 var results: [SQLResult] = []
                 let statements = try db.allStatements(sql: sql)
                 while let statement = try statements.next() {
-                    let rows = try Row.fetchAll(statement).map { row in row.databaseValues.map(Self.value) }
+                    let rows: [[SQLValue]] = try Row.fetchAll(statement).map { row in row.databaseValues.map(Self.value) }
                     results.append(SQLResult(columns: statement.columnNames, rows: rows))
                 }
                 return results
