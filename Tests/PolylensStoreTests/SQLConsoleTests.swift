@@ -86,6 +86,41 @@ final class SQLConsoleTests: XCTestCase {
         XCTAssertEqual(try console.query("PRAGMA trusted_schema").rows, [[.integer(0)]])
     }
 
+    /// neuron_rows is filled once, on the first statement naming it; afterwards the connection is query-only again
+    /// and a statement that names the table in a write is still refused.
+    func testNeuronRowsTableLeavesTheConsoleReadOnly() throws {
+        let (url, file, run) = try fixture()
+        let console = try SQLConsole(url)
+        XCTAssertEqual(try console.query("SELECT count(*) FROM sqlite_temp_master").rows, [[.integer(0)]])
+        let count = try console.query("SELECT count(*) FROM neuron_rows").rows
+        XCTAssertEqual(count, [[.integer(Int64(try file.neuronStats(run: run).count * StoreFixture.neurons))]])
+        XCTAssertEqual(try console.query("PRAGMA query_only").rows, [[.integer(1)]])
+        XCTAssertThrowsError(try console.query("DELETE FROM neuron_rows"))
+        XCTAssertThrowsError(try console.query("INSERT INTO neuron_rows SELECT * FROM neuron_rows"))
+        // A self-join finds each (layer, neuron) once per language pair, through the primary key.
+        let pairs = try console.query("""
+            SELECT count(*) FROM neuron_rows a JOIN neuron_rows b
+            ON a.run = b.run AND a.layer = b.layer AND a.neuron = b.neuron AND a.language = 'C' AND b.language = 'Python'
+            """).rows
+        XCTAssertEqual(pairs, [[.integer(Int64(StoreFixture.layers * StoreFixture.neurons))]])
+    }
+
+    func testSeveralStatementsRunInOrder() throws {
+        let (url, _, _) = try fixture()
+        let console = try SQLConsole(url)
+        let results = try console.run("SELECT 1 AS a; SELECT language FROM neuron_stats GROUP BY language ORDER BY 1;")
+        XCTAssertEqual(results, [SQLResult(columns: ["a"], rows: [[.integer(1)]]),
+                                 SQLResult(columns: ["language"], rows: [[.text("C")], [.text("Python")]])])
+        assertError(try console.query("SELECT 1; SELECT 2"), contains: "expected one SQL statement, found 2")
+        assertError(try console.run("SELECT 1; DELETE FROM runs"), contains: "readonly")
+    }
+
+    func testBlobDescription() {
+        XCTAssertEqual(BlobCodec.describe(BlobCodec.encode([Float](repeating: 1, count: 10), as: .f16, shape: [5, 2])), "<f16 [5, 2]>")
+        XCTAssertEqual(BlobCodec.describe(BlobCodec.encode([Int64]([1, 2, 3]))), "<i64 [3]>")
+        XCTAssertEqual(BlobCodec.describe(Data([1, 2, 3])), "<blob 3 bytes>")
+    }
+
     func testConsoleRefusesNonPolylensFiles() throws {
         let dir = try StoreFixture.directory(self)
         let text = dir.appendingPathComponent("x.txt")

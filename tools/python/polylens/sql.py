@@ -88,8 +88,20 @@ def _cosine(a, b):
 
 def register(db):
     """Adds blob_at, blob_len, blob_dtype, blob_shape, blob_raw_size, blob_json, blob_cosine (2 and 3 arguments),
-    neuron_stats_json, and sqrt/ln (for SQLite builds without math functions) to `db`."""
+    neuron_stats_json, and sqrt/ln (for SQLite builds without math functions) to `db`. On a `Connection`, an
+    error inside a function surfaces as its own message (sqlite3 alone says "user-defined function raised
+    exception")."""
     cache = _Cache()
+    errors = getattr(db, "function_errors", [])
+
+    def create_function(name, arity, function, deterministic):
+        def call(*args):
+            try:
+                return function(*args)
+            except Exception as e:
+                errors.append(str(e))
+                raise
+        db.create_function(name, arity, call, deterministic=deterministic)
 
     def blob_at(b, i):
         a = cache.get(b, "blob_at")
@@ -129,19 +141,19 @@ def register(db):
     def ln(x):
         return math.log(x) if x is not None and x > 0 else None
 
-    db.create_function("blob_at", 2, blob_at, deterministic=True)
-    db.create_function("blob_len", 1, lambda b: None if b is None else _header(b, "blob_len").count, deterministic=True)
-    db.create_function("blob_dtype", 1, lambda b: None if b is None else _header(b, "blob_dtype").dtype, deterministic=True)
-    db.create_function("blob_shape", 1, lambda b: None if b is None else
+    create_function("blob_at", 2, blob_at, deterministic=True)
+    create_function("blob_len", 1, lambda b: None if b is None else _header(b, "blob_len").count, deterministic=True)
+    create_function("blob_dtype", 1, lambda b: None if b is None else _header(b, "blob_dtype").dtype, deterministic=True)
+    create_function("blob_shape", 1, lambda b: None if b is None else
                        "[" + ",".join(str(d) for d in _header(b, "blob_shape").shape) + "]", deterministic=True)
-    db.create_function("blob_raw_size", 1, lambda b: None if b is None else _header(b, "blob_raw_size").raw_size,
+    create_function("blob_raw_size", 1, lambda b: None if b is None else _header(b, "blob_raw_size").raw_size,
                        deterministic=True)
-    db.create_function("blob_json", 1, blob_json, deterministic=True)
-    db.create_function("blob_cosine", 2, blob_cosine, deterministic=True)
-    db.create_function("blob_cosine", 3, blob_cosine, deterministic=True)
-    db.create_function("neuron_stats_json", 5, neuron_stats_json, deterministic=True)
-    db.create_function("sqrt", 1, lambda x: None if x is None or x < 0 else math.sqrt(x), deterministic=True)
-    db.create_function("ln", 1, ln, deterministic=True)
+    create_function("blob_json", 1, blob_json, deterministic=True)
+    create_function("blob_cosine", 2, blob_cosine, deterministic=True)
+    create_function("blob_cosine", 3, blob_cosine, deterministic=True)
+    create_function("neuron_stats_json", 5, neuron_stats_json, deterministic=True)
+    create_function("sqrt", 1, lambda x: None if x is None or x < 0 else math.sqrt(x), deterministic=True)
+    create_function("ln", 1, ln, deterministic=True)
 
 
 def neuron_row_values(n, active, s, sumsq, mx):
@@ -200,15 +212,38 @@ def _nullable(v):
 class Cursor(sqlite3.Cursor):
     def execute(self, sql, *args):
         self.connection.prepare(sql)
-        return super().execute(sql, *args)
+        return self.connection.explained(super().execute, sql, *args)
 
     def executescript(self, script):
         self.connection.prepare(script)
-        return super().executescript(script)
+        return self.connection.explained(super().executescript, script)
+
+    def fetchone(self):
+        return self.connection.explained(super().fetchone)
+
+    def fetchmany(self, *args):
+        return self.connection.explained(super().fetchmany, *args)
+
+    def fetchall(self):
+        return self.connection.explained(super().fetchall)
 
 
 class Connection(sqlite3.Connection):
     """A sqlite3 connection that materializes neuron_rows before the first statement naming it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.function_errors = []
+
+    def explained(self, call, *args):
+        """Runs `call`; a failure inside one of our SQL functions is re-raised with that function's message."""
+        del self.function_errors[:]
+        try:
+            return call(*args)
+        except sqlite3.OperationalError:
+            if self.function_errors:
+                raise codec.BlobError(self.function_errors[-1]) from None
+            raise
 
     def prepare(self, sql):
         if NEURON_ROWS.search(sql):
