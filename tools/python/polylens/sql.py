@@ -88,7 +88,7 @@ def _cosine(a, b):
 
 def register(db):
     """Adds blob_at, blob_len, blob_dtype, blob_shape, blob_raw_size, blob_json, blob_cosine (2 and 3 arguments),
-    neuron_stats_json, and sqrt/ln (for SQLite builds without math functions) to `db`. On a `Connection`, an
+    blob_cosines, neuron_stats_json, and sqrt/ln (for SQLite builds without math functions) to `db`. On a `Connection`, an
     error inside a function surfaces as its own message (sqlite3 alone says "user-defined function raised
     exception")."""
     cache = _Cache()
@@ -134,6 +134,15 @@ def register(db):
             raise codec.BlobError("blob_cosine: row %d outside 0..<%d" % (row, x.shape[0]))
         return _cosine(x[row], y[row])
 
+    def blob_cosines(a, b):
+        x, y = cache.get(a, "blob_cosines"), cache.get(b, "blob_cosines")
+        if x is None or y is None:
+            return None
+        if x.ndim != 2 or x.shape != y.shape:
+            raise codec.BlobError("blob_cosines: needs two 2-D blobs of one shape, got %s and %s"
+                                  % (list(x.shape), list(y.shape)))
+        return json.dumps([_cosine(x[r], y[r]) for r in range(x.shape[0])])
+
     def neuron_stats_json(n, active, s, sumsq, mx):
         rows = neuron_row_values(n, *(cache.get(b, "neuron_stats_json") for b in (active, s, sumsq, mx)))
         return json.dumps([[_number(v) if v is not None else None for v in r] for r in zip(*rows)])
@@ -151,6 +160,7 @@ def register(db):
     create_function("blob_json", 1, blob_json, deterministic=True)
     create_function("blob_cosine", 2, blob_cosine, deterministic=True)
     create_function("blob_cosine", 3, blob_cosine, deterministic=True)
+    create_function("blob_cosines", 2, blob_cosines, deterministic=True)
     create_function("neuron_stats_json", 5, neuron_stats_json, deterministic=True)
     create_function("sqrt", 1, lambda x: None if x is None or x < 0 else math.sqrt(x), deterministic=True)
     create_function("ln", 1, ln, deterministic=True)

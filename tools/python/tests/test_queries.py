@@ -80,11 +80,18 @@ def test_blob_functions_match_polylens_sql(ingested):
         mine = [list(r) for r in f.db.execute(sql)]
         s = f.db.execute("""SELECT blob_cosine(a.data, b.data, 2), blob_cosine(a.data, b.data) FROM summaries a, summaries b
                             WHERE a.rowid = 1 AND b.rowid = 2""").fetchone()
+        every = f.db.execute("""SELECT blob_cosines(a.data, b.data), a.layers FROM summaries a, summaries b
+                                WHERE a.rowid = 1 AND b.rowid = 2""").fetchone()
+        rows = [f.db.execute("""SELECT blob_cosine(a.data, b.data, ?) FROM summaries a, summaries b
+                                WHERE a.rowid = 1 AND b.rowid = 2""", (layer,)).fetchone()[0] for layer in range(every[1])]
+        assert json.loads(every[0]) == rows and rows[2] == s[0]
         with pytest.raises(Exception, match="blob_at"):
             f.db.execute("SELECT blob_at(active, 100000) FROM neuron_stats").fetchall()
     assert len(mine) == len(swift)
     for x, y in zip(mine, swift):
         assert all(same(a, b, "") for a, b in zip(x, y)), (x, y)
-    swift_s = list(json.loads(cli("sql", ingested, """SELECT blob_cosine(a.data, b.data, 2), blob_cosine(a.data, b.data)
-        FROM summaries a, summaries b WHERE a.rowid = 1 AND b.rowid = 2""", "--format", "json").stdout)[0].values())
-    assert all(math.isclose(a, b, rel_tol=1e-12) for a, b in zip(s, swift_s))
+    swift_s = list(json.loads(cli("sql", ingested, """SELECT blob_cosine(a.data, b.data, 2), blob_cosine(a.data, b.data),
+        blob_cosines(a.data, b.data) FROM summaries a, summaries b WHERE a.rowid = 1 AND b.rowid = 2""",
+        "--format", "json").stdout)[0].values())
+    assert all(math.isclose(a, b, rel_tol=1e-12) for a, b in zip(s, swift_s[:2]))
+    assert all(math.isclose(a, b, rel_tol=1e-12) for a, b in zip(json.loads(every[0]), json.loads(swift_s[2])))
