@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""neuron_rows at Llama-3.1-8B size: the old view against the materialized table, in `polylens sql` and Python.
+"""neuron_rows at Llama-3.1-8B size: the old view against the virtual table of `polylens sql`, and Python's table.
 
     tools/bench_neuron_rows.py [--binary .build/release/polylens] [--languages 12 --layers 32 --neurons 14336]
 
 Makes a real Polylens file (a tiny `polylens ingest` with ../shared/models/polycode), replaces its neuron
 statistics with synthetic ones of the given shape through the Python package's writer, then times each query
 three ways: `polylens sql` with the view as it was (the old definition inlined as a CTE named neuron_rows_view,
-which SQLite evaluates once per reference, as it did the view), `polylens sql` with the TEMP table (first use:
-fill + query), and Python (`polylens.connect`, same table). Prints a Markdown table of wall and CPU seconds.
+which SQLite evaluates once per reference, as it did the view), `polylens sql` with the virtual table, and
+Python (`polylens.connect`: TEMP table filled on first use, fill included). Each is a fresh process/connection.
+Prints a Markdown table of wall and CPU seconds (CPU: the child's user + system time; Python: process time).
 """
 import argparse
 import os
@@ -33,10 +34,12 @@ OLD_VIEW = """neuron_rows_view AS (
     FROM main.neuron_stats s, json_each(neuron_stats_json(s.tokens, s.active, s.sum, s.sumsq, s.max)) j)"""
 
 EXTRA = {
+    "one neuron in every language (WHERE layer = 5 AND neuron = 100)":
+        "SELECT language, p_active, mean, std, max FROM neuron_rows WHERE layer = 5 AND neuron = 100 ORDER BY language",
     "self_join (C vs Python, every neuron)":
         "SELECT count(*), sum(a.p_active > b.p_active) FROM neuron_rows a JOIN neuron_rows b ON a.run = b.run "
         "AND a.layer = b.layer AND a.neuron = b.neuron AND a.language = 'L00' AND b.language = 'L01'",
-    "count(*) (fill only)": "SELECT count(*) FROM neuron_rows",
+    "count(*) (every row once)": "SELECT count(*) FROM neuron_rows",
 }
 
 
@@ -111,7 +114,7 @@ def main():
             os.path.getsize(path) / 1e6, os.getloadavg()[0]), file=sys.stderr)
         queries = {q.name: q.read_text() for q in sorted((REPO / "Queries").glob("*.sql")) if "neuron_rows" in q.read_text()}
         queries.update(EXTRA)
-        print("| query | rows | old view: wall / CPU s | table, first use: wall / CPU s | Python: wall / CPU s |")
+        print("| query | rows | old view: wall / CPU s | virtual table: wall / CPU s | Python, TEMP table: wall / CPU s |")
         print("|---|---:|---:|---:|---:|")
         for name, sql in queries.items():
             old = timed_cli(args.binary, path, old_form(sql), args.old_timeout)

@@ -16,28 +16,10 @@ public struct SQLResult: Sendable, Equatable {
 /// A hardened, read-only connection for ad-hoc SQL on a file that may come from someone else: opened with
 /// SQLITE_OPEN_READONLY, `query_only`, SQLITE_DBCONFIG_DEFENSIVE and `trusted_schema = OFF`, so a query can
 /// neither write nor run code hidden in the file's schema. Adds the blob functions of `BlobSQLFunctions` and
-/// `neuron_rows(run, language, layer, neuron, n, p_active, mean, std, max)`, neuron statistics as rows.
+/// the virtual table `neuron_rows(run, language, layer, neuron, n, p_active, mean, std, max)` (`NeuronRowsTable`).
 public final class SQLConsole {
     private let queue: DatabaseQueue
     public let path: String
-
-    /// `neuron_rows` is a TEMP table filled before the first statement that names it, with primary key
-    /// (run, language, layer, neuron). A view over `json_each` was recomputed for every reference: a self-join
-    /// decoded and re-spread every statistics row once per outer row. std is the population standard
-    /// deviation; p_active, mean and std are NULL when n = 0, max is NULL where no token was counted.
-    /// tools/python/polylens/sql.py builds the same table.
-    static let neuronRowsTable = """
-        CREATE TEMP TABLE neuron_rows (
-            run INTEGER NOT NULL, language TEXT NOT NULL, layer INTEGER NOT NULL, neuron INTEGER NOT NULL,
-            n INTEGER NOT NULL, p_active REAL, mean REAL, std REAL, max REAL,
-            PRIMARY KEY (run, language, layer, neuron)
-        ) WITHOUT ROWID;
-        INSERT INTO temp.neuron_rows
-        SELECT s.run_id, s.language, s.layer, j.key, s.tokens,
-               j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3
-        FROM main.neuron_stats s, json_each(neuron_stats_json(s.tokens, s.active, s.sum, s.sumsq, s.max)) j
-        ORDER BY s.run_id, s.language, s.layer, j.key;
-        """
 
     public init(_ url: URL) throws {
         path = url.path
@@ -51,6 +33,9 @@ public final class SQLConsole {
             }
             try db.execute(sql: "PRAGMA trusted_schema = OFF")
             for f in BlobSQLFunctions.all { db.add(function: f) }
+            guard let connection = db.sqliteConnection, NeuronRowsTable.register(connection) else {
+                throw PolylensFileError("\(url.path): could not register neuron_rows")
+            }
             // Defined here too, for SQLite builds without the math functions.
             db.add(function: DatabaseFunction("sqrt", argumentCount: 1, pure: true) { args in
                 Double.fromDatabaseValue(args[0]).map { $0.squareRoot() }
@@ -80,9 +65,6 @@ public final class SQLConsole {
     public func run(_ sql: String) throws -> [SQLResult] {
         do {
             return try queue.read { (db: Database) throws -> [SQLResult] in
-                if sql.range(of: #"\bneuron_rows\b"#, options: [.regularExpression, .caseInsensitive]) != nil {
-                    try materializeNeuronRows(db)
-                }
                 var results: [SQLResult] = []
                 let statements = try db.allStatements(sql: sql)
                 while let statement = try statements.next() {
@@ -96,15 +78,6 @@ public final class SQLConsole {
         } catch let e as BlobError {
             throw PolylensFileError("\(path): \(e.description)")
         }
-    }
-
-    /// Fills TEMP neuron_rows once per connection; only the temp schema is written, query_only is restored.
-    private func materializeNeuronRows(_ db: Database) throws {
-        guard try Bool.fetchOne(db, sql: "SELECT count(*) = 0 FROM sqlite_temp_master WHERE name = 'neuron_rows'") == true
-        else { return }
-        try db.execute(sql: "PRAGMA query_only = OFF")
-        defer { try? db.execute(sql: "PRAGMA query_only = ON") }
-        try db.execute(sql: Self.neuronRowsTable)
     }
 
     private static func value(_ v: DatabaseValue) -> SQLValue {

@@ -9,8 +9,8 @@ struct SqlCommand: ParsableCommand {
         discussion: """
             The connection cannot write (read-only, query_only, defensive, trusted_schema off). Functions: \
             blob_at(b, i), blob_len(b), blob_dtype(b), blob_shape(b), blob_raw_size(b), blob_json(b), \
-            blob_cosine(a, b[, row]). Table neuron_rows(run, language, layer, neuron, n, p_active, mean, std, max), \
-            filled on first use. Several statements run in order, each result printed in turn (json: an array of \
+            blob_cosine(a, b[, row]), blob_cosines(a, b). Virtual table neuron_rows(run, language, layer, neuron, n, \
+            p_active, mean, std, max). Several statements run in order, each result printed in turn (json: an array of \
             results). Blobs print as <dtype [shape]>; --hex-blobs prints them as x'…' in json. Worked examples in Queries/.
             """)
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import XCTest
 @testable import PolylensStore
 
@@ -86,23 +87,52 @@ final class SQLConsoleTests: XCTestCase {
         XCTAssertEqual(try console.query("PRAGMA trusted_schema").rows, [[.integer(0)]])
     }
 
-    /// neuron_rows is filled once, on the first statement naming it; afterwards the connection is query-only again
-    /// and a statement that names the table in a write is still refused.
-    func testNeuronRowsTableLeavesTheConsoleReadOnly() throws {
+    /// neuron_rows is a read-only virtual table: pushed-down constraints, the natural order and a self-join give
+    /// what a full scan filtered afterwards gives; writes are refused.
+    func testNeuronRowsConstraintsAndOrder() throws {
         let (url, file, run) = try fixture()
         let console = try SQLConsole(url)
-        XCTAssertEqual(try console.query("SELECT count(*) FROM sqlite_temp_master").rows, [[.integer(0)]])
-        let count = try console.query("SELECT count(*) FROM neuron_rows").rows
-        XCTAssertEqual(count, [[.integer(Int64(try file.neuronStats(run: run).count * StoreFixture.neurons))]])
-        XCTAssertEqual(try console.query("PRAGMA query_only").rows, [[.integer(1)]])
-        XCTAssertThrowsError(try console.query("DELETE FROM neuron_rows"))
-        XCTAssertThrowsError(try console.query("INSERT INTO neuron_rows SELECT * FROM neuron_rows"))
-        // A self-join finds each (layer, neuron) once per language pair, through the primary key.
+        let all = try console.query("SELECT * FROM neuron_rows").rows
+        XCTAssertEqual(all.count, try file.neuronStats(run: run).count * StoreFixture.neurons)
+        func scan(_ keep: ([SQLValue]) -> Bool) -> [[SQLValue]] { all.filter(keep) }
+        XCTAssertEqual(try console.query("SELECT * FROM neuron_rows WHERE layer = 1 AND neuron = 5").rows,
+                       scan { $0[2] == .integer(1) && $0[3] == .integer(5) })
+        XCTAssertEqual(try console.query("SELECT * FROM neuron_rows WHERE language = 'Python' AND run = \(run)").rows,
+                       scan { $0[1] == .text("Python") })
+        XCTAssertEqual(try console.query("SELECT count(*) FROM neuron_rows WHERE neuron = \(StoreFixture.neurons)").rows, [[.integer(0)]])
+        XCTAssertEqual(try console.query("SELECT count(*) FROM neuron_rows WHERE neuron = NULL OR neuron = 'x'").rows, [[.integer(0)]])
+        XCTAssertEqual(try console.query("SELECT count(*) FROM neuron_rows WHERE neuron IN (1, 3) AND layer > 0").rows,
+                       [[.integer(Int64(scan { ($0[3] == .integer(1) || $0[3] == .integer(3)) && $0[2] != .integer(0) }.count))]])
+        let descending = try console.query("SELECT neuron FROM neuron_rows WHERE language = 'C' AND layer = 0 ORDER BY run, language, layer, neuron DESC").rows
+        XCTAssertEqual(descending, (0..<StoreFixture.neurons).reversed().map { [.integer(Int64($0))] })
+        // A self-join finds each (layer, neuron) once per language pair.
         let pairs = try console.query("""
-            SELECT count(*) FROM neuron_rows a JOIN neuron_rows b
+            SELECT count(*), sum(a.p_active > b.p_active) FROM neuron_rows a JOIN neuron_rows b
             ON a.run = b.run AND a.layer = b.layer AND a.neuron = b.neuron AND a.language = 'C' AND b.language = 'Python'
             """).rows
-        XCTAssertEqual(pairs, [[.integer(Int64(StoreFixture.layers * StoreFixture.neurons))]])
+        let c = scan { $0[1] == .text("C") }, py = scan { $0[1] == .text("Python") }
+        let greater = zip(c, py).filter { x, y in
+            guard case .real(let u) = x[5], case .real(let v) = y[5] else { return false }
+            return u > v
+        }.count
+        XCTAssertEqual(pairs, [[.integer(Int64(StoreFixture.layers * StoreFixture.neurons)), .integer(Int64(greater))]])
+        XCTAssertEqual(try console.query("SELECT count(*) FROM sqlite_temp_master").rows, [[.integer(0)]])
+        for statement in ["DELETE FROM neuron_rows", "INSERT INTO neuron_rows SELECT * FROM neuron_rows",
+                          "UPDATE neuron_rows SET n = 0"] {
+            XCTAssertThrowsError(try console.query(statement), statement)
+        }
+    }
+
+    /// A damaged statistics blob is named when neuron_rows reaches it.
+    func testNeuronRowsNamesADamagedBlob() throws {
+        let (url, file, _) = try fixture()
+        try file.close()
+        let db = try DatabaseQueue(path: url.path)
+        try db.write { try $0.execute(sql: "UPDATE neuron_stats SET sum = x'00' WHERE language = 'Python' AND layer = 1") }
+        try db.close()
+        let console = try SQLConsole(url)
+        XCTAssertEqual(try console.query("SELECT count(*) FROM neuron_rows WHERE language = 'C'").rows.count, 1)
+        assertError(try console.query("SELECT count(*) FROM neuron_rows"), contains: "neuron_stats(Python, layer 1).sum: not a Polylens blob")
     }
 
     func testSeveralStatementsRunInOrder() throws {

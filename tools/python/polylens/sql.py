@@ -6,9 +6,10 @@ opened yourself.
 
 neuron_rows(run, language, layer, neuron, n, p_active, mean, std, max) is a TEMP table filled on the first
 statement that names it (one row per neuron of every neuron_stats row, primary key (run, language, layer,
-neuron)), exactly as `polylens sql` does: a view over the decoded blobs was recomputed for every reference, which
-made self-joins quadratic. p_active, mean and std (population) are NULL when n = 0; max is NULL where no token
-was counted (-inf stored).
+neuron)). `polylens sql` serves the same rows from a virtual table (Swift's NeuronRowsTable); Python's sqlite3
+cannot define one, and a view over the decoded blobs was recomputed for every reference, which made self-joins
+quadratic. p_active, mean and std (population) are NULL when n = 0; max is NULL where no token was counted
+(-inf stored).
 """
 import json
 import math
