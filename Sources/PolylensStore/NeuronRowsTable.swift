@@ -21,7 +21,10 @@ enum NeuronRowsTable {
 /// The statistics row a cursor is on, decoded once, and its neurons.
 private final class NeuronRowsCursor {
     let db: OpaquePointer
+    /// The statement in use and the prepared ones by constraint mask, reset and reused by each xFilter.
     var statement: OpaquePointer?
+    var prepared: [Int32: OpaquePointer] = [:]
+    var decodedRowid: Int64?
     var run: Int64 = 0, layer: Int64 = 0, tokens: Int64 = 0
     var language: [CChar] = [0]
     var active: [Int64] = [], sum: [Double] = [], sumSquares: [Double] = [], max: [Float] = []
@@ -32,23 +35,29 @@ private final class NeuronRowsCursor {
 
     init(db: OpaquePointer) { self.db = db }
 
-    deinit { sqlite3_finalize(statement) }
+    deinit { for s in prepared.values { sqlite3_finalize(s) } }
 
     /// Steps to the next statistics row that has neurons to emit; throws on a damaged blob.
     func advance() throws {
         while let statement, sqlite3_step(statement) == SQLITE_ROW {
-            run = sqlite3_column_int64(statement, 0)
-            language = Array(UnsafeBufferPointer(start: sqlite3_column_text(statement, 1),
-                                                 count: Int(sqlite3_column_bytes(statement, 1)))).map { CChar(bitPattern: $0) } + [0]
-            layer = sqlite3_column_int64(statement, 2)
-            tokens = sqlite3_column_int64(statement, 3)
-            let name = "neuron_stats(\(String(cString: language)), layer \(layer))"
-            active = try blob(4, name, "active").int64s()
-            sum = try blob(5, name, "sum").doubles()
-            sumSquares = try blob(6, name, "sumsq").doubles()
-            max = try blob(7, name, "max").floats()
-            guard sum.count == active.count, sumSquares.count == active.count, max.count == active.count else {
-                throw BlobError("\(name): statistics of lengths \(active.count), \(sum.count), \(sumSquares.count), \(max.count)")
+            // A lookup per outer row (a self-join) lands on the same statistics row again and again: decode once.
+            let rowid = sqlite3_column_int64(statement, 8)
+            if rowid != decodedRowid {
+                run = sqlite3_column_int64(statement, 0)
+                language = Array(UnsafeBufferPointer(start: sqlite3_column_text(statement, 1),
+                                                     count: Int(sqlite3_column_bytes(statement, 1)))).map { CChar(bitPattern: $0) } + [0]
+                layer = sqlite3_column_int64(statement, 2)
+                tokens = sqlite3_column_int64(statement, 3)
+                let name = "neuron_stats(\(String(cString: language)), layer \(layer))"
+                decodedRowid = nil
+                active = try blob(4, name, "active").int64s()
+                sum = try blob(5, name, "sum").doubles()
+                sumSquares = try blob(6, name, "sumsq").doubles()
+                max = try blob(7, name, "max").floats()
+                guard sum.count == active.count, sumSquares.count == active.count, max.count == active.count else {
+                    throw BlobError("\(name): statistics of lengths \(active.count), \(sum.count), \(sumSquares.count), \(max.count)")
+                }
+                decodedRowid = rowid
             }
             if let only = onlyNeuron {
                 guard (0..<active.count).contains(only) else { continue }
@@ -189,11 +198,9 @@ private nonisolated(unsafe) let neuronRowsModule: UnsafeMutablePointer<sqlite3_m
     }
     m.xFilter = { cursor, mask, _, argc, argv in
         let c = state(cursor)
-        sqlite3_finalize(c.statement)
-        c.statement = nil
         c.onlyNeuron = nil
         c.rowid = 0
-        var sql = "SELECT run_id, language, layer, tokens, active, sum, sumsq, max FROM main.neuron_stats WHERE 1"
+        var sql = "SELECT run_id, language, layer, tokens, active, sum, sumsq, max, rowid FROM main.neuron_stats WHERE 1"
         var bound: [OpaquePointer?] = []
         var k = 0
         for (column, name) in zip(constrainable, ["run_id", "language", "layer", nil]) where mask & (1 << column) != 0 {
@@ -209,8 +216,16 @@ private nonisolated(unsafe) let neuronRowsModule: UnsafeMutablePointer<sqlite3_m
             }
         }
         sql += " ORDER BY run_id, language, layer"
-        guard sqlite3_prepare_v2(c.db, sql, -1, &c.statement, nil) == SQLITE_OK else {
-            return fail(cursor, BlobError("neuron_rows: \(String(cString: sqlite3_errmsg(c.db)))"))
+        if let reused = c.prepared[mask] {
+            sqlite3_reset(reused)
+            c.statement = reused
+        } else {
+            var fresh: OpaquePointer?
+            guard sqlite3_prepare_v2(c.db, sql, -1, &fresh, nil) == SQLITE_OK, let fresh else {
+                return fail(cursor, BlobError("neuron_rows: \(String(cString: sqlite3_errmsg(c.db)))"))
+            }
+            c.prepared[mask] = fresh
+            c.statement = fresh
         }
         for (i, value) in bound.enumerated() { sqlite3_bind_value(c.statement, Int32(i + 1), value) }
         do { try c.advance() } catch { return fail(cursor, error) }
