@@ -37,6 +37,7 @@ let package = Package(
                 swiftSettings: optimize),
         .target(name: "PolylensStore",
                 dependencies: ["PolylensModel", "CLZ4", "CZlib", "CSQLite", .product(name: "GRDB", package: "GRDB.swift"),
+                               .product(name: "GRDBSQLite", package: "GRDB.swift"),
                                .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: optimize, plugins: ["EmbedSchema"]),
         .target(name: "PolylensIngest",

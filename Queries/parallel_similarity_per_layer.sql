@@ -1,18 +1,19 @@
 -- MEXA-style alignment at a glance: per pair of languages and layer, the mean cosine between the
 -- weighted-mean summaries of the same parallel item.
-WITH pairs AS (
-    SELECT a.run_id AS run, a.language AS language_a, b.language AS language_b,
-           sa.data AS data_a, sb.data AS data_b, sa.layers
-    FROM documents a
-    JOIN documents b ON b.run_id = a.run_id AND b.item_key = a.item_key AND a.language < b.language
-    JOIN summaries sa ON sa.document_id = a.id AND sa.pooling = 'weighted'
-    JOIN summaries sb ON sb.document_id = b.id AND sb.pooling = 'weighted'
+-- Fast on large files: the pairs are found through an index on item_key (a MATERIALIZED CTE gets SQLite's
+-- automatic index), CROSS JOIN keeps the pairs as the outer loop, and blob_cosines decodes each pair's two
+-- summaries once for all layers.
+WITH parallel AS MATERIALIZED (
+    SELECT run_id AS run, language, item_key, id FROM documents WHERE item_key IS NOT NULL
 ),
-layers(layer) AS (
-    SELECT 0 UNION ALL SELECT layer + 1 FROM layers WHERE layer + 1 < (SELECT ifnull(max(layers), 0) FROM summaries)
+pairs AS MATERIALIZED (
+    SELECT a.run, a.language AS language_a, b.language AS language_b, a.id AS id_a, b.id AS id_b
+    FROM parallel a JOIN parallel b ON b.run = a.run AND b.item_key = a.item_key AND a.language < b.language
 )
-SELECT run, language_a, language_b, layer, count(*) AS items,
-       avg(blob_cosine(data_a, data_b, layer)) AS mean_cosine
-FROM pairs JOIN layers ON layers.layer < pairs.layers
-GROUP BY run, language_a, language_b, layer
-ORDER BY run, language_a, language_b, layer;
+SELECT p.run, p.language_a, p.language_b, j.key AS layer, count(*) AS items, avg(j.value) AS mean_cosine
+FROM pairs p
+CROSS JOIN summaries sa ON sa.document_id = p.id_a AND sa.pooling = 'weighted'
+CROSS JOIN summaries sb ON sb.document_id = p.id_b AND sb.pooling = 'weighted'
+CROSS JOIN json_each(blob_cosines(sa.data, sb.data)) j
+GROUP BY p.run, p.language_a, p.language_b, j.key
+ORDER BY p.run, p.language_a, p.language_b, j.key;

@@ -10,8 +10,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# tools/*.py (fixture makers, the file reader CI checks) need numpy and lz4 in whichever python3 is first on PATH.
-if ! python3 -c 'import numpy, lz4.block' 2>/dev/null; then
-    python3 -m pip install -q numpy lz4 || python3 -m pip install -q --break-system-packages numpy lz4
+# tools/*.py (fixture makers, references) and the Python package's tests (python3 -m pytest -q tools/python)
+# need numpy, lz4, pandas, pytest and safetensors in whichever python3 is first on PATH.
+if ! python3 -c 'import numpy, lz4.block, pandas, pytest, safetensors' 2>/dev/null; then
+    python3 -m pip install -q numpy lz4 pandas pytest safetensors \
+        || python3 -m pip install -q --break-system-packages numpy lz4 pandas pytest safetensors
 fi
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (Swift 6.1 or later is needed)" >&2; exit 1; }

@@ -4,7 +4,8 @@ import GRDB
 /// SQL functions that read Polylens blobs, registered on `polylens sql` connections:
 /// `blob_at(b, i)`, `blob_len(b)`, `blob_dtype(b)`, `blob_filter(b)`, `blob_shape(b)`, `blob_raw_size(b)`,
 /// `blob_json(b)` (a JSON array, for `json_each`), `blob_cosine(a, b)` and `blob_cosine(a, b, row)`
-/// (cosine between row `row` of two 2-D blobs, e.g. one layer of two summaries), and
+/// (cosine between row `row` of two 2-D blobs, e.g. one layer of two summaries), `blob_cosines(a, b)` (every
+/// row's cosine as a JSON array, for `json_each`), and
 /// `neuron_stats_json(n, active, sum, sumsq, max)`: per neuron `[p_active, mean, std, max]` as a JSON array,
 /// which the `neuron_rows` view spreads into rows.
 enum BlobSQLFunctions {
@@ -56,6 +57,17 @@ enum BlobSQLFunctions {
                 }
                 guard (0..<a.shape[0]).contains(row) else { throw BlobError("blob_cosine: row \(row) outside 0..<\(a.shape[0])") }
                 return cosine(a, row * a.shape[1], b, row * b.shape[1], a.shape[1])
+            },
+            // Every row's cosine in one call: a query over (pair, layer) decodes each pair's blobs once.
+            DatabaseFunction("blob_cosines", argumentCount: 2, pure: true) { args in
+                guard let a = try cache.blob(args[0], "blob_cosines"), let b = try cache.blob(args[1], "blob_cosines") else { return nil }
+                guard a.shape.count == 2, a.shape == b.shape else {
+                    throw BlobError("blob_cosines: needs two 2-D blobs of one shape, got \(a.shape) and \(b.shape)")
+                }
+                let width = a.shape[1]
+                return "[" + (0..<a.shape[0]).map { row in
+                    cosine(a, row * width, b, row * width, width).map { "\($0)" } ?? "null"
+                }.joined(separator: ",") + "]"
             },
             DatabaseFunction("neuron_stats_json", argumentCount: 5, pure: true) { args in
                 guard let n = Int64.fromDatabaseValue(args[0]),

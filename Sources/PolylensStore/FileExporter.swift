@@ -4,10 +4,15 @@ import Foundation
 public enum ExportContent: String, CaseIterable, Sendable {
     case neuronStats = "neuron-stats", summaries, lens
     case languageStates = "language-states"
+    /// A saved neuron set in the original LAPE repository's layout.
+    case lapeSet = "lape-set"
 }
 
 public enum ExportFormat: String, CaseIterable, Sendable {
-    case csv, jsonl
+    case csv, jsonl, json, npz, safetensors
+
+    /// Formats that hold tensors as binary arrays and are written to a file.
+    public var isArchive: Bool { self == .npz || self == .safetensors }
 }
 
 extension PolylensFile {
@@ -26,18 +31,21 @@ extension PolylensFile {
 
     /// Writes one run's data line by line (CSV with a header, or JSON lines). Neuron statistics: one row per
     /// language, layer and neuron, header `language,layer,neuron,n,active,sum,sumsq,max`; language states:
-    /// `language,layer,dimension,n,sum,sumsq`.
-    public func export(_ content: ExportContent, run: Int64, format: ExportFormat, to emit: (String) -> Void) throws {
+    /// `language,layer,dimension,n,sum,sumsq`. `filter` keeps languages, layers and one pooling (lens: layers only).
+    public func export(_ content: ExportContent, run: Int64, format: ExportFormat, filter: ExportFilter = ExportFilter(),
+                       to emit: (String) -> Void) throws {
         switch content {
+        case .lapeSet:
+            throw PolylensFileError("\(path): a neuron set exports with lapeMasksJSON")
         case .neuronStats:
             if format == .csv { emit("language,layer,neuron,n,active,sum,sumsq,max") }
-            for s in try neuronStats(run: run) {
+            for s in try neuronStats(run: run) where filter.keeps(language: s.language) && filter.keeps(layer: s.layer) {
                 for i in 0..<s.neurons {
                     switch format {
                     case .csv:
                         emit([csv(s.language), "\(s.layer)", "\(i)", "\(s.tokens)", "\(s.active[i])",
                               "\(s.sum[i])", "\(s.sumSquares[i])", "\(s.max[i])"].joined(separator: ","))
-                    case .jsonl:
+                    default:
                         emit(json(["language": .string(s.language), "layer": .int(s.layer), "neuron": .int(i),
                                    "n": .int(Int(s.tokens)), "active": .int(Int(s.active[i])), "sum": .double(s.sum[i]),
                                    "sumsq": .double(s.sumSquares[i]), "max": .double(Double(s.max[i]))]))
@@ -47,13 +55,13 @@ extension PolylensFile {
         case .languageStates:
             // One row per language, layer and dimension: the sums of h and h² over the n counted tokens.
             if format == .csv { emit("language,layer,dimension,n,sum,sumsq") }
-            for st in try languageStates(run: run) {
+            for st in try languageStates(run: run) where filter.keeps(language: st.language) && filter.keeps(layer: st.layer) {
                 for i in 0..<st.dim {
                     switch format {
                     case .csv:
                         emit([csv(st.language), "\(st.layer)", "\(i)", "\(st.tokens)", "\(st.sum[i])", "\(st.sumSquares[i])"]
                             .joined(separator: ","))
-                    case .jsonl:
+                    default:
                         emit(json(["language": .string(st.language), "layer": .int(st.layer), "dimension": .int(i),
                                    "n": .int(Int(st.tokens)), "sum": .double(st.sum[i]), "sumsq": .double(st.sumSquares[i])]))
                     }
@@ -61,15 +69,15 @@ extension PolylensFile {
             }
         case .summaries:
             if format == .csv { emit("language,source,item_key,sha256,pooling,layer,values") }
-            for pooling in Pooling.allCases {
-                for (d, s) in try summaries(run: run, pooling: pooling) {
-                    for l in 0..<s.layers {
+            for pooling in Pooling.allCases where filter.pooling ?? pooling == pooling {
+                for (d, s) in try summaries(run: run, pooling: pooling) where filter.keeps(language: d.language) {
+                    for l in 0..<s.layers where filter.keeps(layer: l) {
                         let values = s.layer(l).map(Double.init)
                         switch format {
                         case .csv:
                             emit([csv(d.language), csv(d.source), csv(d.itemKey ?? ""), d.sha256, pooling.rawValue, "\(l)",
                                   values.map(number).joined(separator: " ")].joined(separator: ","))
-                        case .jsonl:
+                        default:
                             emit(json(["language": .string(d.language), "source": .string(d.source),
                                        "item_key": d.itemKey.map(JSONValue.string) ?? .null, "sha256": .string(d.sha256),
                                        "pooling": .string(pooling.rawValue), "layer": .int(l), "values": .array(values)]))
@@ -80,7 +88,7 @@ extension PolylensFile {
         case .lens:
             if format == .csv { emit("source,target,item_key,layer,position,next_token,values") }
             for p in try lensPrompts(run: run) {
-                for l in 0..<p.layers {
+                for l in 0..<p.layers where filter.keeps(layer: l) {
                     for k in 0..<p.positions {
                         let position = p.firstPosition + k
                         let start = (l * p.positions + k) * p.dim
@@ -89,7 +97,7 @@ extension PolylensFile {
                         case .csv:
                             emit([csv(p.source), csv(p.target), csv(p.itemKey), "\(l)", "\(position)", "\(p.tokens[position + 1])",
                                   values.map(number).joined(separator: " ")].joined(separator: ","))
-                        case .jsonl:
+                        default:
                             emit(json(["source": .string(p.source), "target": .string(p.target), "item_key": .string(p.itemKey),
                                        "layer": .int(l), "position": .int(position), "next_token": .int(Int(p.tokens[position + 1])),
                                        "values": .array(values)]))

@@ -9,37 +9,66 @@ struct SqlCommand: ParsableCommand {
         discussion: """
             The connection cannot write (read-only, query_only, defensive, trusted_schema off). Functions: \
             blob_at(b, i), blob_len(b), blob_dtype(b), blob_filter(b), blob_shape(b), blob_raw_size(b), blob_json(b), \
-            blob_cosine(a, b[, row]). View neuron_rows(run, language, layer, neuron, n, p_active, mean, std, max). \
-            Worked examples in Queries/.
+            blob_cosine(a, b[, row]), blob_cosines(a, b). Virtual table neuron_rows(run, language, layer, neuron, n, \
+            p_active, mean, std, max). Several statements run in order, each result printed in turn (json: an array of \
+            results). Blobs print as <dtype [shape]>; --hex-blobs prints them as x'…' in json. Worked examples in Queries/.
             """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, tsv, json }
 
     @Argument(help: "A Polylens file.") var file: String
-    @Argument(help: "One SQL statement, or a .sql file holding one (e.g. Queries/documents_per_language.sql).") var query: String
-    @Option(help: "table, csv or json.") var format: Format = .table
+    @Argument(help: "SQL statements, or a .sql file holding them (e.g. Queries/documents_per_language.sql).") var query: String
+    @Option(help: "table, csv, tsv or json.") var format: Format = .table
+    @Flag(help: "In json, blobs as hex x'…' rather than <dtype [shape]>.") var hexBlobs = false
+
+    func validate() throws {
+        if hexBlobs && format != .json { throw ValidationError("--hex-blobs applies to --format json only") }
+        if isQueryFile && !FileManager.default.fileExists(atPath: query) {
+            throw ValidationError("\(query): no such query file")
+        }
+    }
+
+    /// A single word ending in .sql names a file; anything else is SQL.
+    private var isQueryFile: Bool {
+        query.hasSuffix(".sql") && !query.contains(where: { $0.isWhitespace || $0 == ";" })
+    }
 
     func run() throws {
-        var sql = query
-        if query.hasSuffix(".sql"), FileManager.default.fileExists(atPath: query) {
-            guard let text = try? String(contentsOfFile: query, encoding: .utf8) else {
-                throw ValidationError("\(query): cannot read the query file")
-            }
-            sql = text
-        }
-        let result = try SQLConsole(URL(fileURLWithPath: file)).query(sql)
+        let results = try SQLConsole(URL(fileURLWithPath: file)).run(try sqlText())
+        guard !results.isEmpty else { throw ValidationError("\(isQueryFile ? query : "the query") holds no SQL statement") }
         let out = BufferedStdout()
+        if format == .json && results.count > 1 { out.line("[") }
+        for (k, result) in results.enumerated() {
+            if k > 0 && format != .json { out.line("") }
+            print(result, to: out, last: k == results.count - 1)
+        }
+        if format == .json && results.count > 1 { out.line("]") }
+        out.flush()
+    }
+
+    private func sqlText() throws -> String {
+        guard isQueryFile else { return query }
+        guard let text = try? String(contentsOfFile: query, encoding: .utf8) else {
+            throw ValidationError("\(query): cannot read the query file")
+        }
+        return text
+    }
+
+    private func print(_ result: SQLResult, to out: BufferedStdout, last: Bool) {
         switch format {
         case .csv:
             out.line(result.columns.map(csvField).joined(separator: ","))
             for row in result.rows { out.line(row.map { csvField(text($0)) }.joined(separator: ",")) }
+        case .tsv:
+            out.line(result.columns.map(tsvField).joined(separator: "\t"))
+            for row in result.rows { out.line(row.map { tsvField(text($0)) }.joined(separator: "\t")) }
         case .json:
             out.line("[")
             for (k, row) in result.rows.enumerated() {
                 let fields = zip(result.columns, row).map { "\(jsonText($0)): \(json($1))" }
                 out.line("  {" + fields.joined(separator: ", ") + "}" + (k < result.rows.count - 1 ? "," : ""))
             }
-            out.line("]")
+            out.line("]" + (last ? "" : ","))
         case .table:
             let cells = result.rows.map { $0.map(text) }
             let widths = result.columns.indices.map { c in
@@ -54,7 +83,6 @@ struct SqlCommand: ParsableCommand {
             for row in cells { out.line(line(row)) }
             out.line("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))")
         }
-        out.flush()
     }
 
     private func text(_ v: SQLValue) -> String {
@@ -63,7 +91,7 @@ struct SqlCommand: ParsableCommand {
         case .integer(let i): "\(i)"
         case .real(let d): "\(d)"
         case .text(let s): s
-        case .blob(let b): "x'" + b.map { String(format: "%02x", $0) }.joined() + "'"
+        case .blob(let b): hexBlobs ? "x'" + b.map { String(format: "%02x", $0) }.joined() + "'" : BlobCodec.describe(b)
         }
     }
 
@@ -85,5 +113,10 @@ struct SqlCommand: ParsableCommand {
     private func csvField(_ s: String) -> String {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
             ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    /// TSV has no quoting: tabs and line breaks inside a value become spaces.
+    private func tsvField(_ s: String) -> String {
+        String(s.map { $0 == "\t" || $0 == "\n" || $0 == "\r" ? " " : $0 })
     }
 }

@@ -2,9 +2,10 @@ import Foundation
 import XCTest
 @testable import PolylensStore
 
-/// tools/polylens_reader.py reads the file from FORMAT.md alone; its neuron statistics must equal `polylens export`.
+/// The Python package (tools/python/polylens) reads the file from FORMAT.md alone; `python3 -m polylens FILE`
+/// prints the neuron statistics, which must equal `polylens export`. (tools/python/tests runs the rest.)
 final class PolylensReaderTests: XCTestCase {
-    func testPythonReaderMatchesExport() throws {
+    func testPythonPackageMatchesExport() throws {
         let binary = try StoreFixture.polylensBinary()
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"
         guard let python = path.split(separator: ":").map({ "\($0)/python3" }).first(where: FileManager.default.isExecutableFile) else {
@@ -16,8 +17,8 @@ final class PolylensReaderTests: XCTestCase {
 
         let exported = try StoreFixture.run(binary, ["export", url.path, "--what", "neuron-stats", "--format", "csv"])
         XCTAssertEqual(exported.status, 0, exported.stderr)
-        let script = StoreFixture.repository.appendingPathComponent("tools/polylens_reader.py").path
-        let read = try StoreFixture.run(URL(fileURLWithPath: python), [script, url.path])
+        let package = StoreFixture.repository.appendingPathComponent("tools/python").path
+        let read = try StoreFixture.run(URL(fileURLWithPath: "/usr/bin/env"), ["PYTHONPATH=\(package)", python, "-m", "polylens", url.path])
         XCTAssertEqual(read.status, 0, read.stderr)
 
         let a = exported.stdout.split(separator: "\n"), b = read.stdout.split(separator: "\n")

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import XCTest
 @testable import PolylensStore
 
@@ -84,6 +85,70 @@ final class SQLConsoleTests: XCTestCase {
         XCTAssertEqual(try PolylensFile.open(url).neuronStats(run: run), before)
         XCTAssertEqual(try console.query("PRAGMA query_only").rows, [[.integer(1)]])
         XCTAssertEqual(try console.query("PRAGMA trusted_schema").rows, [[.integer(0)]])
+    }
+
+    /// neuron_rows is a read-only virtual table: pushed-down constraints, the natural order and a self-join give
+    /// what a full scan filtered afterwards gives; writes are refused.
+    func testNeuronRowsConstraintsAndOrder() throws {
+        let (url, file, run) = try fixture()
+        let console = try SQLConsole(url)
+        let all = try console.query("SELECT * FROM neuron_rows").rows
+        XCTAssertEqual(all.count, try file.neuronStats(run: run).count * StoreFixture.neurons)
+        func scan(_ keep: ([SQLValue]) -> Bool) -> [[SQLValue]] { all.filter(keep) }
+        XCTAssertEqual(try console.query("SELECT * FROM neuron_rows WHERE layer = 1 AND neuron = 5").rows,
+                       scan { $0[2] == .integer(1) && $0[3] == .integer(5) })
+        XCTAssertEqual(try console.query("SELECT * FROM neuron_rows WHERE language = 'Python' AND run = \(run)").rows,
+                       scan { $0[1] == .text("Python") })
+        XCTAssertEqual(try console.query("SELECT count(*) FROM neuron_rows WHERE neuron = \(StoreFixture.neurons)").rows, [[.integer(0)]])
+        XCTAssertEqual(try console.query("SELECT count(*) FROM neuron_rows WHERE neuron = NULL OR neuron = 'x'").rows, [[.integer(0)]])
+        XCTAssertEqual(try console.query("SELECT count(*) FROM neuron_rows WHERE neuron IN (1, 3) AND layer > 0").rows,
+                       [[.integer(Int64(scan { ($0[3] == .integer(1) || $0[3] == .integer(3)) && $0[2] != .integer(0) }.count))]])
+        let descending = try console.query("SELECT neuron FROM neuron_rows WHERE language = 'C' AND layer = 0 ORDER BY run, language, layer, neuron DESC").rows
+        XCTAssertEqual(descending, (0..<StoreFixture.neurons).reversed().map { [.integer(Int64($0))] })
+        // A self-join finds each (layer, neuron) once per language pair.
+        let pairs = try console.query("""
+            SELECT count(*), sum(a.p_active > b.p_active) FROM neuron_rows a JOIN neuron_rows b
+            ON a.run = b.run AND a.layer = b.layer AND a.neuron = b.neuron AND a.language = 'C' AND b.language = 'Python'
+            """).rows
+        let c = scan { $0[1] == .text("C") }, py = scan { $0[1] == .text("Python") }
+        let greater = zip(c, py).filter { x, y in
+            guard case .real(let u) = x[5], case .real(let v) = y[5] else { return false }
+            return u > v
+        }.count
+        XCTAssertEqual(pairs, [[.integer(Int64(StoreFixture.layers * StoreFixture.neurons)), .integer(Int64(greater))]])
+        XCTAssertEqual(try console.query("SELECT count(*) FROM sqlite_temp_master").rows, [[.integer(0)]])
+        for statement in ["DELETE FROM neuron_rows", "INSERT INTO neuron_rows SELECT * FROM neuron_rows",
+                          "UPDATE neuron_rows SET n = 0"] {
+            XCTAssertThrowsError(try console.query(statement), statement)
+        }
+    }
+
+    /// A damaged statistics blob is named when neuron_rows reaches it.
+    func testNeuronRowsNamesADamagedBlob() throws {
+        let (url, file, _) = try fixture()
+        try file.close()
+        let db = try DatabaseQueue(path: url.path)
+        try db.write { try $0.execute(sql: "UPDATE neuron_stats SET sum = x'00' WHERE language = 'Python' AND layer = 1") }
+        try db.close()
+        let console = try SQLConsole(url)
+        XCTAssertEqual(try console.query("SELECT count(*) FROM neuron_rows WHERE language = 'C'").rows.count, 1)
+        assertError(try console.query("SELECT count(*) FROM neuron_rows"), contains: "neuron_stats(Python, layer 1).sum: not a Polylens blob")
+    }
+
+    func testSeveralStatementsRunInOrder() throws {
+        let (url, _, _) = try fixture()
+        let console = try SQLConsole(url)
+        let results = try console.run("SELECT 1 AS a; SELECT language FROM neuron_stats GROUP BY language ORDER BY 1;")
+        XCTAssertEqual(results, [SQLResult(columns: ["a"], rows: [[.integer(1)]]),
+                                 SQLResult(columns: ["language"], rows: [[.text("C")], [.text("Python")]])])
+        assertError(try console.query("SELECT 1; SELECT 2"), contains: "expected one SQL statement, found 2")
+        assertError(try console.run("SELECT 1; DELETE FROM runs"), contains: "readonly")
+    }
+
+    func testBlobDescription() {
+        XCTAssertEqual(BlobCodec.describe(BlobCodec.encode([Float](repeating: 1, count: 10), as: .f16, shape: [5, 2])), "<f16 [5, 2]>")
+        XCTAssertEqual(BlobCodec.describe(BlobCodec.encode([Int64]([1, 2, 3]))), "<i64 [3]>")
+        XCTAssertEqual(BlobCodec.describe(Data([1, 2, 3])), "<blob 3 bytes>")
     }
 
     func testConsoleRefusesNonPolylensFiles() throws {
