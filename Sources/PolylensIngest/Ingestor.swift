@@ -15,12 +15,15 @@ import PolylensTokenizer
 /// held-out documents (a fixed fraction by content hash) are stored with their token ids and not
 /// run; the others add to their language's neuron statistics and get summaries. Parallel snippets
 /// are never held out (MEXA needs every item) and count like any other document, so a language's
-/// statistics always cover exactly its documents that are not held out. Each lens prompt keeps
-/// its states.
+/// statistics always cover exactly its documents that are not held out. Each lens prompt gets the
+/// logit lens of its f32 states at once (one sgemm over all its layers and positions against the
+/// unembedding, `LensDecoder`); its states are stored only with `lensStates`.
 public final class Ingestor {
     public let options: IngestOptions
     public let corpus: Corpus
     public let prompts: [FewShotPrompt]
+    /// The token sets the lens follows (English words, each lens language's keywords); empty without prompts.
+    public let tokenSets: [TokenSet]
     private let weights: ModelWeights
     private let tokenizer: Tokenizer
     private let modelPath: String
@@ -39,8 +42,20 @@ public final class Ingestor {
         if let dir = options.promptsDirectory, let parallel = corpus.parallel {
             let languages = try options.lensLanguages.map { try LanguageName.canonical($0, in: "--lens-languages") }
             prompts = try FewShotExamples(directory: dir).prompts(snippets: parallel, languages: languages, items: options.lensItems)
+            guard options.lensTop <= weights.config.vocabSize else {
+                throw IngestError("--lens-top \(options.lensTop) is more than the vocabulary of \(weights.config.vocabSize)")
+            }
+            do {
+                tokenSets = try TokenSet.lensSets(
+                    texts: TokenSet.texts(of: tokenizer, vocab: weights.config.vocabSize), languages: languages,
+                    words: URL(fileURLWithPath: options.lensWords),
+                    keywordsDirectory: options.lensKeywords.map { URL(fileURLWithPath: $0) } ?? SharedFiles.url("data/paper/keywords"))
+            } catch let e as ModelFileError {
+                throw IngestError(e.description)
+            }
         } else {
             prompts = []
+            tokenSets = []
         }
     }
 
@@ -74,10 +89,13 @@ public final class Ingestor {
         let committedDocuments = try file.documentKeys(run: run)
         let committedPrompts = try file.lensPromptKeys(run: run)
         let transformer = try Transformer(weights, threads: threads)
-        if options.embedUnembedding, try file.unembedding(run: run) == nil {
+        if options.lensStates, try file.unembedding(run: run) == nil {
             try file.storeUnembedding(run: run, finalNorm: try weights.tensor(.finalNorm).floats(),
                                       matrix: try weights.tensor(.output).floats(), vocab: config.vocabSize, dim: config.dim)
         }
+        if !prompts.isEmpty { try file.storeTokenSets(run: run, tokenSets) }
+        // Made only when a prompt is left to compute: the f32 unembedding is vocab × dim floats.
+        var unembedding: Unembedding?
 
         var report = Report(run: run)
         let start = Date()
@@ -135,8 +153,17 @@ public final class Ingestor {
             guard tokens.count <= config.maxPositions else { report.promptsTooLong += 1; advance(bytes: 0); continue }
             let collector = LensStateCollector(blocks: config.nLayers, dim: config.dim, firstPosition: first, tokenCount: tokens.count)
             _ = try transformer.forward(tokens.map { Int($0) }, startPosition: 0, taps: collector, logits: .none)
+            if unembedding == nil { unembedding = try Unembedding(weights) }
+            let next = collector.positions > 0 ? Array(tokens[(first + 1)...]) : []
+            let columns = collector.states.withUnsafeBufferPointer {
+                LensDecoder.decode($0, positions: collector.positions, next: next, unembedding: unembedding!, sets: tokenSets,
+                                   topK: options.lensTop, threads: transformer.threads)
+            }
             batch.add(LensPrompt(source: prompt.source, target: prompt.target, itemKey: prompt.itemKey, tokens: tokens,
-                                 firstPosition: first, layers: collector.layers, dim: collector.dim, states: collector.states),
+                                 firstPosition: first, layers: collector.layers, dim: collector.dim,
+                                 states: options.lensStates ? collector.states : []),
+                      result: LensPromptResult(source: prompt.source, target: prompt.target, itemKey: prompt.itemKey, tokens: tokens,
+                                               firstPosition: first, layers: collector.layers, columns: columns),
                       tokens: tokens.count)
             report.tokensComputed += tokens.count
             report.promptsCommitted += 1
@@ -213,6 +240,7 @@ private struct PendingBatch {
     var documents: [DocumentInfo] = []
     var summaries: [(documentIndex: Int, summary: DocumentSummary)] = []
     var prompts: [LensPrompt] = []
+    var results: [LensPromptResult] = []
     var accumulators: [String: NeuronStatsAccumulator] = [:]
     var tokens = 0
 
@@ -238,14 +266,15 @@ private struct PendingBatch {
         self.tokens += tokens
     }
 
-    mutating func add(_ prompt: LensPrompt, tokens: Int) {
+    mutating func add(_ prompt: LensPrompt, result: LensPromptResult, tokens: Int) {
         prompts.append(prompt)
+        results.append(result)
         self.tokens += tokens
     }
 
     mutating func take() -> IngestBatch {
         let stats = accumulators.sorted { $0.key < $1.key }.flatMap { $0.value.isEmpty ? [] : $0.value.stats }
-        let batch = IngestBatch(documents: documents, stats: stats, summaries: summaries, lensPrompts: prompts)
+        let batch = IngestBatch(documents: documents, stats: stats, summaries: summaries, lensPrompts: prompts, lensResults: results)
         self = PendingBatch(config: config)
         return batch
     }

@@ -24,7 +24,15 @@ extension BlobColumn {
         BlobColumn(table: "unembedding", column: "matrix", dtype: .f16, key: "'run ' || run_id", shape: "json_array(vocab, dim)"),
         BlobColumn(table: "neuron_set_members", column: "layers", dtype: .i32, key: "'set ' || set_id || ', ' || language"),
         BlobColumn(table: "neuron_set_members", column: "neurons", dtype: .i32, key: "'set ' || set_id || ', ' || language"),
+        BlobColumn(table: "token_sets", column: "token_ids", dtype: .i32, key: "'row ' || id || ', ' || name", shape: "json_array(count)"),
+        BlobColumn(table: "lens_results", column: "top_ids", dtype: .i32, key: lensKey, shape: "json_array(layers, positions, top_k)"),
+        BlobColumn(table: "lens_results", column: "top_probabilities", dtype: .f32, key: lensKey, shape: "json_array(layers, positions, top_k)"),
+        BlobColumn(table: "lens_results", column: "correct_probability", dtype: .f32, key: lensKey, shape: "json_array(layers, positions)"),
+        BlobColumn(table: "lens_results", column: "correct_rank", dtype: .i32, key: lensKey, shape: "json_array(layers, positions)"),
+        BlobColumn(table: "lens_results", column: "entropy", dtype: .f32, key: lensKey, shape: "json_array(layers, positions)"),
+        BlobColumn(table: "lens_results", column: "set_mass", dtype: .f32, key: lensKey, shape: "json_array(layers, positions, sets)"),
     ]
 
+    private static let lensKey = "'prompt ' || prompt_id"
     private static let statsKey = "'run ' || run_id || ', ' || language || ', layer ' || layer"
 }

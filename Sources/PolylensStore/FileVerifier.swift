@@ -23,7 +23,7 @@ extension PolylensFile {
                 problems.append("foreign key: \(row["table"] as String? ?? "?") row \(row["rowid"] as Int64? ?? -1) refers to a missing \(row["parent"] as String? ?? "?")")
             }
             var checked = 0
-            for c in BlobColumn.all {
+            for c in BlobColumn.all where try db.tableExists(c.table) {
                 let rows = try Row.fetchCursor(db, sql: """
                     SELECT \(c.key) AS k, \(c.column) AS b, \(c.shape ?? "NULL") AS shape
                     FROM \(c.table) WHERE \(c.column) IS NOT NULL
@@ -49,6 +49,7 @@ extension PolylensFile {
                     }
                 }
             }
+            problems += try lensProblems(db)
             let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
             if version != Self.schemaVersion {
                 problems.append("schema version \(version), this build expects \(Self.schemaVersion)")

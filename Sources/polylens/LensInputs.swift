@@ -1,5 +1,6 @@
 import Foundation
 import PolylensAnalysis
+import PolylensEngine
 import PolylensIngest
 import PolylensModel
 import PolylensStore
@@ -37,5 +38,39 @@ enum LensInputs {
             throw CLIError("\(url.path): not the tokenizer the run used (sha256 \(digest), recorded \(info.tokenizerSHA256))")
         }
         return try TokenizerLoader.load(url)
+    }
+}
+
+/// The lens results a command reads: those ingest stored, or the stored states decoded again (files from before
+/// schema 3, or `--recompute`), with the token sets they were read against.
+struct LensSource {
+    var results: [LensPromptResult]
+    var sets: [TokenSet]
+    /// Where the numbers came from, in words.
+    var from: String
+
+    static func load(_ file: PolylensFile, run: Int64, options: AnalysisFileOptions, recompute: Bool, top: Int?,
+                     model: String?, tokenizer: String?, words: String, keywords: String?) throws -> LensSource {
+        if !recompute, try file.hasLensResults(run: run) {
+            let results = try file.lensResults(run: run)
+            let stored = results.first?.columns.topK ?? 0
+            guard (top ?? stored) <= stored else {
+                throw CLIError("\(options.file): --top \(top ?? 0) is more than the \(stored) tokens ingest kept; use --recompute (needs --lens-states)")
+            }
+            return LensSource(results: results.map { $0.keepingTop(top ?? stored) }, sets: try file.tokenSets(run: run),
+                              from: "the results stored at ingest")
+        }
+        guard let info = try file.runs().first(where: { $0.id == run })?.info else { throw CLIError("\(options.file): no run \(run)") }
+        let prompts = try file.lensPrompts(run: run).filter { !$0.states.isEmpty }
+        guard !prompts.isEmpty else {
+            throw CLIError("\(options.file): run \(run) holds no lens states to decode (ingest with --prompts, and --lens-states to recompute)")
+        }
+        let (u, from) = try LensInputs.unembedding(file, run: run, info: info, model: model)
+        let texts = TokenSet.texts(of: try LensInputs.tokenizer(info, path: tokenizer), vocab: u.vocab)
+        let languages = Set(prompts.flatMap { [$0.source, $0.target] }).sorted()
+        let sets = try TokenSet.lensSets(texts: texts, languages: languages, words: URL(fileURLWithPath: words),
+                                         keywordsDirectory: keywords.map { URL(fileURLWithPath: $0) } ?? SharedFiles.url("data/paper/keywords"))
+        return LensSource(results: try LogitLens.run(prompts, unembedding: u, sets: sets, topK: top ?? 10),
+                          sets: sets, from: "the stored states, decoded with the unembedding from \(from)")
     }
 }

@@ -31,11 +31,11 @@ final class IngestorTests: XCTestCase {
         o.maxTokensPerLanguage = 4000
         o.heldOut = 0.2
         o.batchDocuments = 16
-        o.embedUnembedding = true
+        o.lensStates = true
         return o
     }
 
-    func makeIngestor(_ options: IngestOptions) throws -> (Ingestor, HuggingFaceCheckpoint, Tokenizer) {
+    static func makeIngestor(_ options: IngestOptions) throws -> (Ingestor, HuggingFaceCheckpoint, Tokenizer) {
         let weights = try HuggingFaceCheckpoint(directory: Self.model)
         let tokenizer = try TokenizerLoader.load(Self.tokenizerURL)
         let ingestor = try Ingestor(weights: weights, modelPath: Self.model.path, tokenizer: tokenizer,
@@ -45,7 +45,7 @@ final class IngestorTests: XCTestCase {
 
     func testStoredStatisticsSummariesAndLensStatesMatchTheEngine() throws {
         let options = try Self.smallCorpus()
-        let (ingestor, weights, tokenizer) = try makeIngestor(options)
+        let (ingestor, weights, tokenizer) = try Self.makeIngestor(options)
         let path = try temporaryDirectory() + "/small.polylens"
         let file = try PolylensFile.create(URL(fileURLWithPath: path))
         let report = try ingestor.run(into: file, threads: 2)
@@ -193,7 +193,7 @@ final class IngestorTests: XCTestCase {
     }
 
     func testBadDestinations() throws {
-        let (ingestor, _, _) = try makeIngestor(Self.smallCorpus())
+        let (ingestor, _, _) = try Self.makeIngestor(Self.smallCorpus())
         let dir = try temporaryDirectory()
         let notPolylens = dir + "/notes.txt"
         try "just text\n".write(toFile: notPolylens, atomically: true, encoding: .utf8)
