@@ -81,9 +81,10 @@ struct LensCommand: ParsableCommand {
     }
 
     private func tableText(_ s: LensSummary, _ results: [LensPromptResult], _ lens: LensSource, _ tok: Tokenizer?) throws -> String {
-        var out = "Logit lens \(title(s)): \(s.prompts) prompts, \(s.layers.first?.positions ?? 0) positions, from \(lens.from)\n"
-        out += "Token sets: " + lens.sets.map { "\($0.name) \($0.ids.count)" }.joined(separator: ", ") + "\n"
-        out += "Mean over prompts (positions averaged per prompt); [95% CI]: \(s.intervalMethod)\n\n"
+        var out = "Logit lens \(title(s)): \(s.prompts) prompts, \(s.layers.first?.positions ?? 0) positions\n"
+        out += "Read from \(lens.from)\n"
+        out += wrapped("Token sets (tokens):", lens.sets.map { "\($0.name) \($0.ids.count)" })
+        out += "Each prompt's positions averaged, then the prompts.\n95% CI: \(s.intervalMethod)\n\n"
         out += LensTables.table(s).text(format: .table)
         guard s.pairs.count == 1 else { return out }
         let shown = try item.map { key in
@@ -103,6 +104,17 @@ struct LensCommand: ParsableCommand {
             }
         }
         return out
+    }
+
+    /// `items` after `head`, comma-separated, in lines that fit the 100-column table.
+    private func wrapped(_ head: String, _ items: [String], width: Int = 96) -> String {
+        var lines = [head]
+        for (i, item) in items.enumerated() {
+            let piece = " " + item + (i < items.count - 1 ? "," : "")
+            if lines[lines.count - 1].count + piece.count > width { lines.append(" ") }
+            lines[lines.count - 1] += piece
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     private func writeJSON(_ s: LensSummary, _ pairs: [(LensPair, LensSummary)], _ results: [LensPromptResult],

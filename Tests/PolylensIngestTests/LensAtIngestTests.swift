@@ -74,9 +74,11 @@ final class LensAtIngestTests: XCTestCase {
         }
     }
 
+    /// The first python3 on PATH that imports numpy.
     static func pythonWithNumpy() -> URL? {
-        let python = URL(fileURLWithPath: "/usr/bin/python3")
-        return (try? run(python, ["-c", "import numpy"])) != nil ? python : nil
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"
+        return path.split(separator: ":").map { URL(fileURLWithPath: "\($0)/python3") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) && (try? run($0, ["-c", "import numpy"])) != nil }
     }
 
     static func run(_ executable: URL, _ arguments: [String]) throws -> Data {
