@@ -24,8 +24,7 @@ public enum LogitLens {
             let columns = p.states.withUnsafeBufferPointer {
                 LensDecoder.decode($0, positions: positions, next: next, unembedding: u, sets: sets, topK: topK)
             }
-            return LensPromptResult(source: p.source, target: p.target, itemKey: p.itemKey, tokens: p.tokens,
-                                    firstPosition: p.firstPosition, layers: p.layers, columns: columns)
+            return LensPromptResult(prompt: p, columns: columns)
         }
     }
 }

@@ -159,12 +159,10 @@ public final class Ingestor {
                 LensDecoder.decode($0, positions: collector.positions, next: next, unembedding: unembedding!, sets: tokenSets,
                                    topK: options.lensTop, threads: transformer.threads)
             }
-            batch.add(LensPrompt(source: prompt.source, target: prompt.target, itemKey: prompt.itemKey, tokens: tokens,
-                                 firstPosition: first, layers: collector.layers, dim: collector.dim,
-                                 states: options.lensStates ? collector.states : []),
-                      result: LensPromptResult(source: prompt.source, target: prompt.target, itemKey: prompt.itemKey, tokens: tokens,
-                                               firstPosition: first, layers: collector.layers, columns: columns),
-                      tokens: tokens.count)
+            let lensPrompt = LensPrompt(source: prompt.source, target: prompt.target, itemKey: prompt.itemKey, tokens: tokens,
+                                        firstPosition: first, layers: collector.layers, dim: collector.dim,
+                                        states: options.lensStates ? collector.states : [])
+            batch.add(lensPrompt, result: LensPromptResult(prompt: lensPrompt, columns: columns), tokens: tokens.count)
             report.tokensComputed += tokens.count
             report.promptsCommitted += 1
             if batch.isFull(options) { try flush() }

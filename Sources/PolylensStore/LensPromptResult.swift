@@ -3,29 +3,29 @@ import PolylensEngine
 /// The logit lens of one few-shot prompt as the file stores it (`lens_results`): at every layer and every
 /// position that predicts the target snippet, the top-k tokens, the correct next token's probability and
 /// rank, the entropy and each token set's mass. Rows are layer-major: row = layer × positions + position.
+/// The prompt's fields (source, target, itemKey, tokens, firstPosition, layers, positions) read through.
+@dynamicMemberLookup
 public struct LensPromptResult: Sendable {
-    public var source: String
-    public var target: String
-    public var itemKey: String
-    /// The prompt's token ids, BOS first; position p predicts tokens[p + 1].
-    public var tokens: [Int32]
-    public var firstPosition: Int
-    public var layers: Int
+    /// The prompt, without its states.
+    public private(set) var prompt: LensPrompt
     public var columns: LensColumns
+
+    public init(prompt: LensPrompt, columns: LensColumns) {
+        self.prompt = prompt; self.prompt.states = []; self.columns = columns
+    }
 
     public init(source: String, target: String, itemKey: String, tokens: [Int32], firstPosition: Int, layers: Int,
                 columns: LensColumns) {
-        self.source = source; self.target = target; self.itemKey = itemKey; self.tokens = tokens
-        self.firstPosition = firstPosition; self.layers = layers; self.columns = columns
+        self.init(prompt: LensPrompt(source: source, target: target, itemKey: itemKey, tokens: tokens, firstPosition: firstPosition,
+                                     layers: layers, dim: 0, states: []), columns: columns)
     }
 
-    public var positions: Int { tokens.count - 1 - firstPosition }
-    public var key: LensPromptKey { LensPromptKey(source: source, target: target, itemKey: itemKey) }
+    public subscript<T>(dynamicMember field: KeyPath<LensPrompt, T>) -> T { prompt[keyPath: field] }
 
     /// The correct next token of each position.
-    public var next: [Int32] { positions > 0 ? Array(tokens[(firstPosition + 1)...]) : [] }
+    public var next: [Int32] { prompt.positions > 0 ? Array(prompt.tokens[(prompt.firstPosition + 1)...]) : [] }
 
-    public func row(layer: Int, position: Int) -> Int { layer * positions + position }
+    public func row(layer: Int, position: Int) -> Int { layer * prompt.positions + position }
 
     /// The top-k ids of one row, best first.
     public func top(_ row: Int) -> ArraySlice<Int32> { columns.topIds[(row * columns.topK)..<((row + 1) * columns.topK)] }

@@ -81,17 +81,14 @@ final class LensAtIngestTests: XCTestCase {
             .first { FileManager.default.isExecutableFile(atPath: $0.path) && (try? run($0, ["-c", "import numpy"])) != nil }
     }
 
+    /// stdout of a process that must succeed (its stderr goes to the test log).
     static func run(_ executable: URL, _ arguments: [String]) throws -> Data {
-        let p = Process()
-        p.executableURL = executable
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw IngestError("\(arguments.first ?? ""): \(String(decoding: e, as: UTF8.self))") }
-        return o
+        let process = Process(), stdout = Pipe()
+        process.executableURL = executable; process.arguments = arguments; process.standardOutput = stdout
+        try process.run()
+        let data = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw IngestError("\(executable.path) \(arguments.joined(separator: " ")): exit \(process.terminationStatus)") }
+        return data
     }
 }

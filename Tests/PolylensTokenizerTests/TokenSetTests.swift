@@ -81,6 +81,7 @@ final class TokenSetTests: XCTestCase {
                 XCTAssertTrue(piece.hasPrefix("▁") && piece.count >= 4, "\(path): \(piece)")
             }
             XCTAssertGreaterThan(english.ids.count, size / 20, path)
+            print("TokenSetTests: \(path): \(english.ids.count) English tokens, keywords C \(sets[1].ids.count), Python \(sets[2].ids.count)")
             XCTAssertTrue(sets[2].contains(Int32(try XCTUnwrap((0..<tok.vocabSize).first { tok.piece($0) == "▁def" }))))
         }
     }
