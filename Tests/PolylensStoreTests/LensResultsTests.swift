@@ -86,6 +86,35 @@ final class LensResultsTests: XCTestCase {
         XCTAssertEqual(try file.lensPromptKeys(run: run).count, 0, "nothing of a refused batch is written")
     }
 
+    /// merge carries token sets and lens results; shards with other token sets are refused.
+    func testMergeCarriesLensResults() throws {
+        let dir = try StoreFixture.directory(self)
+        func shard(_ name: String, item: String, sets: [TokenSet]) throws -> URL {
+            let url = dir.appendingPathComponent(name)
+            let file = try PolylensFile.create(url)
+            let run = try file.beginRun(runInfo())
+            try file.storeTokenSets(run: run, sets)
+            var (p, r) = prompt()
+            p.itemKey = item
+            r = LensPromptResult(prompt: p, columns: r.columns)
+            try file.commit(run: run, batch: IngestBatch(lensPrompts: [p], lensResults: [r]))
+            try file.close()
+            return url
+        }
+        let a = try shard("a.polylens", item: "1", sets: sets), b = try shard("b.polylens", item: "2", sets: sets)
+        let out = dir.appendingPathComponent("merged.polylens")
+        XCTAssertEqual(try PolylensFile.merge(into: out, from: [a, b]).lensPrompts, 2)
+        let merged = try PolylensFile.open(out)
+        XCTAssertEqual(try merged.tokenSets(run: 1), sets)
+        XCTAssertEqual(try merged.lensResults(run: 1).map(\.itemKey), ["1", "2"])
+        XCTAssertEqual(try merged.lensResults(run: 1).map(\.columns), [prompt().1.columns, prompt().1.columns])
+        XCTAssertTrue(try merged.verify().isSound)
+        let other = try shard("c.polylens", item: "3", sets: [sets[0]])
+        XCTAssertThrowsError(try PolylensFile.merge(into: dir.appendingPathComponent("bad.polylens"), from: [a, other])) {
+            XCTAssertTrue("\($0)".contains("already holds other token sets"), "\($0)")
+        }
+    }
+
     /// A schema-1 file (lens_states, no lens tables) opens read-only as it is, and is upgraded when opened for writing.
     func testVersionOneFilesStillRead() throws {
         let url = try StoreFixture.directory(self).appendingPathComponent("v1.polylens")
