@@ -63,9 +63,11 @@ public enum LensDecoder {
             u.logits(base + start * u.dim, rows: n, normed: normed, out: logits)
             withColumns(&out) { c in
                 DispatchQueue.concurrentPerform(iterations: min(parts, n)) { part in
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: u.vocab)
+                    defer { scratch.deallocate() }
                     for r in (n * part / min(parts, n))..<(n * (part + 1) / min(parts, n)) {
                         let row = start + r
-                        read(UnsafeMutableBufferPointer(start: logits + r * u.vocab, count: u.vocab),
+                        read(UnsafeBufferPointer(start: logits + r * u.vocab, count: u.vocab), scratch: scratch,
                              correct: Int(next[row % positions]), sets: sets, k: k, row: row, into: c)
                     }
                 }
@@ -99,39 +101,49 @@ public enum LensDecoder {
         }
     }
 
-    /// Softmax statistics of one row of logits; the row is overwritten with exp(z - max) on the way.
-    static func read(_ z: UnsafeMutableBufferPointer<Float>, correct: Int, sets: [TokenSet], k: Int, row: Int, into c: Pointers) {
-        var m = -Float.infinity
-        for v in z where v > m { m = v }
+    /// Softmax statistics of one row of logits `z`, with `scratch` (vocab floats) for exp(z − max). One pass finds the
+    /// maximum, the tokens above the correct one and the top-k; the exponentials are a call-free loop the optimiser
+    /// vectorises; sums are in Float64.
+    static func read(_ z: UnsafeBufferPointer<Float>, scratch: UnsafeMutablePointer<Float>, correct: Int, sets: [TokenSet],
+                     k: Int, row: Int, into c: Pointers) {
+        let n = z.count, v = z.baseAddress!
+        let zc = v[correct]
+        var m = -Float.infinity, above = 0
         // Top-k by insertion into a short sorted list (k ≪ vocab); ties keep the lower id first.
         var top: [(id: Int32, logit: Float)] = []
         top.reserveCapacity(k + 1)
-        for (id, v) in z.enumerated() where top.count < k || v > top[top.count - 1].logit {
+        var floor = -Float.infinity  // the k-th logit once k are held
+        for id in 0..<n {
+            let x = v[id]
+            if x > m { m = x }
+            if x > zc { above += 1 }
+            guard top.count < k || x > floor else { continue }
             var i = top.count
-            while i > 0 && top[i - 1].logit < v { i -= 1 }
-            top.insert((Int32(id), v), at: i)
+            while i > 0 && top[i - 1].logit < x { i -= 1 }
+            top.insert((Int32(id), x), at: i)
             if top.count > k { top.removeLast() }
+            if top.count == k { floor = top[k - 1].logit }
         }
-        let zc = z[correct]
-        var above = 0
-        for v in z where v > zc { above += 1 }
-        // Z = Σ exp(z - m) and H = ln Z - Σ p (z - m), summed in Float64.
+        for i in 0..<n { scratch[i] = FastMath.exp(v[i] - m) }
+        // Z = Σ exp(z − m) and H = ln Z − Σ p (z − m).
         var sum = 0.0, weighted = 0.0
-        for i in z.indices {
-            let s = z[i] - m, e = Foundation.exp(s)
-            z[i] = e
-            sum += Double(e); weighted += Double(e) * Double(s)
+        for i in 0..<n {
+            let e = Double(scratch[i])
+            sum += e; weighted += e * Double(v[i] - m)
         }
-        @inline(__always) func prob(_ id: Int) -> Double { Double(z[id]) / sum }
+        let inverse = 1 / sum
+        @inline(__always) func prob(_ id: Int) -> Double { Double(scratch[id]) * inverse }
         for (j, t) in top.enumerated() {
             c.topIds[row * k + j] = t.id
             c.topProbabilities[row * k + j] = Float(prob(Int(t.id)))
         }
         c.correctProbability[row] = Float(prob(correct))
         c.correctRank[row] = Int32(above + 1)
-        c.entropy[row] = Float(Foundation.log(sum) - weighted / sum)
+        c.entropy[row] = Float(Foundation.log(sum) - weighted * inverse)
         for (s, set) in sets.enumerated() {
-            c.setMass[row * sets.count + s] = Float(set.ids.reduce(0.0) { $0 + prob(Int($1)) })
+            var mass = 0.0
+            for id in set.ids { mass += Double(scratch[Int(id)]) }
+            c.setMass[row * sets.count + s] = Float(mass * inverse)
         }
     }
 }

@@ -79,6 +79,8 @@ public final class Ingestor {
         /// Tokens through the model in this call, and seconds spent (model, accumulators and commits).
         public var tokensComputed = 0
         public var seconds = 0.0
+        /// Process CPU seconds (all threads) spent decoding the lens of the prompts.
+        public var lensCPUSeconds = 0.0
     }
 
     public func run(into file: PolylensFile, threads: Int? = nil,
@@ -155,10 +157,12 @@ public final class Ingestor {
             _ = try transformer.forward(tokens.map { Int($0) }, startPosition: 0, taps: collector, logits: .none)
             if unembedding == nil { unembedding = try Unembedding(weights) }
             let next = collector.positions > 0 ? Array(tokens[(first + 1)...]) : []
+            let lensStart = Self.processCPUSeconds()
             let columns = collector.states.withUnsafeBufferPointer {
                 LensDecoder.decode($0, positions: collector.positions, next: next, unembedding: unembedding!, sets: tokenSets,
                                    topK: options.lensTop, threads: transformer.threads)
             }
+            report.lensCPUSeconds += Self.processCPUSeconds() - lensStart
             let lensPrompt = LensPrompt(source: prompt.source, target: prompt.target, itemKey: prompt.itemKey, tokens: tokens,
                                         firstPosition: first, layers: collector.layers, dim: collector.dim,
                                         states: options.lensStates ? collector.states : [])
@@ -222,6 +226,12 @@ public final class Ingestor {
             if tokens.count <= weights.config.maxPositions { passes.append(tokens.map { Int($0) }) }
         }
         return passes
+    }
+
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     /// Held out when the first 64 bits of the content hash, as a fraction of 2^64, fall below `fraction`:
