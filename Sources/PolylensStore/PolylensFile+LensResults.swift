@@ -42,7 +42,8 @@ extension PolylensFile {
         }
     }
 
-    /// Lens results of the run's prompts in prompt order, optionally of one source and/or target language.
+    /// Lens results of the run's prompts in prompt order, optionally of one source and/or target language (names
+    /// matched without case).
     public func lensResults(run: Int64, source: String? = nil, target: String? = nil) throws -> [LensPromptResult] {
         try guarded("read the lens results of") { db in
             guard try db.tableExists("lens_results") else { return [] }
@@ -50,7 +51,7 @@ extension PolylensFile {
             return try Row.fetchAll(db, sql: """
                 SELECT p.source, p.target, p.item_key, p.tokens AS p_tokens, p.first_position, r.*
                 FROM lens_results r JOIN lens_prompts p ON p.id = r.prompt_id
-                WHERE p.run_id = ?1 AND (?2 IS NULL OR p.source = ?2) AND (?3 IS NULL OR p.target = ?3)
+                WHERE p.run_id = ?1 AND (?2 IS NULL OR p.source = ?2 COLLATE NOCASE) AND (?3 IS NULL OR p.target = ?3 COLLATE NOCASE)
                 ORDER BY p.id
                 """, arguments: [run, source, target]).map { row in try lensResult(row, sets: sets) }
         }

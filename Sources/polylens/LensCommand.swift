@@ -42,7 +42,7 @@ struct LensCommand: ParsableCommand {
 
     func run() throws {
         let (file, run) = try options.open()
-        let lens = try LensSource.load(file, run: run, options: options, recompute: recompute, top: top, model: model,
+        let lens = try LensSource.load(file, run: run, options: options, source: source, target: target, recompute: recompute, top: top, model: model,
                                        tokenizer: tokenizer, words: words, keywords: keywords)
         let results = try select(lens.results, file: options.file)
         let summary = try LensSummary.of(results, sets: lens.sets)

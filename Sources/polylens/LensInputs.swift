@@ -49,10 +49,13 @@ struct LensSource {
     /// Where the numbers came from, in words.
     var from: String
 
-    static func load(_ file: PolylensFile, run: Int64, options: AnalysisFileOptions, recompute: Bool, top: Int?,
-                     model: String?, tokenizer: String?, words: String, keywords: String?) throws -> LensSource {
+    /// `source`/`target`: only those prompts' results are read (the command still checks the choice).
+    static func load(_ file: PolylensFile, run: Int64, options: AnalysisFileOptions, source: String?, target: String?,
+                     recompute: Bool, top: Int?, model: String?, tokenizer: String?, words: String, keywords: String?) throws -> LensSource {
         if !recompute, try file.hasLensResults(run: run) {
-            let results = try file.lensResults(run: run)
+            var results = try file.lensResults(run: run, source: source, target: target)
+            // None chosen: all, so that the command's error can list the pairs the file holds.
+            if results.isEmpty { results = try file.lensResults(run: run) }
             let stored = results.first?.columns.topK ?? 0
             guard (top ?? stored) <= stored else {
                 throw CLIError("\(options.file): --top \(top ?? 0) is more than the \(stored) tokens ingest kept; use --recompute (needs --lens-states)")
