@@ -39,7 +39,7 @@ extension LensSection.Pair {
             let k = topTokens.map(\.tokens.count).max() ?? 0
             let wide = CSVTable(fileName: "\(slug)-top-tokens.csv", header: ["layer"] + (1...max(k, 1)).map { "#\($0)" },
                                 rows: topTokens.map { layer in
-                                    [.integer(layer.layer)] + (0..<max(k, 1)).map { r in
+                                    [layer.layer == 0 ? .text("embeddings") : .integer(layer.layer)] + (0..<max(k, 1)).map { r in
                                         r < layer.tokens.count
                                             ? .text("\(ReportNames.visibleToken(layer.tokens[r].token)) \(String(format: "%.3f", layer.tokens[r].probability))")
                                             : .text("")
