@@ -16,7 +16,7 @@ import lz4.block
 import numpy as np
 
 APPLICATION_ID = 0x504C4E53
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3  # 3 adds token_sets and lens_results (FORMAT.md); the tables read here are unchanged
 DTYPES = {1: "<f2", 2: "<f4", 3: "<f8", 4: "<i8", 5: "<i4"}
 
 
