@@ -6,7 +6,9 @@ import PolylensTokenizer
 /// The logit lens (METHODS.md §1) over stored f16 states, for files ingested without lens results (schema 1, or
 /// token sets decided later): the same decoding as ingest's, giving the same stored form.
 public enum LogitLens {
-    public static func run(_ prompts: [LensPrompt], unembedding u: Unembedding, sets: [TokenSet], topK: Int) throws -> [LensPromptResult] {
+    /// `progress`, when given, is called after each prompt (the lens of a large vocabulary takes minutes).
+    public static func run(_ prompts: [LensPrompt], unembedding u: Unembedding, sets: [TokenSet], topK: Int,
+                           progress: (() -> Void)? = nil) throws -> [LensPromptResult] {
         guard topK >= 1, topK <= u.vocab else { throw AnalysisError("lens: --top must be in 1...\(u.vocab), got \(topK)") }
         guard let first = prompts.first else { throw AnalysisError("lens: no prompts") }
         for s in sets { if let bad = s.ids.first(where: { $0 < 0 || Int($0) >= u.vocab }) {
@@ -24,6 +26,7 @@ public enum LogitLens {
             let columns = p.states.withUnsafeBufferPointer {
                 LensDecoder.decode($0, positions: positions, next: next, unembedding: u, sets: sets, topK: topK)
             }
+            progress?()
             return LensPromptResult(prompt: p, columns: columns)
         }
     }

@@ -81,16 +81,10 @@ public struct TokenSet: Sendable, Equatable {
     /// The same with the word list already read (`wordList` names it in the English set's source).
     public static func lensSets(texts: [String], languages: [String], words: Set<String>, wordList: String,
                                 keywordsDirectory: URL) throws -> [TokenSet] {
-        var sets = [english(texts: texts, words: words,
-                            excluding: try WordLists.allKeywords(in: keywordsDirectory),
-                            source: "\(wordList): tokens reading ' word', word of ≥ \(minimumEnglishLetters) ASCII letters in the list (lower case), "
-                                + "less the keywords and built-ins of every list in \(keywordsDirectory.path)")]
-        for language in languages {
-            guard let url = try? WordLists.keywordFile(for: language, in: keywordsDirectory) else { continue }
-            sets.append(tagged(texts: texts, keywords: try WordLists.keywords(url), name: "\(language) keywords", language: language,
-                               source: "\(url.path): keywords + builtins; a token counts when at least half of its whitespace-separated parts are in the list"))
-        }
-        return sets
+        [english(texts: texts, words: words, excluding: try WordLists.allKeywords(in: keywordsDirectory),
+                 source: "\(wordList): tokens reading ' word', word of ≥ \(minimumEnglishLetters) ASCII letters in the list (lower case), "
+                     + "less the keywords and built-ins of every list in \(keywordsDirectory.path)")]
+            + (try WordLists.keywordSets(for: languages, in: keywordsDirectory, texts: texts).sets)
     }
 }
 
@@ -122,6 +116,18 @@ public enum WordLists {
             }
         }
         throw ModelFileError(directory, "no keyword list for language \(language)")
+    }
+
+    /// The keyword token set of each language with a list in `directory` (named `<language> keywords`), and the
+    /// languages without one (any language Polylens does not know, e.g. Perl or Shell), so outputs can say which are missing.
+    public static func keywordSets(for languages: [String], in directory: URL, texts: [String]) throws -> (sets: [TokenSet], missing: [String]) {
+        var sets: [TokenSet] = [], missing: [String] = []
+        for language in languages {
+            guard let url = try? keywordFile(for: language, in: directory) else { missing.append(language); continue }
+            sets.append(TokenSet.tagged(texts: texts, keywords: try keywords(url), name: "\(language) keywords", language: language,
+                                        source: "\(url.path): keywords + builtins; a token counts when at least half of its whitespace-separated parts are in the list"))
+        }
+        return (sets, missing)
     }
 
     /// `keywords` and `builtins` of one of the paper's keyword files.
