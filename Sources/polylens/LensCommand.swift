@@ -12,16 +12,16 @@ struct LensCommand: ParsableCommand {
         commandName: "lens",
         abstract: "The logit lens over the stored few-shot translation prompts, one pair or all of them.",
         discussion: """
-        Answers from the lens results ingest stored (p_l = softmax(W_U · RMSNorm_final(h_l)) at every layer, 0 =
-        embeddings, and every position that predicts the target snippet; top-k, the correct next token's probability
-        and rank, entropy, each stored token set's mass), with no model. Files without them (schema 1, or --recompute
-        with other token sets) are decoded from their stored states with the unembedding in the file or the model the
-        run recorded (or --model), checked by sha256.
-        Without --source/--target every stored pair is averaged; either alone filters. Token sets by role: English
-        words, the prompt's target language's and source language's keywords+builtins. Each prompt's positions are
-        averaged, then every prompt weighs the same; probabilities carry a 95% percentile-bootstrap interval over
-        prompts. table: the average per layer (and with one pair, the top tokens of one prompt, --item). csv: per
-        pair and layer, plus the average over all pairs (source and target `all`). json: the same, the token sets
+        Answers from the lens results ingest stored (p_l = softmax(W_U · RMSNorm_final(h_l)) at every layer, 0 = \
+        embeddings, and every position that predicts the target snippet; top-k, the correct next token's probability \
+        and rank, entropy, each stored token set's mass), with no model. Files without them (schema 1, or --recompute \
+        with other token sets) are decoded from their stored states with the unembedding in the file or the model the \
+        run recorded (or --model), checked by sha256. \
+        Without --source/--target every stored pair is averaged; either alone filters. Token sets by role: English \
+        words, the prompt's target language's and source language's keywords+builtins. Each prompt's positions are \
+        averaged, then every prompt weighs the same; probabilities carry a 95% percentile-bootstrap interval over \
+        prompts. table: the average per layer (and with one pair, the top tokens of one prompt, --item). csv: per \
+        pair and layer, plus the average over all pairs (source and target `all`). json: the same, the token sets \
         with their ids, and with one pair every prompt's top-k tokens per layer and position.
         """)
 
