@@ -42,12 +42,13 @@ fi
 set -x
 "$polylens" ingest "$db" --model "$model" \
     --parallel "$shared/data/paper/code_snippets" --prompts "$shared/data/paper/prompts" \
-    "${corpus[@]}" --max-tokens-per-language "$tokens_per_language" --embed-unembedding --progress
+    "${corpus[@]}" --max-tokens-per-language "$tokens_per_language" --progress
 "$polylens" verify "$db"
 "$polylens" info "$db"
 "$polylens" lape "$db" --save lape --replace --plot "$out/lape.svg" > "$out/lape.txt"
 "$polylens" mexa "$db" --plot "$out/mexa.svg" > "$out/mexa.txt"
-"$polylens" lens "$db" --source Python --target Java --plot "$out/lens.svg" > "$out/lens.txt"
+"$polylens" lens "$db" --plot "$out/lens.svg" > "$out/lens.txt"
+"$polylens" lens "$db" --source Python --target Java --plot "$out/lens-python-java.svg" > "$out/lens-python-java.txt"
 "$polylens" ablate "$db" --set lape --model "$model" --control random --eval-tokens 20000 --progress --plot "$out/ablation.svg" > "$out/ablation.txt"
 "$polylens" report "$db" --out "$out/report.html"
 set +x

@@ -21,8 +21,14 @@ public struct IngestOptions: Sendable, Equatable {
     public var heldOut: Double = 0.1
     /// What is kept of hidden states and held-out text: poolings, corpus summaries, codec, held-out budget.
     public var storage = StorageOptions()
-    /// Store the final norm and unembedding (f16) so that the lens needs no model file.
-    public var embedUnembedding = false
+    /// Tokens kept per (prompt, layer, position) by the lens computed at ingest (the paper's 10).
+    public var lensTop = 10
+    /// Also store the raw lens states (f16) and the final norm and unembedding, for token sets decided later;
+    /// the lens results are stored either way.
+    public var lensStates = false
+    /// The word list of the English token set, and the paper's keywords folder (nil: `../shared/data/paper/keywords`).
+    public var lensWords = "/usr/share/dict/words"
+    public var lensKeywords: String?
     /// A batch is committed after this many documents or prompts, or once it holds this many tokens.
     /// Fixed, not timed: the float64 sums a batch adds must be the same in a resumed run.
     public var batchDocuments = 64
@@ -37,6 +43,7 @@ public struct IngestOptions: Sendable, Equatable {
         if !(heldOut >= 0 && heldOut < 1) { throw IngestError("--held-out must be in [0, 1), got \(heldOut)") }
         if lensItems < 0 { throw IngestError("--lens-items must not be negative, got \(lensItems)") }
         if lensLanguages.count < 2 { throw IngestError("--lens-languages needs at least two languages") }
+        if lensTop < 1 { throw IngestError("--lens-top must be at least 1, got \(lensTop)") }
         if promptsDirectory != nil, !corpus.contains(where: { if case .parallel = $0 { return true } else { return false } }) {
             throw IngestError("--prompts needs --parallel (the lens prompts are built from the parallel snippets)")
         }
@@ -44,7 +51,7 @@ public struct IngestOptions: Sendable, Equatable {
         do { try storage.validate() } catch let e as StorageOptionsError { throw IngestError(e.description) }
     }
 
-    /// The options that change results, as JSON with sorted keys (threads and `--embed-unembedding` do not).
+    /// The options that change results, as JSON with sorted keys (threads do not).
     public var parametersJSON: String {
         var p: [String: Any] = [
             "corpus": corpus.map(\.description),
@@ -60,6 +67,10 @@ public struct IngestOptions: Sendable, Equatable {
             p["prompts"] = dir
             p["lens_items"] = lensItems
             p["lens_languages"] = lensLanguages
+            p["lens_top"] = lensTop
+            p["lens_words"] = lensWords
+            if let lensKeywords { p["lens_keywords"] = lensKeywords }
+            if lensStates { p["lens_states"] = true }
         }
         let data = (try? JSONSerialization.data(withJSONObject: p, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)

@@ -18,12 +18,15 @@ import PolylensTokenizer
 /// `heldOutPlan`) are stored with their token ids and not run; the others add to their language's neuron
 /// statistics and hidden-state sums, and get summaries when asked (`storage`). Parallel snippets
 /// are never held out (MEXA needs every item) and count like any other document, so a language's
-/// statistics always cover exactly its documents that are not held out. Each lens prompt keeps
-/// its states.
+/// statistics always cover exactly its documents that are not held out. Each lens prompt gets the
+/// logit lens of its f32 states at once (one sgemm over all its layers and positions against the
+/// unembedding, `LensDecoder`); its states are stored only with `lensStates`.
 public final class Ingestor {
     public let options: IngestOptions
     public let corpus: Corpus
     public let prompts: [FewShotPrompt]
+    /// The token sets the lens follows (English words, each lens language's keywords); empty without prompts.
+    public let tokenSets: [TokenSet]
     let weights: ModelWeights
     let tokenizer: Tokenizer
     private let modelPath: String
@@ -42,8 +45,20 @@ public final class Ingestor {
         if let dir = options.promptsDirectory, let parallel = corpus.parallel {
             let languages = try options.lensLanguages.map { try LanguageName.canonical($0, in: "--lens-languages") }
             prompts = try FewShotExamples(directory: dir).prompts(snippets: parallel, languages: languages, items: options.lensItems)
+            guard options.lensTop <= weights.config.vocabSize else {
+                throw IngestError("--lens-top \(options.lensTop) is more than the vocabulary of \(weights.config.vocabSize)")
+            }
+            do {
+                tokenSets = try TokenSet.lensSets(
+                    texts: TokenSet.texts(of: tokenizer, vocab: weights.config.vocabSize), languages: languages,
+                    words: URL(fileURLWithPath: options.lensWords),
+                    keywordsDirectory: options.lensKeywords.map { URL(fileURLWithPath: $0) } ?? SharedFiles.url("data/paper/keywords"))
+            } catch let e as ModelFileError {
+                throw IngestError(e.description)
+            }
         } else {
             prompts = []
+            tokenSets = []
         }
     }
 
@@ -72,6 +87,8 @@ public final class Ingestor {
         public var interrupted = false
         public var discarded = 0
         public var left = 0
+        /// Process CPU seconds (all threads) spent decoding the lens of the prompts.
+        public var lensCPUSeconds = 0.0
     }
 
     /// The run this ingest writes into (see `RunIdentity`): nothing is written or computed yet.
@@ -101,10 +118,13 @@ public final class Ingestor {
             run = try file.createRun(choice.info)
         }
         let transformer = try Transformer(weights, threads: threads)
-        if options.embedUnembedding, try file.unembedding(run: run) == nil {
+        if options.lensStates, try file.unembedding(run: run) == nil {
             try file.storeUnembedding(run: run, finalNorm: try weights.tensor(.finalNorm).floats(),
                                       matrix: try weights.tensor(.output).floats(), vocab: config.vocabSize, dim: config.dim)
         }
+        if !prompts.isEmpty { try file.storeTokenSets(run: run, tokenSets) }
+        // Made only when a prompt is left to compute: the f32 unembedding is vocab × dim floats.
+        var unembedding: Unembedding?
 
         var report = Report(run: run, documentsResumed: plan.resumedDocuments, promptsResumed: plan.resumedPrompts,
                             duplicates: plan.duplicates, empty: plan.empty, overBudget: plan.overBudget,
@@ -167,9 +187,19 @@ public final class Ingestor {
             let prompt = planned.prompt, tokens = planned.tokens
             let collector = LensStateCollector(blocks: config.nLayers, dim: config.dim, firstPosition: planned.firstPosition, tokenCount: tokens.count)
             _ = try transformer.forward(tokens.map { Int($0) }, startPosition: 0, taps: collector, logits: .none)
-            batch.add(LensPrompt(source: prompt.source, target: prompt.target, itemKey: prompt.itemKey, tokens: tokens,
-                                 firstPosition: planned.firstPosition, layers: collector.layers, dim: collector.dim, states: collector.states),
-                      tokens: tokens.count)
+            let first = planned.firstPosition
+            if unembedding == nil { unembedding = try Unembedding(weights) }
+            let next = collector.positions > 0 ? Array(tokens[(first + 1)...]) : []
+            let lensStart = Self.processCPUSeconds()
+            let columns = collector.states.withUnsafeBufferPointer {
+                LensDecoder.decode($0, positions: collector.positions, next: next, unembedding: unembedding!, sets: tokenSets,
+                                   topK: options.lensTop, threads: transformer.threads)
+            }
+            report.lensCPUSeconds += Self.processCPUSeconds() - lensStart
+            let lensPrompt = LensPrompt(source: prompt.source, target: prompt.target, itemKey: prompt.itemKey, tokens: tokens,
+                                        firstPosition: first, layers: collector.layers, dim: collector.dim,
+                                        states: options.lensStates ? collector.states : [])
+            batch.add(lensPrompt, result: LensPromptResult(prompt: lensPrompt, columns: columns), tokens: tokens.count)
             report.tokensComputed += tokens.count
             report.promptsCommitted += 1
             if batch.isFull(options) { try flush() }
@@ -233,8 +263,15 @@ public final class Ingestor {
         }
         shape.heldOutFraction = options.heldOut
         shape.storage = options.storage
-        shape.embedUnembedding = options.embedUnembedding
+        shape.embedUnembedding = options.lensStates
+        shape.lensStateCodec = options.lensStates ? .f16 : nil
         return shape
+    }
+
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     /// Held out when the first 64 bits of the content hash, as a fraction of 2^64, fall below `fraction`:
@@ -252,6 +289,7 @@ private struct PendingBatch {
     var documents: [DocumentInfo] = []
     var summaries: [(documentIndex: Int, summary: DocumentSummary)] = []
     var prompts: [LensPrompt] = []
+    var results: [LensPromptResult] = []
     var accumulators: [String: NeuronStatsAccumulator] = [:]
     var languageStates: [String: LanguageStateAccumulator] = [:]
     var tokens = 0
@@ -285,14 +323,15 @@ private struct PendingBatch {
         self.tokens += tokens
     }
 
-    mutating func add(_ prompt: LensPrompt, tokens: Int) {
+    mutating func add(_ prompt: LensPrompt, result: LensPromptResult, tokens: Int) {
         prompts.append(prompt)
+        results.append(result)
         self.tokens += tokens
     }
 
     mutating func take() -> IngestBatch {
         let stats = accumulators.sorted { $0.key < $1.key }.flatMap { $0.value.isEmpty ? [] : $0.value.stats }
-        var batch = IngestBatch(documents: documents, stats: stats, summaries: summaries, lensPrompts: prompts)
+        var batch = IngestBatch(documents: documents, stats: stats, summaries: summaries, lensPrompts: prompts, lensResults: results)
         batch.languageStates = languageStates.sorted { $0.key < $1.key }.flatMap { $0.value.isEmpty ? [] : $0.value.states }
         batch.summaryCodec = summaryCodec
         self = PendingBatch(config: config, summaryCodec: summaryCodec)

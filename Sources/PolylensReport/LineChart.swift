@@ -26,6 +26,8 @@ public struct LineChart: Sendable {
     public var yIncludesZero: Bool
     public var width: Double
     public var height: Double
+    /// Names for x ticks at these integer values instead of the number (layer 0 → "embeddings").
+    public var xTickNames: [Int: String] = [:]
 
     public init(title: String, description: String, xLabel: AxisLabel, yLabel: AxisLabel, series: [Series],
                 logY: Bool = false, yRange: ClosedRange<Double>? = nil, yIncludesZero: Bool = false,
@@ -48,7 +50,9 @@ public struct LineChart: Sendable {
                           : AxisScale.linear(values: drawable.map(\.y), fixed: yRange, includeZero: yIncludesZero,
                                             pixels: yPixels)
         let integerX = xs.allSatisfy { $0 == $0.rounded() }
-        parts.append(frame.axes(xTicks: xScale.ticks(count: 8, integers: integerX).compactMap { t in xScale.pixel(t.value).map { ($0, t.label) } },
+        parts.append(frame.axes(xTicks: xScale.ticks(count: 8, integers: integerX).compactMap { t in
+                                    xScale.pixel(t.value).map { ($0, xTickNames[Int(exactly: t.value) ?? Int.min] ?? t.label) }
+                                },
                                 yTicks: yScale.ticks().compactMap { t in yScale.pixel(t.value).map { ($0, t.label) } },
                                 xLabel: xLabel, yLabel: yLabel))
         if drawable.isEmpty { parts.append(frame.noData()) }

@@ -1,5 +1,6 @@
 import Foundation
 import PolylensAnalysis
+import PolylensEngine
 import PolylensModel
 import PolylensStore
 import PolylensTokenizer
@@ -28,16 +29,17 @@ public struct ReportOptions: Sendable {
     public init() {}
 }
 
-/// What the logit lens needs besides the file: the model's reading of the residual stream, the
-/// tokenizer for token texts, and the word lists of the token sets.
+/// What the logit lens needs besides the file: the tokenizer for token texts (nil: ids are shown) and, only for a
+/// file without lens results (decoding stored states), the model's reading of the residual stream and the word
+/// lists of the token sets.
 public struct LensContext: Sendable {
-    public var unembedding: Unembedding
-    public var tokenizer: any Tokenizer
+    public var unembedding: Unembedding?
+    public var tokenizer: (any Tokenizer)?
     public var englishWords: Set<String>
     /// The paper's `keywords/` folder.
     public var keywordsDirectory: URL
 
-    public init(unembedding: Unembedding, tokenizer: any Tokenizer, englishWords: Set<String>, keywordsDirectory: URL) {
+    public init(unembedding: Unembedding?, tokenizer: (any Tokenizer)?, englishWords: Set<String>, keywordsDirectory: URL) {
         self.unembedding = unembedding; self.tokenizer = tokenizer; self.englishWords = englishWords
         self.keywordsDirectory = keywordsDirectory
     }
@@ -46,9 +48,9 @@ public struct LensContext: Sendable {
 /// Fills `ReportData` from a Polylens file by running each analysis with its defaults. A section the
 /// file has no data for becomes a "no data" note with the reason; an unreadable file is an error.
 public enum ReportBuilder {
-    /// Loads what the lens needs for a run (model and tokenizer files); called only when the file has lens
-    /// prompts. A thrown error becomes the lens section's "no data" reason.
-    public typealias LensLoader = (_ file: PolylensFile, _ run: Int64, _ info: RunInfo) throws -> LensContext
+    /// Loads what the lens needs for a run (tokenizer; model and word lists only when `decode`: the file holds no
+    /// lens results); called only when the file has lens prompts. A thrown error becomes the section's "no data" reason.
+    public typealias LensLoader = (_ file: PolylensFile, _ run: Int64, _ info: RunInfo, _ decode: Bool) throws -> LensContext
 
     /// `progress` counts steps: LAPE, MEXA, each lens prompt decoded (most of the time), the ablation table.
     public static func build(file: PolylensFile, options: ReportOptions = ReportOptions(), reportVersion: String,
@@ -182,69 +184,80 @@ public enum ReportBuilder {
         let keys = try file.lensPromptKeys(run: run.id)
         guard !keys.isEmpty else { throw AnalysisError("the file holds no logit-lens prompts (ingest with the parallel snippets).") }
         guard let loader else { throw AnalysisError("no model was given to decode the stored states.") }
-        let context = try loader(file, run.id, run.info)
-        let u = context.unembedding
-        // Token sets match decoded text (any tokenizer); the page shows vocabulary pieces, which keep the
-        // leading space that SentencePiece's decode drops.
-        // The unembedding may have more rows than the tokenizer has tokens (padding); those have no text.
-        let known = context.tokenizer.vocabSize
-        let texts = (0..<u.vocab).map { $0 < known ? context.tokenizer.decode([$0]) : "" }
-        let pieces = (0..<u.vocab).map { $0 < known ? ReportNames.readablePiece(context.tokenizer.piece($0)) : "#\($0)" }
-        let english = TokenSet.english(texts: texts, words: context.englishWords, name: "English words")
-        var keywordSets: [String: TokenSet?] = [:]
-        /// nil for a language the keywords folder has no list for.
-        func keywords(_ language: String) throws -> TokenSet? {
-            if let s = keywordSets[language] { return s }
-            let s = try (try? WordLists.keywordFile(for: language, in: context.keywordsDirectory)).map {
-                TokenSet.tagged(texts: texts, keywords: try WordLists.keywords($0), name: "\(language) keywords")
-            }
-            keywordSets[language] = s
-            return s
+        let stored = try file.hasLensResults(run: run.id)
+        let context = try loader(file, run.id, run.info, !stored)
+        let (results, sets) = try stored ? (try file.lensResults(run: run.id), try file.tokenSets(run: run.id))
+                                         : decode(file, run: run.id, context, options)
+        // The page shows vocabulary pieces, which keep the leading space that SentencePiece's decode drops.
+        let known = context.tokenizer?.vocabSize ?? 0
+        func piece(_ id: Int32) -> String {
+            Int(id) < known ? ReportNames.readablePiece(context.tokenizer!.piece(Int(id))) : "#\(id)"
         }
-        let pairs = Set(keys.map { [$0.source, $0.target] }).sorted { $0.lexicographicallyPrecedes($1) }
-        var out: [LensSection.Pair] = []
-        for pair in pairs {
-            let (source, target) = (pair[0], pair[1])
-            let stored = try file.lensPrompts(run: run.id, source: source, target: target)
-            let prompts = options.lensPrompts.map { Array(stored.prefix($0)) } ?? stored
-            let sets = [english] + [try keywords(target), try keywords(source)].compactMap { $0 }
-            let result = try LogitLens.run(prompts, unembedding: u, sets: sets, topK: max(options.lensTop, 1)) {
-                meter?.advance(by: 1, detail: "logit lens \(source)→\(target)")
-            }
-            let layers = result.layers.map(\.layer)
-            var curves = sets.indices.map { s in LensSection.Curve(name: sets[s].name, values: result.layers.map { $0.setMass[s] }) }
-            curves.append(.init(name: "correct next token", values: result.layers.map(\.correctProbability)))
+        let pairs = Set(results.map { LensPair(source: $0.source, target: $0.target) }).sorted { ($0.source, $0.target) < ($1.source, $1.target) }
+        func section(_ chosen: [LensPromptResult], source: String, target: String, roleNames: [String], label: String? = nil) throws -> LensSection.Pair {
+            let prompts = firstPrompts(options.lensPrompts, of: chosen) { LensPair(source: $0.source, target: $0.target) }
+            let summary = try LensSummary.of(prompts, sets: sets)
+            let layers = summary.layers.map(\.layer)
+            var curves = LensRole.allCases.map { role in
+                LensSection.Curve(name: roleNames[role.rawValue], values: summary.layers.map { $0.roleMass[role.rawValue].estimate },
+                                  low: summary.layers.map { $0.roleMass[role.rawValue].low }, high: summary.layers.map { $0.roleMass[role.rawValue].high })
+            }.filter { $0.values.contains(where: \.isFinite) }
+            curves.append(.init(name: "correct next token", values: summary.layers.map(\.correctProbability.estimate),
+                                low: summary.layers.map(\.correctProbability.low), high: summary.layers.map(\.correctProbability.high)))
             let shown = options.lensLayers?.filter(layers.contains) ?? evenlySpaced(layers, count: 5)
-            out.append(.init(source: source, target: target, prompts: prompts.count,
-                             positions: result.layers.first?.positions ?? 0, layers: layers, curves: curves,
-                             topTokens: shown.map { topTokens(result, layer: $0, texts: pieces, count: options.lensTop) }))
+            return .init(source: source, target: target, prompts: summary.prompts, positions: summary.layers.first?.positions ?? 0,
+                         layers: layers, curves: curves,
+                         topTokens: shown.map { l in
+                             .init(layer: l, tokens: LensSummary.topTokens(prompts, layer: l, count: options.lensTop).map { (piece($0.id), $0.probability) })
+                         }, label: label)
         }
-        return LensSection(pairs: out, method: "Mean over every target position of every prompt of the probability the "
-                           + "logit lens (final RMSNorm, then unembedding) gives to each token set: single-token English words "
-                           + "(\(english.ids.count) tokens), tokens tagged with the target's and the source's keywords and "
-                           + "built-ins, and the correct next token. Top tokens: mean probability over positions, counted "
-                           + "where the token is in the top \(options.lensTop)."
-                           + Self.missingKeywordsNote(keywordSets.filter { $0.value == nil }.keys.sorted(), in: context.keywordsDirectory))
+        let out = try pairs.map { p in
+            try section(results.filter { $0.source == p.source && $0.target == p.target }, source: p.source, target: p.target,
+                        roleNames: ["English words", "\(p.target) keywords", "\(p.source) keywords"])
+        }
+        let average = pairs.count > 1
+            ? try section(results, source: "all", target: "all", roleNames: ["English words", "target keywords", "source keywords"],
+                          label: "Average over all \(pairs.count) pairs")
+            : nil
+        let english = sets.first { $0.kind == TokenSet.english }
+        let interval = BootstrapInterval(estimate: .nan, low: .nan, high: .nan, level: 0.95, resamples: Bootstrap.defaultResamples).method
+        return LensSection(pairs: out, average: average, method: "Mean over prompts (each prompt's target positions averaged "
+                           + "first) of the probability the logit lens (final RMSNorm, then unembedding) gives to each token set: "
+                           + "single-token English words (\(english?.ids.count ?? 0) tokens), tokens tagged with the target's and "
+                           + "the source's keywords and built-ins, and the correct next token; read from "
+                           + (stored ? "the results stored at ingest" : "the stored states") + ". Intervals (CSV): \(interval) over prompts. "
+                           + "Top tokens: mean probability over positions, counted where the token is in the top \(options.lensTop)."
+                           + Self.missingKeywordsNote(TokenSet.languagesWithoutKeywords(sets, among: pairs.flatMap { [$0.source, $0.target] })))
     }
 
     /// Says which languages have no keyword list (any language Polylens does not know), so no curve is silently missing.
-    static func missingKeywordsNote(_ languages: [String], in directory: URL) -> String {
-        languages.isEmpty ? "" : " No keyword list for \(languages.joined(separator: ", ")) in \(directory.path): no keyword curve for \(languages.count == 1 ? "it" : "them")."
+    static func missingKeywordsNote(_ languages: [String]) -> String {
+        languages.isEmpty ? "" : " No keyword list for \(languages.joined(separator: ", ")): no keyword curve for \(languages.count == 1 ? "it" : "them")."
     }
 
-    /// Mean probability at one layer of the tokens that reach the top-k anywhere, counting 0 elsewhere.
-    static func topTokens(_ result: LensResult, layer: Int, texts: [String], count: Int) -> LensSection.LayerTokens {
-        var mass: [Int32: Double] = [:]
-        var positions = 0
-        for prompt in result.readings where layer < prompt.count {
-            for reading in prompt[layer] {
-                positions += 1
-                for t in reading.top { mass[t.id, default: 0] += Double(t.probability) }
-            }
+    /// Files without lens results: the stored states decoded with the context's unembedding and token sets.
+    static func decode(_ file: PolylensFile, run: Int64, _ context: LensContext, _ options: ReportOptions) throws -> ([LensPromptResult], [TokenSet]) {
+        guard let u = context.unembedding, let tokenizer = context.tokenizer else {
+            throw AnalysisError("the file holds no lens results and the model or tokenizer to decode its states was not loaded.")
         }
-        let best = mass.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(count)
-        return .init(layer: layer, tokens: best.map { (Int($0.key) < texts.count ? texts[Int($0.key)] : "#\($0.key)",
-                                                       $0.value / Double(max(positions, 1))) })
+        let prompts = firstPrompts(options.lensPrompts, of: try file.lensPrompts(run: run).filter { !$0.states.isEmpty }) {
+            LensPair(source: $0.source, target: $0.target)
+        }
+        guard !prompts.isEmpty else { throw AnalysisError("the file holds neither lens results nor lens states.") }
+        let sets = try TokenSet.lensSets(texts: TokenSet.texts(of: tokenizer, vocab: u.vocab),
+                                         languages: Set(prompts.flatMap { [$0.source, $0.target] }).sorted(),
+                                         words: context.englishWords, wordList: "the English word list", keywordsDirectory: context.keywordsDirectory)
+        return (try LogitLens.run(prompts, unembedding: u, sets: sets, topK: max(options.lensTop, 1)), sets)
+    }
+
+    /// The first `n` prompts of each pair, in stored order (all when nil).
+    static func firstPrompts<T>(_ n: Int?, of prompts: [T], pair: (T) -> LensPair) -> [T] {
+        guard let n else { return prompts }
+        var seen: [LensPair: Int] = [:]
+        return prompts.filter { p in
+            seen[pair(p), default: 0] += 1
+            return seen[pair(p)]! <= n
+        }
     }
 
     static func evenlySpaced(_ values: [Int], count: Int) -> [Int] {

@@ -87,7 +87,12 @@ public struct LensSection: Sendable {
         public var name: String
         /// Probability (0–1) at each of `Pair.layers`; non-finite = not measured.
         public var values: [Double]
-        public init(name: String, values: [Double]) { self.name = name; self.values = values }
+        /// The 95% interval over prompts at each layer, when measured.
+        public var low: [Double]?
+        public var high: [Double]?
+        public init(name: String, values: [Double], low: [Double]? = nil, high: [Double]? = nil) {
+            self.name = name; self.values = values; self.low = low; self.high = high
+        }
     }
 
     public struct LayerTokens: Sendable {
@@ -107,18 +112,22 @@ public struct LensSection: Sendable {
         public var layers: [Int]
         public var curves: [Curve]
         public var topTokens: [LayerTokens]
+        /// The heading, when not "source → target" (the average over all pairs).
+        public var label: String?
         public init(source: String, target: String, prompts: Int, positions: Int, layers: [Int],
-                    curves: [Curve], topTokens: [LayerTokens]) {
+                    curves: [Curve], topTokens: [LayerTokens], label: String? = nil) {
             self.source = source; self.target = target; self.prompts = prompts; self.positions = positions
-            self.layers = layers; self.curves = curves; self.topTokens = topTokens
+            self.layers = layers; self.curves = curves; self.topTokens = topTokens; self.label = label
         }
     }
 
     public var pairs: [Pair]
+    /// The average over every pair (token sets by role: the target's and the source's keywords), when there are several.
+    public var average: Pair?
     /// How the token sets and averages were defined (one sentence, shown above the charts).
     public var method: String
 
-    public init(pairs: [Pair], method: String) { self.pairs = pairs; self.method = method }
+    public init(pairs: [Pair], average: Pair? = nil, method: String) { self.pairs = pairs; self.average = average; self.method = method }
 }
 
 /// MEXA alignment of every language pair at every layer.

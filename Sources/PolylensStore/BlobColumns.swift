@@ -33,8 +33,17 @@ extension BlobColumn {
         // Schema version 2 (002_compact_storage.sql).
         BlobColumn(table: "language_states", column: "sum", dtype: .f64, key: languageKey, shape: "json_array(dim)"),
         BlobColumn(table: "language_states", column: "sumsq", dtype: .f64, key: languageKey, shape: "json_array(dim)"),
+        // Schema version 3 (003_lens_results.sql).
+        BlobColumn(table: "token_sets", column: "token_ids", dtype: .i32, key: "'row ' || id || ', ' || name", shape: "json_array(count)"),
+        BlobColumn(table: "lens_results", column: "top_ids", dtype: .i32, key: lensKey, shape: "json_array(layers, positions, top_k)"),
+        BlobColumn(table: "lens_results", column: "top_probabilities", dtype: .f32, key: lensKey, shape: "json_array(layers, positions, top_k)"),
+        BlobColumn(table: "lens_results", column: "correct_probability", dtype: .f32, key: lensKey, shape: "json_array(layers, positions)"),
+        BlobColumn(table: "lens_results", column: "correct_rank", dtype: .i32, key: lensKey, shape: "json_array(layers, positions)"),
+        BlobColumn(table: "lens_results", column: "entropy", dtype: .f32, key: lensKey, shape: "json_array(layers, positions)"),
+        BlobColumn(table: "lens_results", column: "set_mass", dtype: .f32, key: lensKey, shape: "json_array(layers, positions, sets)"),
     ]
 
+    private static let lensKey = "'prompt ' || prompt_id"
     private static let statsKey = "'run ' || run_id || ', ' || language || ', layer ' || layer"
     private static let languageKey = statsKey
 }

@@ -100,8 +100,7 @@ extension PolylensFile {
                     ablationResults: try Int.fetchOne(db, sql: "SELECT count(*) FROM ablation_results WHERE run_id = ?", arguments: [id]) ?? 0))
             }
             var tables: [FileInfo.Table] = []
-            for table in Dictionary(grouping: BlobColumn.all, by: \.table).sorted(by: { $0.key < $1.key })
-            where try db.tableExists(table.key) {
+            for table in Dictionary(grouping: BlobColumn.all, by: \.table).sorted(by: { $0.key < $1.key }) where try db.tableExists(table.key) {
                 var t = FileInfo.Table(table: table.key, rows: try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.key)") ?? 0,
                                        blobs: 0, storedBytes: 0, rawBytes: 0, compressionRatio: 1)
                 for c in table.value {

@@ -74,6 +74,9 @@ extension PolylensFile {
         }
         var summary = MergeSummary(run: run, documents: 0, lensPrompts: 0)
         for (f, id, _) in inputRuns {
+            // Lens results refer to their run's token sets by ordinal: shards must share them (refused otherwise).
+            let sets = try f.tokenSets(run: id)
+            if !sets.isEmpty { try out.storeTokenSets(run: run, sets) }
             let copied = try out.copy(run: id, of: f, into: run)
             if try out.unembedding(run: run) == nil, let u = try f.unembedding(run: id) {
                 try out.storeUnembedding(run: run, finalNorm: u.finalNorm, matrix: u.matrix, vocab: u.vocab, dim: u.dim)
@@ -158,6 +161,17 @@ extension PolylensFile {
                     let layer: Int = st["layer"]
                     try db.execute(sql: "INSERT INTO lens_states (prompt_id, layer, data) VALUES (?, ?, ?)",
                                    arguments: [prompt, layer, try check(st["data"], "lens_states(prompt \(old), layer \(layer)).data")])
+                }
+                let result = try source.guarded("read the lens results of") { src in
+                    try src.tableExists("lens_results") ? try Row.fetchOne(src, sql: "SELECT * FROM lens_results WHERE prompt_id = ?", arguments: [old]) : nil
+                }
+                if let r = result {
+                    let columns = ["top_ids", "top_probabilities", "correct_probability", "correct_rank", "entropy", "set_mass"]
+                    try db.execute(sql: """
+                        INSERT INTO lens_results (prompt_id, layers, positions, top_k, sets, \(columns.joined(separator: ", ")))
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: StatementArguments([prompt, r["layers"], r["positions"], r["top_k"], r["sets"]] as [(any DatabaseValueConvertible)?])
+                            + StatementArguments(try columns.map { try check(r[$0], "lens_results(prompt \(old)).\($0)") }))
                 }
             }
             try db.execute(sql: "UPDATE runs SET updated_at = ? WHERE id = ?", arguments: [Self.now(), run])

@@ -57,6 +57,7 @@ extension PolylensFile {
                     }
                 }
             }
+            problems += try lensProblems(db)
             let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
             // An older version is sound (it is upgraded when opened for writing); a newer one cannot be opened.
             if version > Self.schemaVersion || version < 1 {

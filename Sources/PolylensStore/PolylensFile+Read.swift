@@ -108,7 +108,7 @@ extension PolylensFile {
         }
     }
 
-    /// Lens prompts in insertion order, with their states (layers × positions × dim).
+    /// Lens prompts in insertion order, with their states (layers × positions × dim; empty where not stored).
     public func lensPrompts(run: Int64, source: String? = nil, target: String? = nil) throws -> [LensPrompt] {
         try guarded("read the lens prompts of") { db in
             try Row.fetchAll(db, sql: """
@@ -232,7 +232,7 @@ extension PolylensFile {
         states.reserveCapacity(layers * max(positions, 0) * dim)
         let stateRows = try Row.fetchAll(db, sql: "SELECT layer, data FROM lens_states WHERE prompt_id = ? ORDER BY layer",
                                          arguments: [id])
-        guard stateRows.count == layers else {
+        guard stateRows.count == layers || stateRows.isEmpty else {
             throw PolylensFileError("\(path): lens prompt \(id) has states for \(stateRows.count) of \(layers) layers")
         }
         for s in stateRows {

@@ -52,6 +52,9 @@ extension PolylensFile {
             for p in batch.lensPrompts {
                 try insert(p, run: run, db)
             }
+            for r in batch.lensResults {
+                try insert(r, run: run, db)
+            }
             try db.execute(sql: "UPDATE runs SET updated_at = ? WHERE id = ?", arguments: [now, run])
         }
     }
@@ -171,7 +174,7 @@ extension PolylensFile {
             """, arguments: [run, p.source, p.target, p.itemKey, BlobCodec.encode(p.tokens), p.firstPosition, p.layers, p.dim])
         let id = db.lastInsertedRowID
         let stride = p.positions * p.dim
-        for l in 0..<p.layers {
+        for l in 0..<p.layers where !p.states.isEmpty {
             let slice = Array(p.states[(l * stride)..<((l + 1) * stride)])
             try db.execute(sql: "INSERT INTO lens_states (prompt_id, layer, data) VALUES (?, ?, ?)",
                            arguments: [id, l, BlobCodec.encode(slice, as: .f16, shape: [p.positions, p.dim])])
@@ -180,6 +183,9 @@ extension PolylensFile {
 
     /// Shapes are checked before anything is written, so a malformed batch cannot trap or half-commit.
     private func validate(_ batch: IngestBatch) throws {
+        for r in batch.lensResults where r.positions < 0 || r.columns.rows != r.layers * r.positions || !r.columns.isConsistent {
+            throw PolylensFileError("\(path): lens result \(r.source)→\(r.target) \(r.itemKey) has columns that do not match \(r.layers) layers × \(max(r.positions, 0)) positions")
+        }
         for s in batch.stats where s.sum.count != s.neurons || s.sumSquares.count != s.neurons || s.max.count != s.neurons {
             throw PolylensFileError("\(path): statistics of \(s.language) layer \(s.layer) have vectors of different lengths")
         }
@@ -197,7 +203,7 @@ extension PolylensFile {
         for d in batch.documents where d.tokenIds != nil && d.tokenIds?.count != d.tokens {
             throw PolylensFileError("\(path): document \(d.source) has \(d.tokenIds?.count ?? 0) token ids but \(d.tokens) tokens")
         }
-        for p in batch.lensPrompts where p.positions < 0 || p.states.count != p.layers * p.positions * p.dim {
+        for p in batch.lensPrompts where p.positions < 0 || (!p.states.isEmpty && p.states.count != p.layers * p.positions * p.dim) {
             throw PolylensFileError("\(path): lens prompt \(p.source)→\(p.target) \(p.itemKey) has \(p.states.count) state values, not \(p.layers) × \(p.positions) × \(p.dim)")
         }
     }

@@ -110,7 +110,8 @@ public final class PolylensFile {
             if version > latest {
                 throw PolylensFileError("\(path): written by a newer Polylens (schema version \(version); this build reads up to \(latest)); upgrade Polylens")
             }
-            // Read-only, an older file is read as it is: readers of later tables check `hasSchema`.
+            // An older file opened read-only is read as it is: readers treat the tables of later migrations as
+            // empty (e.g. no lens_results before schema 3). Opened for writing, it is upgraded.
             if version == latest || readOnly { return }
         } else if appID != 0 || objects != 0 || !allowInitialize || readOnly {
             throw PolylensFileError("\(path): not a Polylens file (an SQLite database with application_id \(appID) and \(objects) schema objects)")

@@ -75,7 +75,8 @@ public struct LensPrompt: Sendable {
     public var layers: Int
     public var dim: Int
     /// layers × positions × dim, row-major; layer 0 = embeddings, layer l = residual after block l-1
-    /// (before the final norm; the lens applies it).
+    /// (before the final norm; the lens applies it). Empty when the states were not stored (ingest
+    /// without `--lens-states` keeps only the lens results).
     public var states: [Float]
 
     public init(source: String, target: String, itemKey: String, tokens: [Int32], firstPosition: Int,
@@ -146,9 +147,13 @@ public struct IngestBatch: Sendable {
     public var languageStates: [LanguageState] = []
     /// How summaries are stored: f16, or q8_0 (a quarter of f32; IngestOptions chooses).
     public var summaryCodec: BlobDType = .f16
+    /// The lens computed at ingest, one per prompt of `lensPrompts` (matched by source, target and item).
+    public var lensResults: [LensPromptResult]
 
     public init(documents: [DocumentInfo] = [], stats: [NeuronStats] = [],
-                summaries: [(documentIndex: Int, summary: DocumentSummary)] = [], lensPrompts: [LensPrompt] = []) {
+                summaries: [(documentIndex: Int, summary: DocumentSummary)] = [], lensPrompts: [LensPrompt] = [],
+                lensResults: [LensPromptResult] = []) {
         self.documents = documents; self.stats = stats; self.summaries = summaries; self.lensPrompts = lensPrompts
+        self.lensResults = lensResults
     }
 }

@@ -40,8 +40,9 @@ enum AnalysisOutput {
     static func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
 
     /// Pretty, key-sorted JSON; non-finite numbers (an undefined average) become null-like strings.
-    static func writeJSON<T: Encodable>(_ value: T) throws {
+    static func writeJSON<T: Encodable>(_ value: T, keys: JSONEncoder.KeyEncodingStrategy = .useDefaultKeys) throws {
         let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = keys
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         var data = try encoder.encode(value)

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import PolylensAnalysis
+import PolylensEngine
 import PolylensModel
 import PolylensStore
+import PolylensTokenizer
 
 /// The analyses' speed on synthetic inputs of the paper's sizes (Llama-3.1-8B statistics, 7 × 581 parallel
 /// items, a 32000-token vocabulary), timed in this process; the inputs are built before the clock starts.
@@ -98,7 +100,7 @@ struct BenchAnalysesCommand: ParsableCommand {
         let mexa = try median { _ = try MEXA.run(try ParallelEmbeddings(documents)) }
         documents = []
 
-        // Lens: random states and unembedding; one sgemm per 64 rows of states.
+        // Lens: random states and unembedding; one sgemm per prompt (all its layers and positions).
         let unembedding = try Unembedding(finalNorm: (0..<dim).map { _ in 0.5 + unit() },
                                           matrix: (0..<(vocab * dim)).map { _ in (unit() - 0.5) * 0.05 },
                                           vocab: vocab, dim: dim, eps: 1e-5)

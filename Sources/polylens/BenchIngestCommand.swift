@@ -14,8 +14,8 @@ struct BenchIngestCommand: ParsableCommand {
         Runs the bare prefill (no taps, no logits) over exactly the forward passes ingest will make, then the
         full ingest into a fresh file, then the bare prefill again; the overhead compares ingest with the
         mean of the two bare runs. Ingest also reads, hashes and tokenizes the corpus: the time that takes
-        alone is measured first and reported, with the overhead without it (statistics, summaries, lens
-        states and storage). Wall-clock time suffers when other processes share the cores; the process's CPU
+        alone is measured first and reported, with the overhead without it (statistics, summaries, the logit
+        lens and storage). Wall-clock time suffers when other processes share the cores; the process's CPU
         time (all threads) much less so: compare CPU figures with --threads 1 on a busy machine. Nothing is held
         out (--held-out 0 unless given), so both do the same work. The file is closed (WAL folded in) before
         its size is taken.
@@ -32,7 +32,7 @@ struct BenchIngestCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
     func run() throws {
-        let options = try arguments.options(embedUnembedding: false, defaultHeldOut: 0)
+        let options = try arguments.options(lensStates: false, defaultHeldOut: 0)
         let (weights, tokenizer, tokenizerURL) = try arguments.load()
         let ingestor = try Ingestor(weights: weights, modelPath: arguments.model, tokenizer: tokenizer,
                                     tokenizerURL: tokenizerURL, options: options)
@@ -78,6 +78,9 @@ struct BenchIngestCommand: ParsableCommand {
             ("bare_cpu_seconds", rounded(bareCPU)), ("ingest_cpu_seconds", rounded(ingest.cpu)),
             ("read_and_tokenize_cpu_seconds", rounded(prepare.cpu)),
             ("cpu_overhead_excluding_tokenization_percent", rounded(((ingest.cpu - prepare.cpu) / bareCPU - 1) * 100, 1)),
+            ("lens_cpu_seconds", rounded(report.lensCPUSeconds)),
+            ("cpu_overhead_excluding_tokenization_and_lens_percent",
+             rounded(((ingest.cpu - prepare.cpu - report.lensCPUSeconds) / bareCPU - 1) * 100, 1)),
             ("file_bytes", info.fileBytes),
             ("bytes_per_token", rounded(Double(info.fileBytes) / Double(tokens), 1)),
             ("bytes_per_document", rounded(Double(info.fileBytes) / Double(max(1, documents + report.promptsCommitted)), 1)),

@@ -31,8 +31,7 @@ struct EstimateCommand: ParsableCommand {
     @Option(help: "Mean tokens per lens prompt (explicit counts).") var lensPromptTokens: Double = 400
     @Option(help: "Mean tokens per parallel snippet (explicit counts).") var parallelTokens: Double = 120
 
-    @Option(help: "How lens states are stored: f16 (as ingest writes them now), q8_0, or none.") var lensStates = "f16"
-    @Flag(help: "Count the final norm and unembedding (ingest --embed-unembedding).") var embedUnembedding = false
+    @Option(help: "Raw lens states (ingest --lens-states, which also stores the unembedding): none, f16 or q8_0.") var lensStates = "none"
     @Option(help: "Prefill speed in GFLOP/s instead of measuring it.") var gflops: Double?
     @Option(help: "Output: text, json or csv.") var format: Format = .text
 
@@ -53,7 +52,7 @@ struct EstimateCommand: ParsableCommand {
     func run() throws {
         var shape = try studyShape()
         shape.lensStateCodec = lensStates == "none" ? nil : (lensStates == "q8_0" ? .q8_0 : .f16)
-        shape.embedUnembedding = embedUnembedding
+        shape.embedUnembedding = lensStates != "none"
         let estimate = StorageEstimate(shape, emptyFileBytes: try StorageEstimate.measuredEmptyFileBytes())
         let speed = try gflops ?? measuredGFLOPS()
         print(render(estimate, shape: shape, gflops: speed))
@@ -61,7 +60,7 @@ struct EstimateCommand: ParsableCommand {
 
     /// The study from ingest's own corpus walk, or from the explicit counts.
     private func studyShape() throws -> StudyShape {
-        let options = try arguments.options(embedUnembedding: embedUnembedding, defaultHeldOut: 0.1)
+        let options = try arguments.options(lensStates: lensStates != "none", defaultHeldOut: 0.1)
         let config = try Self.modelConfig(arguments.model)
         if explicitCounts.allSatisfy({ $0 == nil }) {
             let tokenizerURL = try tokenizerFile()

@@ -30,6 +30,15 @@ struct IngestArguments: ParsableArguments {
     @Option(help: "Comma-separated languages for the lens prompts (every ordered pair).")
     var lensLanguages = LanguageName.parallel.joined(separator: ",")
 
+    @Option(help: "Tokens kept per layer and position by the logit lens computed at ingest.")
+    var lensTop = 10
+
+    @Option(help: ArgumentHelp("English word list of the lens's English token set, one word a line.", valueName: "FILE"))
+    var words = "/usr/share/dict/words"
+
+    @Option(help: ArgumentHelp("The paper's keywords folder for the lens's keyword token sets (default: ../shared/data/paper/keywords).", valueName: "DIR"))
+    var keywords: String?
+
     @Option(help: "Tokens per document, BOS included.")
     var maxDocTokens = 4096
 
@@ -44,18 +53,22 @@ struct IngestArguments: ParsableArguments {
 
     @OptionGroup(title: "Storage") var storage: StorageArguments
 
-    func options(embedUnembedding: Bool, defaultHeldOut: Double) throws -> IngestOptions {
+    func options(lensStates: Bool, defaultHeldOut: Double) throws -> IngestOptions {
         var specs = try lang.map(CorpusSpec.files) + jsonl.map(CorpusSpec.jsonl)
         if let parallel { specs.append(.parallel(parallel)) }
         var o = IngestOptions(corpus: specs)
-        o.promptsDirectory = prompts.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+        func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path }
+        o.promptsDirectory = prompts.map(absolute)
         o.lensItems = lensItems
         o.lensLanguages = try lensLanguages.split(separator: ",").map { try LanguageName.canonical(String($0), in: "--lens-languages") }
         o.maxDocTokens = maxDocTokens
         o.maxTokensPerLanguage = maxTokensPerLanguage
         o.heldOut = heldOut ?? defaultHeldOut
-        o.embedUnembedding = embedUnembedding
         o.storage = try storage.options()
+        o.lensStates = lensStates
+        o.lensTop = lensTop
+        o.lensWords = absolute(words)
+        o.lensKeywords = keywords.map(absolute)
         return o
     }
 

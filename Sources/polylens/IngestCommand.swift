@@ -7,7 +7,7 @@ import PolylensStore
 struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Run the model over a corpus and store neuron statistics, summaries and lens states in FILE.",
+        abstract: "Run the model over a corpus and store neuron statistics, summaries and the logit lens in FILE.",
         discussion: """
         Creates FILE or adds to it. Running the same command again after an interruption (even kill -9)
         resumes the run: committed documents are skipped and the result equals an uninterrupted run.
@@ -23,7 +23,10 @@ struct IngestCommand: ParsableCommand {
 
     @OptionGroup var arguments: IngestArguments
 
-    @Flag(help: "Also store the final norm and the unembedding (f16), so the logit lens needs no model file.")
+    @Flag(help: "Also store the raw lens states and the final norm and unembedding (f16), for token sets decided later (the lens results are stored either way).")
+    var lensStates = false
+
+    @Flag(help: ArgumentHelp("The older name of --lens-states.", visibility: .hidden))
     var embedUnembedding = false
 
     @Flag(help: "Start a new run when the options differ from every run in FILE in a way that needs one (a run they match continues).")
@@ -35,7 +38,7 @@ struct IngestCommand: ParsableCommand {
     var format: Format = .text
 
     func run() throws {
-        let options = try arguments.options(embedUnembedding: embedUnembedding, defaultHeldOut: 0.1)
+        let options = try arguments.options(lensStates: lensStates || embedUnembedding, defaultHeldOut: 0.1)
         let (weights, tokenizer, tokenizerURL) = try arguments.load()
         let ingestor = try Ingestor(weights: weights, modelPath: arguments.model, tokenizer: tokenizer,
                                     tokenizerURL: tokenizerURL, options: options)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import PolylensAnalysis
-import PolylensIngest
+import PolylensEngine
 import PolylensModel
 import PolylensReport
 import PolylensStore
@@ -10,135 +10,155 @@ import PolylensTokenizer
 struct LensCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lens",
-        abstract: "The logit lens over the stored few-shot translation prompts.",
+        abstract: "The logit lens over the stored few-shot translation prompts, one pair or all of them.",
         discussion: """
-        p_l = softmax(W_U · RMSNorm_final(h_l)) at every stored layer (0 = embeddings) and position, with the model's
-        own final norm (eps from the run's architecture) and unembedding: from the file when it holds them, else from
-        the model file the run recorded (or --model), checked by sha256. Token sets: the correct next token; English
-        words (tokens whose text, less one leading space, is in --words, minus the numbers 0-100 and {}()[]-+.,;");
-        each language's keywords+builtins (a token is tagged when at least half of its whitespace-separated parts
-        are in the list). Averages weigh every position of every prompt the same.
-        table: per layer the averages, then the top-k tokens per layer at each position of one prompt (--item).
-        csv: the per-layer averages. json: the averages and every prompt's top-k tokens per layer and position.
+        Answers from the lens results ingest stored (p_l = softmax(W_U · RMSNorm_final(h_l)) at every layer, 0 = \
+        embeddings, and every position that predicts the target snippet; top-k, the correct next token's probability \
+        and rank, entropy, each stored token set's mass), with no model. Files without them (schema 1, or --recompute \
+        with other token sets) are decoded from their stored states with the unembedding in the file or the model the \
+        run recorded (or --model), checked by sha256. \
+        Without --source/--target every stored pair is averaged; either alone filters. Token sets by role: English \
+        words, the prompt's target language's and source language's keywords+builtins. Each prompt's positions are \
+        averaged, then every prompt weighs the same; probabilities carry a 95% percentile-bootstrap interval over \
+        prompts. table: the average per layer (and with one pair, the top tokens of one prompt, --item). csv: per \
+        pair and layer, plus the average over all pairs (source and target `all`). json: the same, the token sets \
+        with their ids, and with one pair every prompt's top-k tokens per layer and position.
         """)
 
     @OptionGroup var options: AnalysisFileOptions
     @OptionGroup var progress: ProgressOptions
-    @Option(help: "Source language of the prompts.") var source: String
-    @Option(help: "Target language of the prompts.") var target: String
-    @Option(help: "Tokens kept per layer and position.") var top = 10
-    @Option(help: "The model, when the file does not hold the unembedding (default: the path the run recorded).") var model: String?
+    @Option(help: "Source language of the prompts (default: every source).") var source: String?
+    @Option(help: "Target language of the prompts (default: every target).") var target: String?
+    @Option(help: "Tokens kept per layer and position (default: as stored; at most what ingest kept).") var top: Int?
+    @Flag(help: "Decode the stored states again (needs --lens-states at ingest), e.g. with other token sets.") var recompute = false
+    @Option(help: "The model, when recomputing and the file does not hold the unembedding (default: the path the run recorded).") var model: String?
     @Option(help: "The tokenizer (default: the path the run recorded).") var tokenizer: String?
-    @Option(help: "English word list, one word a line.") var words = WordLists.defaultEnglish.path
-    @Option(help: "The paper's keywords folder (default: ../shared/data/paper/keywords).") var keywords: String?
+    @Option(help: "English word list, one word a line (when recomputing).") var words = WordLists.defaultEnglish.path
+    @Option(help: "The paper's keywords folder (when recomputing; default: ../shared/data/paper/keywords).") var keywords: String?
     @Option(help: "The prompt (item key) whose top tokens the table shows (default: the first).") var item: String?
 
-    struct JSONToken: Encodable { var id: Int32; var piece: String; var probability: Float }
-    struct JSONReading: Encodable { var position: Int; var next: String; var layers: [[JSONToken]]; var correctRank: [Int] }
-    struct JSONPrompt: Encodable { var item: String; var positions: [JSONReading] }
-    struct JSONLayer: Encodable {
-        var layer: Int, positions: Int, correctProbability: Double, correctInTopK: Double, meanCorrectRank: Double, entropy: Double
-        var setMass: [String: Double], setInTopK: [String: Double]
-    }
-    struct JSONResult: Encodable {
-        var source: String, target: String, topK: Int, prompts: Int, unembeddingFrom: String
-        var tokenSets: [String: Int], languagesWithoutKeywords: [String], layers: [JSONLayer], readings: [JSONPrompt]
+    func validate() throws {
+        if let top, top < 1 { throw ValidationError("--top must be at least 1, got \(top)") }
     }
 
     func run() throws {
         let (file, run) = try options.open()
-        guard let info = try file.runs().first(where: { $0.id == run })?.info else { throw CLIError("\(options.file): no run \(run)") }
-        let prompts = try file.lensPrompts(run: run).filter {
-            $0.source.caseInsensitiveCompare(source) == .orderedSame && $0.target.caseInsensitiveCompare(target) == .orderedSame
-        }
-        guard let first = prompts.first else {
-            let pairs = Set(try file.lensPrompts(run: run).map { "\($0.source)→\($0.target)" }).sorted()
-            throw CLIError("\(options.file): no lens prompts \(source)→\(target) (it holds: \(pairs.isEmpty ? "none" : pairs.joined(separator: ", ")))")
-        }
-        let (u, from) = try LensInputs.unembedding(file, run: run, info: info, model: model)
-        let tok = try LensInputs.tokenizer(info, path: tokenizer)
-        let texts = (0..<u.vocab).map { $0 < tok.vocabSize ? tok.decode([$0]) : "" }
-        let pieces = (0..<u.vocab).map { $0 < tok.vocabSize ? tok.piece($0) : "<\($0)>" }
-        var sets = [TokenSet.english(texts: texts, words: try WordLists.english(URL(fileURLWithPath: words)))]
-        let keywordDir = keywords.map { URL(fileURLWithPath: $0) } ?? SharedFiles.url("data/paper/keywords")
-        var languages: [String] = []
-        for l in [first.source, first.target] + (try file.languages(run: run)) where !languages.contains(l) && l != "English" {
-            languages.append(l)
-        }
-        let keywordSets = try WordLists.keywordSets(for: languages, in: keywordDir, texts: texts)
-        sets += keywordSets.sets
-        let missingKeywords = keywordSets.missing.isEmpty ? nil
-            : "no keyword list for \(keywordSets.missing.joined(separator: ", ")) in \(keywordDir.path): no keyword token set for \(keywordSets.missing.count == 1 ? "it" : "them")"
-        if let missingKeywords { FileHandle.standardError.write(Data("polylens: lens: \(missingKeywords)\n".utf8)) }
         let printer = progress.printer()
         defer { printer?.finish() }
-        let meter = ProgressMeter(task: "lens \(first.source)→\(first.target)", unit: "prompts", total: prompts.count) { printer?.update($0) }
-        let r = try LogitLens.run(prompts, unembedding: u, sets: sets, topK: top) { meter.advance(by: 1) }
+        let lens = try LensSource.load(file, run: run, options: options, source: source, target: target, recompute: recompute, top: top, model: model,
+                                       tokenizer: tokenizer, words: words, keywords: keywords) { total in
+            ProgressMeter(task: "lens", unit: "prompts", total: total) { printer?.update($0) }
+        }
         printer?.finish()
-        let names = sets.map(\.name)
-
+        if let note = lens.missingKeywordsNote { FileHandle.standardError.write(Data("polylens: lens: \(note)\n".utf8)) }
+        let results = try select(lens.results, file: options.file)
+        let summary = try LensSummary.of(results, sets: lens.sets)
+        let pairs = summary.pairs.count > 1 ? try summary.pairs.map { p in
+            (p, try LensSummary.of(results.filter { $0.source == p.source && $0.target == p.target }, sets: lens.sets))
+        } : [(summary.pairs[0], summary)]
+        let pieces = try? LensInputs.tokenizer(try runInfo(file, run), path: tokenizer)
         switch options.format {
-        case .json:
-            try AnalysisOutput.writeJSON(JSONResult(
-                source: first.source, target: first.target, topK: top, prompts: prompts.count, unembeddingFrom: from,
-                tokenSets: Dictionary(uniqueKeysWithValues: sets.map { ($0.name, $0.ids.count) }), languagesWithoutKeywords: keywordSets.missing,
-                layers: r.layers.map { s in
-                    JSONLayer(layer: s.layer, positions: s.positions, correctProbability: s.correctProbability,
-                              correctInTopK: s.correctInTopK, meanCorrectRank: s.meanCorrectRank, entropy: s.entropy,
-                              setMass: Dictionary(uniqueKeysWithValues: zip(names, s.setMass)),
-                              setInTopK: Dictionary(uniqueKeysWithValues: zip(names, s.setInTopK)))
-                },
-                readings: zip(prompts, r.readings).map { p, layers in
-                    JSONPrompt(item: p.itemKey, positions: (0..<p.positions).map { pos in
-                        JSONReading(position: p.firstPosition + pos, next: pieces[Int(p.tokens[p.firstPosition + pos + 1])],
-                                    layers: layers.map { $0[pos].top.map { JSONToken(id: $0.id, piece: pieces[Int($0.id)], probability: $0.probability) } },
-                                    correctRank: layers.map { $0[pos].correctRank })
-                    })
-                }))
-        case .csv, .table:
-            var t = TextTable(["layer", "positions", "p_correct", "correct_in_top\(top)", "mean_rank", "entropy"]
-                              + names.map { "mass_\($0)" } + names.map { "top\(top)_\($0)" })
-            for s in r.layers {
-                t.add(["\(s.layer)", "\(s.positions)"] + [s.correctProbability, s.correctInTopK, s.meanCorrectRank, s.entropy].map { AnalysisOutput.number($0) }
-                      + (s.setMass + s.setInTopK).map { AnalysisOutput.number($0) })
-            }
-            guard options.format == .table else { AnalysisOutput.write(t.text(format: .csv)); break }
-            var out = "Logit lens \(first.source)→\(first.target): \(prompts.count) prompts, \(r.layers.first?.positions ?? 0) positions, unembedding from \(from)\n"
-            out += "Token sets: " + sets.map { "\($0.name) \($0.ids.count) tokens" }.joined(separator: ", ") + "\n"
-            if let missingKeywords { out += "Note: \(missingKeywords)\n" }
-            out += "\n" + t.text(format: .table)
-            let shown = try item.map { key in
-                guard let i = prompts.firstIndex(where: { $0.itemKey == key }) else { throw CLIError("--item \(key): no such prompt \(first.source)→\(first.target)") }
-                return i
-            } ?? 0
-            let p = prompts[shown]
-            out += "\nTop \(top) tokens of prompt \(p.itemKey) (position: next token; per layer)\n"
-            for pos in 0..<p.positions {
-                out += "position \(p.firstPosition + pos) → \(pieces[Int(p.tokens[p.firstPosition + pos + 1])].debugDescription)\n"
-                for (l, layer) in r.readings[shown].enumerated() {
-                    out += "  \(l): " + layer[pos].top.map { "\(pieces[Int($0.id)].debugDescription) \(AnalysisOutput.number(Double($0.probability), 3))" }.joined(separator: ", ") + "\n"
-                }
-            }
-            AnalysisOutput.write(out)
+        case .json: try writeJSON(summary, pairs, results, lens, pieces)
+        case .csv: AnalysisOutput.write(LensTables.csv(summary, pairs: pairs))
+        case .table: AnalysisOutput.write(try tableText(summary, results, lens, pieces))
         }
-        if let path = options.plot {
-            let mass = LineChart(
-                title: "Logit lens \(first.source)→\(first.target)", description: "Mean probability of the correct next token and of each token set, per layer.",
-                xLabel: AxisLabel("layer"), yLabel: AxisLabel("probability", unit: "mean over positions"),
-                series: [LineChart.Series(name: "correct token", values: r.layers.map(\.correctProbability))]
-                    + names.indices.map { k in LineChart.Series(name: names[k], values: r.layers.map { $0.setMass[k] }) },
-                yRange: 0...1)
-            let membership = LineChart(
-                title: "Top-\(top) membership \(first.source)→\(first.target)", description: "Fraction of positions whose top-\(top) tokens include the correct token or a token of each set.",
-                xLabel: AxisLabel("layer"), yLabel: AxisLabel("fraction of positions"),
-                series: [LineChart.Series(name: "correct token", values: r.layers.map(\.correctInTopK))]
-                    + names.indices.map { k in LineChart.Series(name: names[k], values: r.layers.map { $0.setInTopK[k] }) },
-                yRange: 0...1)
-            let entropy = LineChart(
-                title: "Entropy \(first.source)→\(first.target)", description: "Mean entropy of the lens distribution per layer.",
-                xLabel: AxisLabel("layer"), yLabel: AxisLabel("entropy", unit: "nats"),
-                series: [LineChart.Series(name: "entropy", values: r.layers.map(\.entropy))])
-            try AnalysisOutput.writeSVG([mass.svg, membership.svg, entropy.svg], to: path)
+        if let path = options.plot { try AnalysisOutput.writeSVG(LensTables.charts(summary, title: title(summary)), to: path) }
+    }
+
+    private func runInfo(_ file: PolylensFile, _ run: Int64) throws -> RunInfo {
+        guard let info = try file.runs().first(where: { $0.id == run })?.info else { throw CLIError("\(options.file): no run \(run)") }
+        return info
+    }
+
+    /// The prompts of the pairs asked for (names without case).
+    private func select(_ all: [LensPromptResult], file: String) throws -> [LensPromptResult] {
+        let chosen = all.filter { r in
+            (source.map { r.source.caseInsensitiveCompare($0) == .orderedSame } ?? true)
+                && (target.map { r.target.caseInsensitiveCompare($0) == .orderedSame } ?? true)
         }
+        guard !chosen.isEmpty else {
+            let pairs = Set(all.map { "\($0.source)→\($0.target)" }).sorted()
+            throw CLIError("\(file): no lens prompts \(source ?? "*")→\(target ?? "*") (it holds: \(pairs.isEmpty ? "none" : pairs.joined(separator: ", ")))")
+        }
+        return chosen
+    }
+
+    private func title(_ s: LensSummary) -> String {
+        s.pairs.count == 1 ? "\(s.pairs[0].source)→\(s.pairs[0].target)" : "all \(s.pairs.count) pairs"
+    }
+
+    private func tableText(_ s: LensSummary, _ results: [LensPromptResult], _ lens: LensSource, _ tok: Tokenizer?) throws -> String {
+        var out = "Logit lens \(title(s)): \(s.prompts) prompts, \(s.layers.first?.positions ?? 0) positions\n"
+        out += "Read from \(lens.from)\n"
+        out += wrapped("Token sets (tokens):", lens.sets.map { "\($0.name) \($0.ids.count)" })
+        if let note = lens.missingKeywordsNote { out += "Note: \(note)\n" }
+        out += "Each prompt's positions averaged, then the prompts.\n95% CI: \(s.intervalMethod)\n\n"
+        out += LensTables.table(s).text(format: .table)
+        guard s.pairs.count == 1 else { return out }
+        let shown = try item.map { key in
+            guard let i = results.firstIndex(where: { $0.itemKey == key }) else { throw CLIError("--item \(key): no such prompt \(title(s))") }
+            return i
+        } ?? 0
+        let r = results[shown], k = r.columns.topK
+        func piece(_ id: Int32) -> String { (tok?.piece(Int(id)) ?? "#\(id)").debugDescription }
+        out += "\nTop \(k) tokens of prompt \(r.itemKey) (position: next token; per layer)\n"
+        for pos in 0..<r.positions {
+            out += "position \(r.firstPosition + pos) → \(piece(r.next[pos]))\n"
+            for l in 0..<r.layers {
+                let row = r.row(layer: l, position: pos)
+                out += "  \(LensTables.layerName(l)): " + (0..<k).map { j in
+                    "\(piece(r.columns.topIds[row * k + j])) \(AnalysisOutput.number(Double(r.columns.topProbabilities[row * k + j]), 3))"
+                }.joined(separator: ", ") + "\n"
+            }
+        }
+        return out
+    }
+
+    /// `items` after `head`, comma-separated, in lines that fit the 100-column table.
+    private func wrapped(_ head: String, _ items: [String], width: Int = 96) -> String {
+        var lines = [head]
+        for (i, item) in items.enumerated() {
+            let piece = " " + item + (i < items.count - 1 ? "," : "")
+            if lines[lines.count - 1].count + piece.count > width { lines.append(" ") }
+            lines[lines.count - 1] += piece
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func writeJSON(_ s: LensSummary, _ pairs: [(LensPair, LensSummary)], _ results: [LensPromptResult],
+                           _ lens: LensSource, _ tok: Tokenizer?) throws {
+        struct Token: Encodable { var id: Int32; var piece: String?; var probability: Float }
+        struct Position: Encodable { var position: Int; var next: Int32; var layers: [[Token]]; var correctRank: [Int32] }
+        struct Prompt: Encodable { var item: String; var positions: [Position] }
+        struct SetInfo: Encodable { var name, kind: String; var language: String?; var source: String; var count: Int; var tokenIds: [Int32] }
+        struct Pair: Encodable { var source, target: String; var prompts: Int; var layers: [LensTables.Layer] }
+        struct Result: Encodable {
+            var source, target: String?
+            var topK, prompts: Int
+            var lensFrom, intervalMethod: String
+            var tokenSets: [SetInfo]
+            var languagesWithoutKeywords: [String]
+            var layers: [LensTables.Layer]
+            var pairs: [Pair]
+            var readings: [Prompt]?
+        }
+        let readings: [Prompt]? = s.pairs.count == 1 ? results.map { r in
+            Prompt(item: r.itemKey, positions: (0..<r.positions).map { pos in
+                Position(position: r.firstPosition + pos, next: r.next[pos], layers: (0..<r.layers).map { l in
+                    let row = r.row(layer: l, position: pos)
+                    return r.top(row).enumerated().map { j, id in
+                        Token(id: id, piece: tok?.piece(Int(id)), probability: r.columns.topProbabilities[row * r.columns.topK + j])
+                    }
+                }, correctRank: (0..<r.layers).map { r.columns.correctRank[r.row(layer: $0, position: pos)] })
+            })
+        } : nil
+        try AnalysisOutput.writeJSON(Result(
+            source: s.pairs.count == 1 ? s.pairs[0].source : source, target: s.pairs.count == 1 ? s.pairs[0].target : target,
+            topK: s.topK, prompts: s.prompts, lensFrom: lens.from, intervalMethod: s.intervalMethod,
+            tokenSets: lens.sets.map { SetInfo(name: $0.name, kind: $0.kind, language: $0.language, source: $0.source, count: $0.ids.count, tokenIds: $0.ids) },
+            languagesWithoutKeywords: lens.languagesWithoutKeywords,
+            layers: LensTables.layers(s),
+            pairs: pairs.map { Pair(source: $0.0.source, target: $0.0.target, prompts: $0.1.prompts, layers: LensTables.layers($0.1)) },
+            readings: readings), keys: .convertToSnakeCase)
     }
 }

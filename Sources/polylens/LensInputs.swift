@@ -1,5 +1,6 @@
 import Foundation
 import PolylensAnalysis
+import PolylensEngine
 import PolylensIngest
 import PolylensModel
 import PolylensStore
@@ -37,5 +38,58 @@ enum LensInputs {
             throw CLIError("\(url.path): not the tokenizer the run used (sha256 \(digest), recorded \(info.tokenizerSHA256))")
         }
         return try TokenizerLoader.load(url)
+    }
+}
+
+/// The lens results a command reads: those ingest stored, or the stored states decoded again (files from before
+/// schema 3, or `--recompute`), with the token sets they were read against.
+struct LensSource {
+    var results: [LensPromptResult]
+    var sets: [TokenSet]
+    /// Where the numbers came from, in words.
+    var from: String
+
+    /// The prompts' languages (English aside) that have no keyword token set: a language Polylens has no keyword
+    /// list for has no keyword curve, which the lens says rather than drop it silently.
+    var languagesWithoutKeywords: [String] {
+        TokenSet.languagesWithoutKeywords(sets, among: results.flatMap { [$0.source, $0.target] })
+    }
+
+    /// The note for `languagesWithoutKeywords`, nil when every language has its list.
+    var missingKeywordsNote: String? {
+        let missing = languagesWithoutKeywords
+        return missing.isEmpty ? nil
+            : "no keyword list for \(missing.joined(separator: ", ")): no keyword token set for \(missing.count == 1 ? "it" : "them")"
+    }
+
+    /// `source`/`target`: only those prompts' results are read (the command still checks the choice).
+    static func load(_ file: PolylensFile, run: Int64, options: AnalysisFileOptions, source: String?, target: String?,
+                     recompute: Bool, top: Int?, model: String?, tokenizer: String?, words: String, keywords: String?,
+                     meter: ((Int) -> ProgressMeter)? = nil) throws -> LensSource {
+        if !recompute, try file.hasLensResults(run: run) {
+            var results = try file.lensResults(run: run, source: source, target: target)
+            // None chosen: all, so that the command's error can list the pairs the file holds.
+            if results.isEmpty { results = try file.lensResults(run: run) }
+            let stored = results.first?.columns.topK ?? 0
+            guard (top ?? stored) <= stored else {
+                throw CLIError("\(options.file): --top \(top ?? 0) is more than the \(stored) tokens ingest kept; use --recompute (needs --lens-states)")
+            }
+            return LensSource(results: results.map { $0.keepingTop(top ?? stored) }, sets: try file.tokenSets(run: run),
+                              from: "the results stored at ingest")
+        }
+        guard let info = try file.runs().first(where: { $0.id == run })?.info else { throw CLIError("\(options.file): no run \(run)") }
+        let prompts = try file.lensPrompts(run: run).filter { !$0.states.isEmpty }
+        guard !prompts.isEmpty else {
+            throw CLIError("\(options.file): run \(run) holds no lens states to decode (ingest with --prompts, and --lens-states to recompute)")
+        }
+        let (u, from) = try LensInputs.unembedding(file, run: run, info: info, model: model)
+        let texts = TokenSet.texts(of: try LensInputs.tokenizer(info, path: tokenizer), vocab: u.vocab)
+        let languages = Set(prompts.flatMap { [$0.source, $0.target] }).sorted()
+        let sets = try TokenSet.lensSets(texts: texts, languages: languages, words: URL(fileURLWithPath: words),
+                                         keywordsDirectory: keywords.map { URL(fileURLWithPath: $0) } ?? SharedFiles.url("data/paper/keywords"))
+        // Decoding states takes minutes with a large vocabulary: progress per prompt (stored results take milliseconds).
+        let progress = meter?(prompts.count)
+        return LensSource(results: try LogitLens.run(prompts, unembedding: u, sets: sets, topK: top ?? 10) { progress?.advance(by: 1) },
+                          sets: sets, from: "the stored states, decoded with the unembedding from \(from)")
     }
 }

@@ -12,9 +12,9 @@ struct ReportCommand: ParsableCommand {
         abstract: "Write the whole study as one self-contained HTML page: provenance, logit lens, MEXA, LAPE, ablation.",
         discussion: """
             Every analysis runs with its defaults (METHODS.md); sections the file has no data for say so. The logit \
-            lens decodes the stored states as `polylens lens` does: with the unembedding stored in the file, else \
-            with the model the run recorded (or --model), checked by sha256, and the recorded tokenizer (or \
-            --tokenizer), checked the same way.
+            lens reads the results ingest stored (no model; the recorded tokenizer, or --tokenizer, only for token \
+            texts). Files without them are decoded from their stored states as `polylens lens` does: with the \
+            unembedding stored in the file, else with the model the run recorded (or --model), checked by sha256.
             """)
 
     @Argument(help: "A Polylens file.") var file: String
@@ -103,11 +103,12 @@ struct ReportCommand: ParsableCommand {
         }
     }
 
-    /// The unembedding and tokenizer as `polylens lens` loads them, and the word lists.
-    private func loadLens(_ file: PolylensFile, _ run: Int64, _ info: RunInfo) throws -> LensContext {
-        LensContext(unembedding: try LensInputs.unembedding(file, run: run, info: info, model: model).0,
-                    tokenizer: try LensInputs.tokenizer(info, path: tokenizer),
-                    englishWords: try WordLists.english(URL(fileURLWithPath: words)),
+    /// The tokenizer as `polylens lens` loads it (stored results: optional, for token texts) and, to decode stored
+    /// states, the unembedding and the word lists.
+    private func loadLens(_ file: PolylensFile, _ run: Int64, _ info: RunInfo, _ decode: Bool) throws -> LensContext {
+        LensContext(unembedding: decode ? try LensInputs.unembedding(file, run: run, info: info, model: model).0 : nil,
+                    tokenizer: decode ? try LensInputs.tokenizer(info, path: tokenizer) : try? LensInputs.tokenizer(info, path: tokenizer),
+                    englishWords: decode ? try WordLists.english(URL(fileURLWithPath: words)) : [],
                     keywordsDirectory: keywords.map { URL(fileURLWithPath: $0) } ?? SharedFiles.url("data/paper/keywords"))
     }
 }

@@ -1,6 +1,8 @@
 import XCTest
+import PolylensEngine
 import PolylensModel
 import PolylensStore
+import PolylensTokenizer
 @testable import PolylensAnalysis
 
 final class LogitLensTests: XCTestCase {
@@ -20,21 +22,15 @@ final class LogitLensTests: XCTestCase {
         let prompt = LensPrompt(source: "C", target: "Python", itemKey: "x", tokens: [1, 1], firstPosition: 0,
                                 layers: 1, dim: 2, states: [3, 4])
         let sets = [TokenSet(name: "t0t3", ids: [3, 0]), TokenSet(name: "t1", ids: [1])]
-        let r = try LogitLens.run([prompt], unembedding: u, sets: sets, topK: 2)
-        let x = r.readings[0][0][0]
-        XCTAssertEqual(x.top.map(\.id), [2, 1])
-        XCTAssertEqual(Double(x.top[0].probability), p[2], accuracy: 1e-6)
-        XCTAssertEqual(x.correctProbability, p[1], accuracy: 1e-6)
-        XCTAssertEqual(x.correctRank, 2)
-        XCTAssertTrue(x.correctInTopK)
-        XCTAssertEqual(x.entropy, -p.map { $0 * log($0) }.reduce(0, +), accuracy: 1e-6)
-        XCTAssertEqual(x.setMass[0], p[0] + p[3], accuracy: 1e-6)
-        XCTAssertEqual(x.setMass[1], p[1], accuracy: 1e-6)
-        XCTAssertEqual(x.setInTopK, [false, true])
-        XCTAssertEqual(r.layers[0].positions, 1)
-        XCTAssertEqual(r.layers[0].setInTopK, [0, 1])
-        let top1 = try LogitLens.run([prompt], unembedding: u, sets: sets, topK: 1).readings[0][0][0]
-        XCTAssertFalse(top1.correctInTopK)
+        let x = try LogitLens.run([prompt], unembedding: u, sets: sets, topK: 2)[0].columns
+        XCTAssertEqual(x.topIds, [2, 1])
+        XCTAssertEqual(Double(x.topProbabilities[0]), p[2], accuracy: 1e-6)
+        XCTAssertEqual(Double(x.correctProbability[0]), p[1], accuracy: 1e-6)
+        XCTAssertEqual(x.correctRank, [2])
+        XCTAssertEqual(Double(x.entropy[0]), -p.map { $0 * log($0) }.reduce(0, +), accuracy: 1e-6)
+        XCTAssertEqual(Double(x.setMass[0]), p[0] + p[3], accuracy: 1e-6)
+        XCTAssertEqual(Double(x.setMass[1]), p[1], accuracy: 1e-6)
+        XCTAssertEqual(try LogitLens.run([prompt], unembedding: u, sets: sets, topK: 1)[0].columns.topIds, [2])
     }
 
     func testTiesAndZeroState() throws {
@@ -44,18 +40,17 @@ final class LogitLensTests: XCTestCase {
         // Layer 1: h = 0 → zero logits (not NaN): uniform, entropy ln 4.
         let prompt = LensPrompt(source: "C", target: "Java", itemKey: "x", tokens: [1, 1], firstPosition: 0,
                                 layers: 2, dim: 2, states: [5, 5, 0, 0])
-        let r = try LogitLens.run([prompt], unembedding: u, sets: [], topK: 2)
-        XCTAssertEqual(r.readings[0][0][0].top.map(\.id), [2, 0])
-        XCTAssertEqual(r.readings[0][0][0].correctRank, 2)
-        XCTAssertFalse(r.readings[0][0][0].correctInTopK)
-        let flat = r.readings[0][1][0]
-        XCTAssertEqual(flat.top.map(\.id), [0, 1])
-        XCTAssertEqual(flat.correctProbability, 0.25, accuracy: 1e-12)
-        XCTAssertEqual(flat.correctRank, 1)
-        XCTAssertEqual(flat.entropy, log(4), accuracy: 1e-12)
+        let r = try LogitLens.run([prompt], unembedding: u, sets: [], topK: 2)[0]
+        XCTAssertEqual(Array(r.top(r.row(layer: 0, position: 0))), [2, 0])
+        XCTAssertEqual(r.columns.correctRank[r.row(layer: 0, position: 0)], 2)
+        let flat = r.row(layer: 1, position: 0)
+        XCTAssertEqual(Array(r.top(flat)), [0, 1])
+        XCTAssertEqual(r.columns.correctProbability[flat], 0.25, accuracy: 1e-7)
+        XCTAssertEqual(r.columns.correctRank[flat], 1)
+        XCTAssertEqual(Double(r.columns.entropy[flat]), log(4), accuracy: 1e-6)
     }
 
-    /// Many rows (more than one sgemm chunk), two prompts, against a direct Float64 computation.
+    /// Many rows (several sgemm blocks), two prompts, against a direct Float64 computation.
     func testAgreesWithDirectComputationAndAverages() throws {
         var rng = SplitMix64(seed: 11)
         func f() -> Float { Float(Int(rng.next() % 2001) - 1000) / 250 }
@@ -69,7 +64,6 @@ final class LogitLensTests: XCTestCase {
         }
         let set = TokenSet(name: "odd", ids: (0..<Int32(vocab)).filter { $0 % 2 == 1 })
         let r = try LogitLens.run(prompts, unembedding: u, sets: [set], topK: 3)
-        var sums = [Double](repeating: 0, count: layers)
         for (pi, p) in prompts.enumerated() {
             for l in 0..<layers {
                 for pos in 0..<p.positions {
@@ -79,18 +73,13 @@ final class LogitLensTests: XCTestCase {
                     let z = (0..<vocab).map { v in (0..<dim).map { n[$0] * Double(w(u, v, $0)) }.reduce(0, +) }
                     let q = softmax(z)
                     let next = Int(p.tokens[p.firstPosition + pos + 1])
-                    let got = r.readings[pi][l][pos]
-                    XCTAssertEqual(got.correctProbability, q[next], accuracy: 1e-5)
-                    XCTAssertEqual(got.correctRank, 1 + z.filter { $0 > z[next] }.count)
-                    XCTAssertEqual(got.top.map { Int($0.id) }, Array(q.indices.sorted { q[$0] > q[$1] }.prefix(3)))
-                    XCTAssertEqual(got.setMass[0], q.indices.filter { $0 % 2 == 1 }.map { q[$0] }.reduce(0, +), accuracy: 1e-5)
-                    sums[l] += q[next]
+                    let got = r[pi], row = got.row(layer: l, position: pos)
+                    XCTAssertEqual(Double(got.columns.correctProbability[row]), q[next], accuracy: 1e-5)
+                    XCTAssertEqual(Int(got.columns.correctRank[row]), 1 + z.filter { $0 > z[next] }.count)
+                    XCTAssertEqual(got.top(row).map { Int($0) }, Array(q.indices.sorted { q[$0] > q[$1] }.prefix(3)))
+                    XCTAssertEqual(Double(got.columns.setMass[row]), q.indices.filter { $0 % 2 == 1 }.map { q[$0] }.reduce(0, +), accuracy: 1e-5)
                 }
             }
-        }
-        for l in 0..<layers {
-            XCTAssertEqual(r.layers[l].positions, 16 + 3)
-            XCTAssertEqual(r.layers[l].correctProbability, sums[l] / 19, accuracy: 1e-6)
         }
     }
 

@@ -31,7 +31,7 @@ final class IngestorTests: XCTestCase {
         o.maxTokensPerLanguage = 4000
         o.heldOut = 0.2
         o.batchDocuments = 16
-        o.embedUnembedding = true
+        o.lensStates = true
         o.storage.summaryCodec = .f16  // compared with the engine at f16 precision below; q8_0: CompactStorageTests
         return o
     }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PolylensAnalysis
+import PolylensEngine
 import PolylensModel
 @testable import PolylensReport
 import PolylensStore
@@ -118,7 +119,8 @@ final class ReportBuilderTests: XCTestCase {
         let file = try makeFile(full: true)
         let context = try lensContext()
         var loadedRun: Int64?
-        let data = try ReportBuilder.build(file: file, options: options, reportVersion: "9.9") { _, run, info in
+        let data = try ReportBuilder.build(file: file, options: options, reportVersion: "9.9") { _, run, info, decode in
+            XCTAssertTrue(decode)
             XCTAssertEqual(info.modelPath, "model.gguf")
             loadedRun = run
             return context
@@ -157,9 +159,9 @@ final class ReportBuilderTests: XCTestCase {
         let pair = lens.pairs[0]
         XCTAssertEqual([pair.source, pair.target, "\(pair.prompts)", "\(pair.positions)"], ["C", "Python", "1", "3"])
         XCTAssertEqual(pair.curves.map(\.name), ["English words", "Python keywords", "C keywords", "correct next token"])
-        // Zero states at layer 0: every token has probability 1/8. English: " the", " for"; Python: "if", " for",
-        // "def" and the built-in "int"; C: "if", " for", "int".
-        XCTAssertEqual(pair.curves.map { $0.values[0] }, [2.0 / 8, 4.0 / 8, 3.0 / 8, 1.0 / 8], accuracy: 1e-5)
+        // Zero states at layer 0: every token has probability 1/8. English: " the" (" for" is a keyword); Python: "if",
+        // " for", "def" and the built-in "int"; C: "if", " for", "int".
+        XCTAssertEqual(pair.curves.map { $0.values[0] }, [1.0 / 8, 4.0 / 8, 3.0 / 8, 1.0 / 8], accuracy: 1e-5)
         for curve in pair.curves { XCTAssertTrue(curve.values.allSatisfy { $0 >= 0 && $0 <= 1 }) }
         XCTAssertEqual(pair.topTokens.map(\.layer), [0, 1, 2])
         XCTAssertEqual(pair.topTokens[0].tokens.map(\.probability), [1.0 / 8, 1.0 / 8, 1.0 / 8], accuracy: 1e-5)
@@ -292,7 +294,7 @@ final class ReportBuilderTests: XCTestCase {
     }
 
     func testARunWithoutAnalysesSaysWhatIsMissing() throws {
-        let data = try ReportBuilder.build(file: try makeFile(full: false), reportVersion: "9.9") { _, _, _ in
+        let data = try ReportBuilder.build(file: try makeFile(full: false), reportVersion: "9.9") { _, _, _, _ in
             XCTFail("the lens loader runs only when the file has lens prompts")
             throw AnalysisError("unreachable")
         }
@@ -326,16 +328,58 @@ final class ReportBuilderTests: XCTestCase {
         try file.commit(run: run, batch: batch)
         let context = try lensContext()
         var o = options
-        XCTAssertEqual(try ReportBuilder.build(file: file, options: o, reportVersion: "9.9") { _, _, _ in context }.lens?.pairs[0].prompts, 2)
+        XCTAssertEqual(try ReportBuilder.build(file: file, options: o, reportVersion: "9.9") { _, _, _, _ in context }.lens?.pairs[0].prompts, 2)
         o.lensPrompts = 1
-        let pair = try XCTUnwrap(try ReportBuilder.build(file: file, options: o, reportVersion: "9.9") { _, _, _ in context }.lens?.pairs[0])
+        let pair = try XCTUnwrap(try ReportBuilder.build(file: file, options: o, reportVersion: "9.9") { _, _, _, _ in context }.lens?.pairs[0])
         XCTAssertEqual([pair.prompts, pair.positions], [1, 3])
+    }
+
+    /// Results stored at ingest: no unembedding is loaded, and several pairs get the all-pairs average on top.
+    func testStoredLensResultsNeedNoModelAndAverageThePairs() throws {
+        let file = try makeFile(full: true)
+        let run = try XCTUnwrap(try file.runs().first?.id)
+        let sets = [TokenSet(name: "English", kind: TokenSet.english, ids: [1]),
+                    TokenSet(name: "C keywords", kind: TokenSet.keywords, language: "C", ids: [2, 3, 5]),
+                    TokenSet(name: "Python keywords", kind: TokenSet.keywords, language: "Python", ids: [2, 3, 4, 5])]
+        try file.storeTokenSets(run: run, sets)
+        var batch = IngestBatch()
+        for (i, (source, target, mass)) in [("C", "Python", Float(0.2)), ("Python", "C", 0.4), ("Python", "C", 0.6)].enumerated() {
+            let tokens: [Int32] = [0, 2, 4, 7]
+            batch.lensPrompts.append(LensPrompt(source: source, target: target, itemKey: "r\(i)", tokens: tokens, firstPosition: 1,
+                                                layers: 3, dim: 4, states: []))
+            batch.lensResults.append(LensPromptResult(
+                source: source, target: target, itemKey: "r\(i)", tokens: tokens, firstPosition: 1, layers: 3,
+                columns: LensColumns(rows: 6, topK: 2, sets: 3, topIds: (0..<6).flatMap { _ in [Int32(1), 6] },
+                                     topProbabilities: (0..<12).map { _ in 0.3 }, correctProbability: (0..<6).map { _ in mass },
+                                     correctRank: (0..<6).map { _ in 2 }, entropy: (0..<6).map { _ in 1 },
+                                     setMass: (0..<18).map { _ in mass })))
+        }
+        try file.commit(run: run, batch: batch)
+        var loads = 0
+        let data = try ReportBuilder.build(file: file, options: options, reportVersion: "9.9") { _, _, _, decode in
+            XCTAssertFalse(decode)
+            loads += 1
+            return LensContext(unembedding: nil, tokenizer: EightTokens(), englishWords: [], keywordsDirectory: URL(fileURLWithPath: "/nonexistent"))
+        }
+        XCTAssertEqual(loads, 1)
+        let lens = try XCTUnwrap(data.lens, "\(data.absentReasons)")
+        XCTAssertEqual(lens.pairs.map { "\($0.source)→\($0.target) \($0.prompts)" }, ["C→Python 1", "Python→C 2"])
+        let average = try XCTUnwrap(lens.average)
+        XCTAssertEqual(average.prompts, 3)
+        XCTAssertEqual(average.curves.map(\.name), ["English words", "target keywords", "source keywords", "correct next token"])
+        // Every prompt weighs the same: (0.2 + 0.4 + 0.6) / 3.
+        XCTAssertEqual(average.curves[3].values, [0.4, 0.4, 0.4], accuracy: 1e-6)
+        XCTAssertEqual(lens.pairs[1].curves[3].values, [0.5, 0.5, 0.5], accuracy: 1e-6)
+        XCTAssertEqual(average.topTokens[0].tokens.map(\.token), [" the", " x"])
+        XCTAssertTrue(lens.method.contains("the results stored at ingest"), lens.method)
+        let page = try XMLTree.parse(HTMLReport.render(data))
+        XCTAssertEqual(page.elements("h3").first?.text, "Average over all 2 pairs")
     }
 
     func testLensLoaderFailureBecomesTheLensSectionsReason() throws {
         struct Missing: Error, CustomStringConvertible { var description: String { "model.gguf: no such file" } }
         let file = try makeFile(full: true)
-        let data = try ReportBuilder.build(file: file, options: options, reportVersion: "9.9") { _, _, _ in
+        let data = try ReportBuilder.build(file: file, options: options, reportVersion: "9.9") { _, _, _, _ in
             throw Missing()
         }
         XCTAssertNil(data.lens)

@@ -90,6 +90,6 @@ final class EmbeddedSchemaTests: XCTestCase {
         let r = try StoreFixture.run(copy, ["merge", out.path, input.path])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(try PolylensFile.open(out).verify().isSound)
-        XCTAssertEqual(PolylensFile.migrations.map(\.name), ["001_initial", "002_compact_storage", "005_result_provenance"])
+        XCTAssertEqual(PolylensFile.migrations.map(\.name), ["001_initial", "002_compact_storage", "003_lens_results", "005_result_provenance"])
     }
 }

@@ -134,7 +134,7 @@ final class AnalysisCommandsTests: XCTestCase {
     }
 
     /// At the last layer the lens is the model itself: its mean probability of the correct next token equals
-    /// exp(-NLL) from the engine on the same prompts (the states are stored, so within storage precision).
+    /// exp(-NLL) from the engine on the same prompts (computed at ingest from f32 states: within 1e-4).
     func testLensLastLayerIsTheModelsPrediction() throws {
         let r = try json(["lens", Self.file, "--source", "C", "--target", "Python", "--top", "5"])
         let layers = try XCTUnwrap(r["layers"] as? [[String: Any]])
@@ -143,21 +143,68 @@ final class AnalysisCommandsTests: XCTestCase {
         let prompts = try f.lensPrompts(run: run, source: "C", target: "Python")
         XCTAssertEqual(prompts.count, 3)
         let engine = try Transformer(try ModelLoader.load(URL(fileURLWithPath: Self.model)), threads: 1)
-        var sum = 0.0, count = 0
+        var promptMeans: [Double] = [], count = 0
         for p in prompts {
             let nll = try engine.negativeLogLikelihoods(p.tokens.map(Int.init))
-            for position in p.firstPosition..<(p.tokens.count - 1) { sum += Foundation.exp(-nll[position]); count += 1 }
+            let positions = p.firstPosition..<(p.tokens.count - 1)
+            promptMeans.append(positions.map { Foundation.exp(-nll[$0]) }.reduce(0, +) / Double(positions.count))
+            count += positions.count
         }
         let last = try XCTUnwrap(layers.last)
         XCTAssertEqual(last["positions"] as? Int, count)
-        XCTAssertEqual(try XCTUnwrap(last["correctProbability"] as? Double), sum / Double(count), accuracy: 2e-3)
-        let sets = try XCTUnwrap(r["tokenSets"] as? [String: Int])
-        XCTAssertGreaterThan(sets["English"] ?? 0, 100)
-        XCTAssertGreaterThan(sets["Python"] ?? 0, 20)
+        XCTAssertEqual(last["layer_name"] as? String, "\(layers.count - 1)")
+        XCTAssertEqual(layers.first?["layer_name"] as? String, "embeddings")
+        let correct = try XCTUnwrap(last["correct_probability"] as? [String: Double])
+        XCTAssertEqual(try XCTUnwrap(correct["estimate"]), promptMeans.reduce(0, +) / 3, accuracy: 1e-4)
+        XCTAssertLessThanOrEqual(correct["low"]!, correct["estimate"]!)
+        XCTAssertGreaterThanOrEqual(correct["high"]!, correct["estimate"]!)
+        let sets = try XCTUnwrap(r["token_sets"] as? [[String: Any]])
+        XCTAssertEqual(sets.map { $0["name"] as? String }, ["English", "C keywords", "Python keywords"])
+        XCTAssertGreaterThan(sets[0]["count"] as? Int ?? 0, 100)
+        XCTAssertEqual((sets[0]["token_ids"] as? [Int])?.count, sets[0]["count"] as? Int, "the exact ids are listed")
+        XCTAssertTrue((sets[0]["source"] as? String ?? "").contains("/usr/share/dict/words"))
+        XCTAssertGreaterThan(sets[2]["count"] as? Int ?? 0, 20)
         let readings = try XCTUnwrap(r["readings"] as? [[String: Any]])
         XCTAssertEqual(readings.count, 3)
         let table = try PolylensCLI.run(["lens", Self.file, "--source", "c", "--target", "python"])
-        XCTAssertTrue(table.out.contains("unembedding from \(Self.model)"), table.out)
+        XCTAssertTrue(table.out.contains("from the results stored at ingest"), table.out)
+        try assertFailure(["lens", Self.file, "--recompute"], "holds no lens states to decode")
+        try assertFailure(["lens", Self.file, "--top", "11"], "--top 11 is more than the 10 tokens ingest kept")
+    }
+
+    /// Issue 11: without --source/--target every pair is averaged (each prompt weighing the same), either alone
+    /// filters, CSV carries source and target, and the table fits 100 columns.
+    func testLensOverAllPairs() throws {
+        let all = try json(["lens", Self.file])
+        let pairs = try XCTUnwrap(all["pairs"] as? [[String: Any]])
+        XCTAssertEqual(pairs.map { "\($0["source"]!)→\($0["target"]!)" }, ["C→Python", "Python→C"])
+        XCTAssertNil(all["readings"])
+        XCTAssertEqual(all["prompts"] as? Int, 6)
+        XCTAssertTrue((all["interval_method"] as? String ?? "").hasPrefix("percentile bootstrap, 2000 resamples, 95% interval"))
+        func estimates(_ layers: Any?, _ key: String) throws -> [Double] {
+            try XCTUnwrap(layers as? [[String: Any]]).map { try XCTUnwrap(($0[key] as? [String: Double])?["estimate"]) }
+        }
+        let mean = try estimates(all["layers"], "correct_probability")
+        let a = try estimates(pairs[0]["layers"], "correct_probability"), b = try estimates(pairs[1]["layers"], "correct_probability")
+        for l in mean.indices { XCTAssertEqual(mean[l], (a[l] + b[l]) / 2, accuracy: 1e-9) }
+
+        let source = try json(["lens", Self.file, "--source", "python"])
+        XCTAssertEqual((source["pairs"] as? [[String: Any]])?.count, 1)
+        XCTAssertEqual(source["target"] as? String, "C")
+
+        let csv = try PolylensCLI.run(["lens", Self.file, "--format", "csv"])
+        XCTAssertEqual(csv.status, 0, csv.err)
+        let lines = csv.out.split(separator: "\n")
+        XCTAssertTrue(lines[0].hasPrefix("source,target,layer,layer_name,prompts,positions,p_correct,p_correct_low,p_correct_high"))
+        XCTAssertEqual(lines.count, 1 + 3 * mean.count)
+        XCTAssertTrue(lines[1].hasPrefix("C,Python,0,embeddings,3,"), String(lines[1]))
+        XCTAssertTrue(lines.last!.hasPrefix("all,all,"), String(lines.last!))
+
+        let table = try PolylensCLI.run(["lens", Self.file])
+        XCTAssertEqual(table.status, 0, table.err)
+        XCTAssertTrue(table.out.contains("Logit lens all 2 pairs: 6 prompts"), table.out)
+        XCTAssertTrue(table.out.contains("\nembeddings "), table.out)
+        for line in table.out.split(separator: "\n") { XCTAssertLessThanOrEqual(line.count, 100, String(line)) }
     }
 
     func testAblateStoresEveryMeasurementItsDocumentsAndItsProvenance() throws {

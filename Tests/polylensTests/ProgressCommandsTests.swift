@@ -19,43 +19,53 @@ extension AnalysisCommandsTests {
         if let total { XCTAssertEqual(counts.last, "\(total)", last, file: file, line: line) }
     }
 
-    /// A keywords folder with Python's list only: C and Java (the file's other languages) have none, and the
-    /// lens says so rather than drop them silently.
-    func testLensCountsPromptsAndNamesLanguagesWithoutKeywords() throws {
-        let keywords = try temporaryDirectory("polylens-keywords-")
+    /// The file ingested again with a keywords folder that holds Python's list only (and the raw lens states, to
+    /// decode them again): C has no keyword token set, and the lens and the report say so.
+    private func fileWithPythonKeywordsOnly() throws -> (file: String, keywords: String) {
+        let dir = try temporaryDirectory("polylens-keywords-")
+        let keywords = dir + "/keywords"
+        try FileManager.default.createDirectory(atPath: keywords, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: SharedFiles.url("data/paper/keywords/Python 3.json").path, toPath: keywords + "/Python 3.json")
-        let r = try PolylensCLI.run(["lens", Self.file, "--source", "C", "--target", "Python", "--keywords", keywords,
-                                     "--progress", "--progress-interval", "0.001", "--format", "json"])
+        let file = dir + "/k.polylens"
+        let r = try PolylensCLI.run(["ingest", file, "--model", Self.model, "--lang", "C=/usr/include/std*.h",
+                                     "--parallel", Self.directory + "/parallel", "--prompts", SharedFiles.url("data/paper/prompts").path,
+                                     "--lens-items", "3", "--lens-languages", "C,Python", "--max-doc-tokens", "64",
+                                     "--max-tokens-per-language", "500", "--keywords", keywords, "--lens-states"])
         XCTAssertEqual(r.status, 0, r.err)
-        assertProgressLines(r.err, task: "lens C→Python", unit: "prompts", total: 3)
-        XCTAssertTrue(r.err.contains("polylens: lens: no keyword list for C, Java in \(keywords): no keyword token set for them"), r.err)
-        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
-        XCTAssertEqual((json["languages_without_keywords"] ?? json["languagesWithoutKeywords"]) as? [String], ["C", "Java"])
-        let sets = try XCTUnwrap((json["token_sets"] ?? json["tokenSets"]) as? [String: Int])
-        XCTAssertNotNil(sets["Python"])
-        XCTAssertNil(sets["C"])
-        XCTAssertNil(sets["Java"])
+        return (file, keywords)
+    }
 
-        let table = try PolylensCLI.run(["lens", Self.file, "--source", "C", "--target", "Python", "--keywords", keywords])
-        XCTAssertTrue(table.out.contains("Note: no keyword list for C, Java"), table.out)
-        XCTAssertFalse(table.err.contains("lens C→Python 1/3"), "no progress without --progress when stderr is not a terminal")
+    func testLensCountsPromptsAndNamesLanguagesWithoutKeywords() throws {
+        let (file, keywords) = try fileWithPythonKeywordsOnly()
+        let r = try PolylensCLI.run(["lens", file, "--source", "C", "--target", "Python", "--format", "json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.err.contains("polylens: lens: no keyword list for C: no keyword token set for it"), r.err)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        XCTAssertEqual(json["languages_without_keywords"] as? [String], ["C"])
+        let sets = try XCTUnwrap(json["token_sets"] as? [[String: Any]]).compactMap { $0["language"] as? String }
+        XCTAssertEqual(sets, ["Python"])
+
+        let table = try PolylensCLI.run(["lens", file, "--source", "C", "--target", "Python"])
+        XCTAssertTrue(table.out.contains("Note: no keyword list for C"), table.out)
+        // Decoding the stored states again counts the prompts (both directions × 3 items).
+        let again = try PolylensCLI.run(["lens", file, "--recompute", "--keywords", keywords, "--progress", "--progress-interval", "0.001"])
+        XCTAssertEqual(again.status, 0, again.err)
+        assertProgressLines(again.err, task: "lens", unit: "prompts", total: 6)
+        XCTAssertFalse(try PolylensCLI.run(["lens", file, "--recompute", "--keywords", keywords]).err.contains("lens 1/6"),
+                       "no progress without --progress when stderr is not a terminal")
         // With the paper's folder every language of the file has its list: no note.
         XCTAssertFalse(try PolylensCLI.run(["lens", Self.file, "--source", "C", "--target", "Python"]).err.contains("no keyword list"))
     }
 
-    /// Progress in steps; and with a keywords folder that lacks C's list, the lens section says so.
+    /// Progress in steps; and for a file ingested without C's keyword list, the lens section says so.
     func testReportCountsItsStepsAndNamesLanguagesWithoutKeywords() throws {
-        let dir = try temporaryDirectory("polylens-report-progress-")
-        let keywords = dir + "/keywords"
-        try FileManager.default.createDirectory(atPath: keywords, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: SharedFiles.url("data/paper/keywords/Python 3.json").path, toPath: keywords + "/Python 3.json")
-        let out = dir + "/report.html"
-        let r = try PolylensCLI.run(["report", Self.file, "--out", out, "--keywords", keywords, "--progress", "--progress-interval", "0.001"])
+        let (file, _) = try fileWithPythonKeywordsOnly()
+        let out = try temporaryDirectory("polylens-report-progress-") + "/report.html"
+        let r = try PolylensCLI.run(["report", file, "--out", out, "--progress", "--progress-interval", "0.001"])
         XCTAssertEqual(r.status, 0, r.err)
-        // LAPE, MEXA, 2 ordered pairs × 3 prompts, ablation.
-        assertProgressLines(r.err, task: "report", unit: "steps", total: 3 + 6)
+        assertProgressLines(r.err, task: "report", unit: "steps")
         let html = try String(contentsOfFile: out, encoding: .utf8)
-        XCTAssertTrue(html.contains("No keyword list for C in \(keywords): no keyword curve for it."), "note missing from the lens section")
+        XCTAssertTrue(html.contains("No keyword list for C: no keyword curve for it."), "note missing from the lens section")
         XCTAssertTrue(html.contains("Python keywords"))
     }
 

@@ -55,7 +55,7 @@ final class ReportCommandTests: XCTestCase {
             "--lang", "C=/usr/include/std*.h", "--lang", "python=/usr/lib/python3.11/json/*.py",
             "--parallel", try parallelSubset(dir, count: 8), "--prompts", SharedFiles.url("data/paper/prompts").path,
             "--lens-items", "2", "--lens-languages", "C,Python", "--max-doc-tokens", "256",
-            "--max-tokens-per-language", "3000", "--embed-unembedding", "--threads", "1"])
+            "--max-tokens-per-language", "3000", "--lens-states", "--threads", "1"])
         XCTAssertEqual(ingest.status, 0, ingest.err)
 
         let r = try PolylensCLI.run(["report", file, "--out", out])
@@ -78,7 +78,7 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertEqual(sections["provenance"]?.noData, 0)
         XCTAssertEqual(sections["provenance"]?.csvLinks, 4)
         // polycode: 4 blocks, so layers 0 (embeddings) … 4.
-        XCTAssertEqual(sections["lens"]?.svgSeries, [4, 4], "C→Python and Python→C: English, two keyword sets, correct token")
+        XCTAssertEqual(sections["lens"]?.svgSeries, [4, 4, 4], "the average over all pairs, C→Python and Python→C: English, two keyword sets, correct token")
         XCTAssertEqual(sections["mexa"]?.svgSeries, [parallelLanguages, 0, 0, 0], "pivot curves, heatmaps at layers 0, 2, 4")
         XCTAssertEqual(sections["lape"]?.svgSeries, [statLanguages, 0], "one bar series per language, then the overlap")
         XCTAssertEqual(sections["ablation"]?.svgSeries, [])
