@@ -81,7 +81,7 @@ public final class Ingestor {
 
         var report = Report(run: run)
         let start = Date()
-        var batch = PendingBatch(config: config)
+        var batch = PendingBatch(config: config, options: options)
         var state = IngestProgress(done: 0, total: corpus.documents.count + prompts.count, bytesDone: 0,
                                    bytesTotal: corpus.documents.reduce(0) { $0 + $1.bytes }, bytesComputed: 0,
                                    tokensComputed: 0, seconds: 0, documentsPerLanguage: [:])
@@ -117,7 +117,12 @@ public final class Ingestor {
                 report.heldOut += 1
             } else {
                 let summary = SummaryAccumulator(blocks: config.nLayers, dim: config.dim)
-                let taps = TapFanOut([summary, batch.statistics(for: document.language)])
+                var consumers: [TapConsumer] = [summary, batch.statistics(for: document.language)]
+                if let activity = batch.activity(for: document.language) {
+                    activity.begin(document: batch.documents.count, key: key, tokens: tokens)
+                    consumers.append(activity)
+                }
+                let taps = TapFanOut(consumers)
                 _ = try transformer.forward(tokens, startPosition: 0, taps: taps, logits: .none)
                 batch.add(info, summaries: summary.summaries(), tokens: tokens.count)
                 report.tokensComputed += tokens.count
@@ -213,10 +218,12 @@ private struct PendingBatch {
     var documents: [DocumentInfo] = []
     var summaries: [(documentIndex: Int, summary: DocumentSummary)] = []
     var prompts: [LensPrompt] = []
+    let options: IngestOptions
     var accumulators: [String: NeuronStatsAccumulator] = [:]
+    var activity: [String: NeuronActivityAccumulator] = [:]
     var tokens = 0
 
-    init(config: LlamaConfig) { self.config = config }
+    init(config: LlamaConfig, options: IngestOptions) { self.config = config; self.options = options }
 
     var isEmpty: Bool { documents.isEmpty && prompts.isEmpty }
 
@@ -228,6 +235,17 @@ private struct PendingBatch {
         if let a = accumulators[language] { return a }
         let a = NeuronStatsAccumulator(language: language, layers: config.nLayers, neurons: config.hiddenDim)
         accumulators[language] = a
+        return a
+    }
+
+    /// Histograms and context candidates of a language, or nil when ingest collects neither.
+    mutating func activity(for language: String) -> NeuronActivityAccumulator? {
+        let contexts = options.contexts.flatMap { $0.collected > 0 ? $0 : nil }
+        guard options.activationHistograms || contexts != nil else { return nil }
+        if let a = activity[language] { return a }
+        let a = NeuronActivityAccumulator(language: language, layers: config.nLayers, neurons: config.hiddenDim,
+                                          histograms: options.activationHistograms, contexts: contexts)
+        activity[language] = a
         return a
     }
 
@@ -245,8 +263,11 @@ private struct PendingBatch {
 
     mutating func take() -> IngestBatch {
         let stats = accumulators.sorted { $0.key < $1.key }.flatMap { $0.value.isEmpty ? [] : $0.value.stats }
-        let batch = IngestBatch(documents: documents, stats: stats, summaries: summaries, lensPrompts: prompts)
-        self = PendingBatch(config: config)
+        let active = activity.sorted { $0.key < $1.key }.map(\.value).filter { !$0.isEmpty }
+        let delta = active.isEmpty ? nil : NeuronActivityDelta(shape: active[0].shape, histograms: active.flatMap(\.activationHistograms),
+                                                               contexts: active.flatMap(\.contexts))
+        let batch = IngestBatch(documents: documents, stats: stats, summaries: summaries, lensPrompts: prompts, activity: delta)
+        self = PendingBatch(config: config, options: options)
         return batch
     }
 }

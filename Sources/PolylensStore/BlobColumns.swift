@@ -24,7 +24,17 @@ extension BlobColumn {
         BlobColumn(table: "unembedding", column: "matrix", dtype: .f16, key: "'run ' || run_id", shape: "json_array(vocab, dim)"),
         BlobColumn(table: "neuron_set_members", column: "layers", dtype: .i32, key: "'set ' || set_id || ', ' || language"),
         BlobColumn(table: "neuron_set_members", column: "neurons", dtype: .i32, key: "'set ' || set_id || ', ' || language"),
+    ] + neuronActivity
+
+    /// Schema/004_neuron_activity.sql.
+    static let neuronActivity: [BlobColumn] = [
+        BlobColumn(table: "activation_histograms", column: "counts", dtype: .i32, key: statsKey, shape: "json_array(neurons, bins)"),
+        BlobColumn(table: "neuron_contexts", column: "value", dtype: .f32, key: contextsKey, shape: "json_array(neurons, k)"),
+        BlobColumn(table: "neuron_contexts", column: "document", dtype: .i64, key: contextsKey, shape: "json_array(neurons, k)"),
+        BlobColumn(table: "neuron_contexts", column: "position", dtype: .i32, key: contextsKey, shape: "json_array(neurons, k)"),
+        BlobColumn(table: "neuron_contexts", column: "tokens", dtype: .i32, key: contextsKey, shape: "json_array(neurons, k, before + 1 + after)"),
     ]
+    private static let contextsKey = "'run ' || run_id || ', ' || scope || ', layer ' || layer"
 
     private static let statsKey = "'run ' || run_id || ', ' || language || ', layer ' || layer"
 }

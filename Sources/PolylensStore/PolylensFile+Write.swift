@@ -48,6 +48,7 @@ extension PolylensFile {
             for delta in batch.stats {
                 try add(delta, run: run, db)
             }
+            if let activity = batch.activity { try add(activity, documentIDs: ids, run: run, db) }
             for (index, s) in batch.summaries {
                 try db.execute(sql: "INSERT INTO summaries (document_id, pooling, layers, dim, data) VALUES (?, ?, ?, ?, ?)",
                                arguments: [ids[index], s.pooling.rawValue, s.layers, s.dim,

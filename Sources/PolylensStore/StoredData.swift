@@ -142,9 +142,26 @@ public struct IngestBatch: Sendable {
     /// Summaries of `documents[index]`.
     public var summaries: [(documentIndex: Int, summary: DocumentSummary)]
     public var lensPrompts: [LensPrompt]
+    /// Histograms and top-context candidates of the batch's documents; nil when ingest collects none.
+    public var activity: NeuronActivityDelta?
 
     public init(documents: [DocumentInfo] = [], stats: [NeuronStats] = [],
-                summaries: [(documentIndex: Int, summary: DocumentSummary)] = [], lensPrompts: [LensPrompt] = []) {
+                summaries: [(documentIndex: Int, summary: DocumentSummary)] = [], lensPrompts: [LensPrompt] = [],
+                activity: NeuronActivityDelta? = nil) {
         self.documents = documents; self.stats = stats; self.summaries = summaries; self.lensPrompts = lensPrompts
+        self.activity = activity
+    }
+}
+
+/// What a batch adds to the activation histograms and top contexts (issue 12): histograms per (language,
+/// layer), and per (language, layer) each neuron's best `shape.collected` contexts among the batch's tokens,
+/// their `document` being the index into the batch's documents.
+public struct NeuronActivityDelta: Sendable {
+    public var shape: ContextShape?
+    public var histograms: [ActivationHistogram]
+    public var contexts: [NeuronContextTable]
+
+    public init(shape: ContextShape?, histograms: [ActivationHistogram], contexts: [NeuronContextTable]) {
+        self.shape = shape; self.histograms = histograms; self.contexts = contexts
     }
 }

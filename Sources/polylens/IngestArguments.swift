@@ -42,6 +42,8 @@ struct IngestArguments: ParsableArguments {
     @Option(help: "Threads for the engine (default: all cores).")
     var threads: Int?
 
+    @OptionGroup(title: "Neuron activity") var activity: NeuronActivityArguments
+
     func options(embedUnembedding: Bool, defaultHeldOut: Double) throws -> IngestOptions {
         var specs = try lang.map(CorpusSpec.files) + jsonl.map(CorpusSpec.jsonl)
         if let parallel { specs.append(.parallel(parallel)) }
@@ -53,6 +55,7 @@ struct IngestArguments: ParsableArguments {
         o.maxTokensPerLanguage = maxTokensPerLanguage
         o.heldOut = heldOut ?? defaultHeldOut
         o.embedUnembedding = embedUnembedding
+        try activity.apply(to: &o)
         return o
     }
 

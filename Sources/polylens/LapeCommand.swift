@@ -24,10 +24,12 @@ struct LapeCommand: ParsableCommand {
     @Option(help: "The quantile of all probabilities that gives τ.") var quantile = 0.95
     @Option(help: "Languages to compare, comma-separated (default: all in the file).") var languages: String?
     @Option(help: "Store the selection in the file as a neuron set with this name.") var save: String?
+    @OptionGroup(title: "Activation threshold (from the activation histograms)") var threshold: LapeThresholdOptions
 
     func validate() throws {
         if perLanguage != nil && topRate != nil { throw CLIError("--per-language and --top-rate exclude each other") }
         if let s = save, s.isEmpty { throw CLIError("--save needs a name") }
+        try threshold.check()
     }
 
     var selection: LAPESelection { topRate.map(LAPESelection.topRate) ?? .perLanguage(perLanguage ?? 400) }
@@ -44,7 +46,7 @@ struct LapeCommand: ParsableCommand {
     func run() throws {
         let (file, run) = try options.open(readOnly: save == nil)
         let langs = try LanguageSelection.resolve(languages, available: try file.languages(run: run), file: options.file)
-        let p = try ActivationProbabilities(stats: try file.neuronStats(run: run), languages: langs)
+        let p = try threshold.probabilities(file, run: run, languages: langs)
         let r = try LAPE.run(p, selection: selection, quantile: quantile)
         let (kind, value): (String, Double) = switch selection {
         case .perLanguage(let nu): ("per-language", Double(nu))
