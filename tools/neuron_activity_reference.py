@@ -5,7 +5,8 @@ usage: neuron_activity_reference.py ACTIVATIONS.f32 MANIFEST.json
 ACTIVATIONS.f32 holds series of float32 activations back to back (little-endian); MANIFEST.json is
 {"series": [{"name": ..., "count": n}, ...], "quantiles": [0.5, ...]}. Prints JSON: per series name, the
 40 bin counts (edges from FORMAT.md "Activation histograms", built here from their definition, not from
-Polylens' bit table) and numpy's quantiles (default "linear" method).
+Polylens' bit table) and numpy's quantiles (method="lower": the element at rank floor((n - 1)q), which a histogram can
+locate; "linear" interpolates across gaps between the largest values that no fixed bin resolves).
 """
 import json, sys
 import numpy as np
@@ -31,6 +32,6 @@ for s in manifest["series"]:
     x = acts[offset:offset + s["count"]]
     offset += s["count"]
     out[s["name"]] = {"histogram": histogram(x),
-                      "quantiles": [float(np.quantile(x.astype(np.float64), q)) for q in manifest["quantiles"]]}
+                      "quantiles": [float(np.quantile(x.astype(np.float64), q, method="lower")) for q in manifest["quantiles"]]}
 assert offset == len(acts), "manifest counts do not cover the file"
 json.dump(out, sys.stdout)

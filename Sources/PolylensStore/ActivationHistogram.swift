@@ -30,8 +30,9 @@ public struct ActivationHistogram: Sendable, Equatable {
 
 /// Reading values back from one neuron's bin counts.
 public enum HistogramQuantile {
-    /// The q-quantile (numpy's default "linear" definition: rank (n − 1)·q of the sorted values) estimated
-    /// from bin counts: the bin holding that rank, interpolated linearly inside it. The open end bins are
+    /// The q-quantile estimated from bin counts: the bin holding the element of rank ⌊(n − 1)·q⌋ of the sorted
+    /// values (numpy's `quantile(..., method="lower")`), interpolated linearly inside it. numpy's default "linear"
+    /// method also interpolates between that element and the next, which may lie bins apart in a sparse tail. The open end bins are
     /// closed at `low` and `high` (e.g. SiLU's minimum and the neuron's stored maximum). nil when empty.
     public static func value(_ q: Double, counts: ArraySlice<Int64>, low: Float = ActivationBins.edges[0],
                              high: Float? = nil) -> Float? {
@@ -40,11 +41,11 @@ public enum HistogramQuantile {
         let rank = Double(n - 1) * min(max(q, 0), 1)
         var below: Int64 = 0
         for (b, c) in counts.enumerated() where c > 0 {
-            if Double(below + c) > rank {
+            if Double(below + c) > rank.rounded(.down) {
                 let edges = ActivationBins.edges
                 var lo = b == 0 ? low : edges[b], hi = b == ActivationBins.count - 1 ? (high ?? edges[b] * 2) : edges[b + 1]
                 if let high, high < hi, high >= lo { hi = high }
-                let within = (rank - Double(below) + 0.5) / Double(c)
+                let within = (rank.rounded(.down) - Double(below) + 0.5) / Double(c)
                 if lo > hi { swap(&lo, &hi) }
                 return lo + Float(within) * (hi - lo)
             }
@@ -53,7 +54,7 @@ public enum HistogramQuantile {
         return nil
     }
 
-    /// The bin that holds the q-quantile (rank (n − 1)·q); nil when empty.
+    /// The bin that holds the element of rank ⌊(n − 1)·q⌋ (numpy's method "lower"); nil when empty.
     public static func bin(_ q: Double, counts: ArraySlice<Int64>) -> Int? {
         let n = counts.reduce(0, +)
         guard n > 0 else { return nil }
@@ -61,7 +62,7 @@ public enum HistogramQuantile {
         var below: Int64 = 0
         for (b, c) in counts.enumerated() {
             below += c
-            if Double(below) > rank { return b }
+            if Double(below) > rank.rounded(.down) { return b }
         }
         return nil
     }
