@@ -60,6 +60,7 @@ public enum ReportBuilder {
         let stats = try file.neuronStats(run: run.id)
         data.provenance = try provenance(file: file, run: run, stats: stats, reportVersion: reportVersion)
         section(.lape, &data) { try lape(stats, options) }.map { data.lape = $0 }
+        if data.lape != nil { data.lape?.cards = try neuronCards(file, run: run, stats: stats, options) }
         section(.mexa, &data) { try mexa(file, run: run.id, options) }.map { data.mexa = $0 }
         section(.lens, &data) { try lensSection(file, run: run, lensLoader, options) }.map { data.lens = $0 }
         section(.ablation, &data) { try ablation(file, run: run.id) }.map { data.ablation = $0 }
@@ -136,6 +137,15 @@ public enum ReportBuilder {
         return LapeSection(languages: result.languages, layers: result.layers, countsPerLayer: result.countsPerLayer,
                            overlap: result.overlap, sharedByAll: shared.sorted().map { ($0.layer, $0.neuron) },
                            tau: result.tau, quantile: result.quantile, selection: selection)
+    }
+
+    /// The LAPE cards (issue 12), decoded with the run's tokenizer when it is where the run recorded it.
+    static func neuronCards(_ file: PolylensFile, run: (id: Int64, info: RunInfo), stats: [NeuronStats],
+                            _ options: ReportOptions) throws -> NeuronCardsSection? {
+        let p = try ActivationProbabilities(stats: stats)
+        let result = try LAPE.run(p, selection: options.lapeSelection, quantile: options.lapeQuantile)
+        let tokenizer = try? TokenizerLoader.load(URL(fileURLWithPath: run.info.tokenizerPath))
+        return try NeuronCardsSection.build(file: file, run: run.id, lape: result, probabilities: p, tokenizer: tokenizer)
     }
 
     static func mexa(_ file: PolylensFile, run: Int64, _ options: ReportOptions) throws -> MexaSection? {

@@ -158,6 +158,8 @@ public struct LapeSection: Sendable {
     public var quantile: Double
     /// e.g. "per language, ν = 400" or "top rate 1 %".
     public var selection: String
+    /// The most selective neurons of each language with their contexts; nil when the file holds none.
+    public var cards: NeuronCardsSection?
 
     public init(languages: [String], layers: Int, countsPerLayer: [[Int]], overlap: [[Int]],
                 sharedByAll: [(layer: Int, neuron: Int)], tau: Double, quantile: Double, selection: String) {

@@ -3,6 +3,7 @@ import Foundation
 /// What `polylens export` writes.
 public enum ExportContent: String, CaseIterable, Sendable {
     case neuronStats = "neuron-stats", summaries, lens
+    case activationHistograms = "activation-histograms", neuronContexts = "neuron-contexts"
 }
 
 public enum ExportFormat: String, CaseIterable, Sendable {
@@ -80,6 +81,8 @@ extension PolylensFile {
                     }
                 }
             }
+        case .activationHistograms, .neuronContexts:
+            try exportNeuronActivity(content, run: run, format: format, to: emit)
         }
     }
 }

@@ -47,6 +47,7 @@ public final class SQLConsole {
                 Double.fromDatabaseValue(args[0]).flatMap { $0 > 0 ? Foundation.log($0) : nil }
             })
             try db.execute(sql: Self.neuronRowsView)
+            try Self.createNeuronActivityViews(db)
             try db.execute(sql: "PRAGMA query_only = ON")
         }
         do {

@@ -162,6 +162,10 @@ final class NeuronActivityAccumulatorTests: XCTestCase {
         let expected = try contents(one)
         XCTAssertFalse(expected.histograms.isEmpty)
         XCTAssertEqual(expected.contexts.count, 9 * 4)  // *, the 7 parallel languages and English, 4 layers
+        // What `polylens estimate` counts is what the file holds: 8 languages (7 and English), 4 layers × 512.
+        let tables = try PolylensFile.open(one).info().tables.filter { ["activation_histograms", "neuron_contexts"].contains($0.table) }
+        XCTAssertEqual(tables.map(\.rawBytes).reduce(0, +),
+                       NeuronActivityStorage.rawBytes(layers: 4, neurons: 512, languages: 8, histograms: true, contexts: Self.shape))
         XCTAssertEqual(try contents(small), expected)
         XCTAssertEqual(try contents(merged), expected)
     }

@@ -53,3 +53,46 @@ final class NeuronContextsTests: XCTestCase {
         XCTAssertFalse(try upgraded.neuronStats(run: run).isEmpty)
     }
 }
+
+/// A batch's histograms and contexts through commit, verify and the SQL views.
+final class NeuronActivityStoreTests: XCTestCase {
+    func testCommittedActivityVerifiesAndReadsBackThroughSQL() throws {
+        let url = try StoreFixture.directory(self).appendingPathComponent("activity.polylens")
+        let file = try PolylensFile.create(url)
+        let run = try file.beginRun(StoreFixture.runInfo())
+        let doc = DocumentInfo(language: "C", source: "a.c", itemKey: nil, sha256: String(repeating: "cd", count: 32), bytes: 10,
+                               tokens: 5, heldOut: false, tokenIds: nil)
+        var h = ActivationHistogram(language: "C", layer: 0, neurons: 2)
+        h.counts[3] = 5; h.counts[ActivationBins.count + 20] = 5
+        let table = NeuronContextTable(scope: "C", layer: 0, k: 3, before: 1, after: 1,
+                                       contexts: [[NeuronContext(value: 2.5, document: 0, position: 3, tokens: [7, 8, 9])], []])
+        let shape = ContextShape(k: 2, perLanguage: 1, before: 1, after: 1)
+        try file.commit(run: run, batch: IngestBatch(documents: [doc], activity: NeuronActivityDelta(shape: shape, histograms: [h], contexts: [table])))
+        XCTAssertEqual(try file.activationHistograms(run: run), [h])
+        let global = try XCTUnwrap(file.neuronContexts(run: run, scope: "*", layer: 0))
+        XCTAssertEqual(global.k, 2)
+        XCTAssertEqual(global.contexts[0].map(\.position), [3])
+        XCTAssertEqual(global.contexts[1], [])
+        XCTAssertTrue(try file.verify().problems.isEmpty)
+        try file.close()
+
+        let console = try SQLConsole(url)
+        let hist = try console.query("SELECT count(*), sum(count), sum(count * (lower > 0)) FROM activation_histogram_rows JOIN activation_bins USING (bin)")
+        XCTAssertEqual(hist.rows, [[.integer(80), .integer(10), .integer(5)]])
+        let ctx = try console.query("SELECT scope, neuron, rank, value, document, position, token FROM neuron_context_rows ORDER BY scope")
+        XCTAssertEqual(ctx.rows.map { Array($0.prefix(3)) + Array($0.suffix(2)) },
+                       [[.text("*"), .integer(0), .integer(0), .integer(3), .integer(8)],
+                        [.text("C"), .integer(0), .integer(0), .integer(3), .integer(8)]])
+
+        // A count past 2³¹ − 1 is refused with the file named, and nothing of the batch is written.
+        var big = h
+        big.counts[3] = Int64(Int32.max)
+        let again = try PolylensFile.open(url, readOnly: false)
+        let doc2 = DocumentInfo(language: "C", source: "b.c", itemKey: nil, sha256: String(repeating: "ef", count: 32), bytes: 10,
+                                tokens: 5, heldOut: false, tokenIds: nil)
+        XCTAssertThrowsError(try again.commit(run: run, batch: IngestBatch(documents: [doc2], activity: NeuronActivityDelta(shape: nil, histograms: [big], contexts: [])))) {
+            XCTAssertTrue("\($0)".contains("exceeds 2³¹ − 1"), "\($0)")
+        }
+        XCTAssertEqual(try again.documents(run: run).count, 1)
+    }
+}
