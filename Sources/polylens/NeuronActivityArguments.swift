@@ -24,7 +24,7 @@ struct NeuronActivityArguments: ParsableArguments {
     func window() throws -> (before: Int, after: Int) {
         let parts = contextWindow.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 2, let before = parts[0], let after = parts[1], before >= 0, after >= 0 else {
-            throw ValidationError("--context-window must be BEFORE,AFTER (two non-negative integers), got '\(contextWindow)'")
+            throw CLIError("--context-window must be BEFORE,AFTER (two non-negative integers), got '\(contextWindow)'")
         }
         return (before, after)
     }

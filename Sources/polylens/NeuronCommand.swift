@@ -25,13 +25,13 @@ struct NeuronCommand: ParsableCommand {
 
     func validate() throws {
         _ = try ref()
-        if contexts < 0 { throw ValidationError("--contexts must not be negative") }
+        if contexts < 0 { throw CLIError("--contexts must not be negative") }
     }
 
     func ref() throws -> NeuronRef {
         let parts = neuron.split(separator: ":").map { Int($0) }
         guard parts.count == 2, let l = parts[0], let n = parts[1], l >= 0, n >= 0 else {
-            throw ValidationError("the neuron must be LAYER:INDEX, e.g. 3:417, got '\(neuron)'")
+            throw CLIError("the neuron must be LAYER:INDEX, e.g. 3:417, got '\(neuron)'")
         }
         return NeuronRef(layer: l, neuron: n)
     }
