@@ -113,3 +113,17 @@ final class NeuronCommandTests: XCTestCase {
         }
     }
 }
+
+extension NeuronCommandTests {
+    /// The report's LAPE section shows each language's most selective neurons as cards with marked contexts.
+    func testReportShowsNeuronCards() throws {
+        let out = Self.directory + "/report.html"
+        let r = try PolylensCLI.run(["report", Self.file, "--out", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        let html = try String(contentsOfFile: out, encoding: .utf8)
+        XCTAssertTrue(html.contains("What the most selective neurons respond to"))
+        let cards = html.components(separatedBy: "class=\"neuron-card\"").count - 1
+        XCTAssertEqual(cards, 2 * 3, "three cards for each of C and Python")
+        XCTAssertGreaterThanOrEqual(html.components(separatedBy: "<mark class=\"token\">").count - 1, cards)
+    }
+}
