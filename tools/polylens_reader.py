@@ -4,7 +4,9 @@
     polylens_reader.py FILE [--run ID]   # neuron statistics as CSV: language,layer,neuron,n,active,sum,sumsq,max
 
 As a module: `decode_blob(b)` returns a numpy array, `neuron_stats(path, run)` yields
-(language, layer, n, active, sum, sumsq, max) with numpy vectors.
+(language, layer, n, active, sum, sumsq, max) with numpy vectors, `activation_histograms(path, run)` yields
+(language, layer, counts [neurons, 40]) and `neuron_contexts(path, run)` yields (scope, layer, value [neurons, k],
+document, position, tokens [neurons, k, window]) (schema version 4; nothing for older files).
 """
 import argparse
 import sqlite3
@@ -16,7 +18,7 @@ import lz4.block
 import numpy as np
 
 APPLICATION_ID = 0x504C4E53
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 4
 DTYPES = {1: "<f2", 2: "<f4", 3: "<f8", 4: "<i8", 5: "<i4"}
 
 
@@ -50,6 +52,29 @@ def neuron_stats(path, run):
             "SELECT language, layer, tokens, active, sum, sumsq, max FROM neuron_stats WHERE run_id = ? "
             "ORDER BY language, layer", (run,)):
         yield language, layer, n, decode_blob(active), decode_blob(s), decode_blob(sumsq), decode_blob(mx)
+
+
+def _has_table(db, name):
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def activation_histograms(path, run):
+    db = connect(path)
+    if not _has_table(db, "activation_histograms"):
+        return
+    for language, layer, counts in db.execute(
+            "SELECT language, layer, counts FROM activation_histograms WHERE run_id = ? ORDER BY language, layer", (run,)):
+        yield language, layer, decode_blob(counts)
+
+
+def neuron_contexts(path, run):
+    db = connect(path)
+    if not _has_table(db, "neuron_contexts"):
+        return
+    for scope, layer, value, document, position, tokens in db.execute(
+            "SELECT scope, layer, value, document, position, tokens FROM neuron_contexts WHERE run_id = ? "
+            "ORDER BY scope, layer", (run,)):
+        yield scope, layer, decode_blob(value), decode_blob(document), decode_blob(position), decode_blob(tokens)
 
 
 def main():
