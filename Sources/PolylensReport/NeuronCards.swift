@@ -36,11 +36,6 @@ public struct NeuronCardsSection: Sendable {
             tables[key] = t
             return t
         }
-        let show = { (ids: [Int32]) -> String in
-            let valid = ids.filter { $0 >= 0 }.map(Int.init)
-            let text = tokenizer?.decode(valid) ?? valid.map(String.init).joined(separator: " ")
-            return text.replacingOccurrences(of: "\n", with: "⏎").replacingOccurrences(of: "\t", with: "⇥")
-        }
         var cards: [Card] = []
         for (k, language) in lape.languages.enumerated() {
             let chosen = lape.selected[k].sorted {
@@ -55,9 +50,8 @@ public struct NeuronCardsSection: Sendable {
                     entropy: lape.entropy[ref.layer * lape.neurons + ref.neuron],
                     rates: lape.languages.indices.map { (lape.languages[$0], probabilities[ref.layer, ref.neuron, $0]) },
                     contexts: list.prefix(contexts).map { c in
-                        let firing = Int(c.tokens[before])
-                        let token = tokenizer != nil ? show([Int32(firing)]) : "\(firing)"
-                        return (show(Array(c.tokens[..<before])), token, show(Array(c.tokens[(before + 1)...])), c.value)
+                        let p = ContextText.parts(c.tokens, firing: before, tokenizer: tokenizer)
+                        return (p.before, p.token, p.after, c.value)
                     }))
             }
         }

@@ -100,12 +100,8 @@ struct ContextDecoder {
 
     /// The window with the firing token in ⟦ ⟧, on one line.
     func text(_ c: NeuronProfile.Context) -> String {
-        let before = c.tokens[..<c.firing].filter { $0 >= 0 }.map(Int.init)
-        let after = c.tokens[(c.firing + 1)...].filter { $0 >= 0 }.map(Int.init)
-        let firing = Int(c.tokens[c.firing])
-        guard let tokenizer else { return "\(before) ⟦\(firing)⟧ \(after)" }
-        let show = { (s: String) in s.replacingOccurrences(of: "\n", with: "⏎").replacingOccurrences(of: "\t", with: "⇥") }
-        return show(tokenizer.decode(before)) + "⟦" + show(tokenizer.piece(firing)) + "⟧" + show(tokenizer.decode(after))
+        let p = ContextText.parts(c.tokens, firing: c.firing, tokenizer: tokenizer)
+        return tokenizer == nil ? "\(p.before) ⟦\(p.token)⟧ \(p.after)" : p.before + "⟦" + p.token + "⟧" + p.after
     }
 
     func tokenText(_ c: NeuronProfile.Context) -> String? { tokenizer.map { $0.piece(Int(c.tokens[c.firing])) } }
