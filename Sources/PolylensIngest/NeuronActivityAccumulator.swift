@@ -27,6 +27,8 @@ public final class NeuronActivityAccumulator: TapConsumer {
     private let slotDocument: UnsafeMutablePointer<Int32>
     private let slotPosition: UnsafeMutablePointer<Int32>
     private let used: UnsafeMutablePointer<Int32>
+    /// Per (layer, neuron): the slot that comes last in the order once all k are used.
+    private let worstSlot: UnsafeMutablePointer<Int32>
     /// The documents fed so far: batch index, identity (for ties) and tokens (for the windows).
     private var documents: [(index: Int, key: DocumentKey, tokens: [Int32])] = []
 
@@ -49,11 +51,12 @@ public final class NeuronActivityAccumulator: TapConsumer {
         slotDocument = .allocate(capacity: cells * k); slotDocument.initialize(repeating: 0, count: cells * k)
         slotPosition = .allocate(capacity: cells * k); slotPosition.initialize(repeating: 0, count: cells * k)
         used = .allocate(capacity: cells); used.initialize(repeating: 0, count: cells)
+        worstSlot = .allocate(capacity: cells); worstSlot.initialize(repeating: 0, count: cells)
     }
 
     deinit {
         binTable.deallocate(); counts.deallocate(); threshold.deallocate()
-        slotValue.deallocate(); slotDocument.deallocate(); slotPosition.deallocate(); used.deallocate()
+        slotValue.deallocate(); slotDocument.deallocate(); slotPosition.deallocate(); used.deallocate(); worstSlot.deallocate()
     }
 
     /// Announces the document whose tokens the next forward pass delivers.
@@ -81,8 +84,20 @@ public final class NeuronActivityAccumulator: TapConsumer {
                 }
                 let position = firstPosition + r
                 guard collect, position > 0 else { continue }
-                for i in start..<end where row[i] >= threshold[i] {
-                    offer(row[i], cell: cell + i, document: document, position: Int32(position))
+                // Eight compares at once; only a group where one value reaches its threshold is looked at.
+                var i = start
+                while i + 8 <= end {
+                    let v = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<Float>.self)
+                    let t = UnsafeRawPointer(threshold + i).loadUnaligned(as: SIMD8<Float>.self)
+                    if any(v .>= t) {
+                        for j in i..<(i + 8) where row[j] >= threshold[j] {
+                            offer(row[j], cell: cell + j, document: document, position: Int32(position))
+                        }
+                    }
+                    i += 8
+                }
+                for j in i..<end where row[j] >= threshold[j] {
+                    offer(row[j], cell: cell + j, document: document, position: Int32(position))
                 }
             }
             start = end
@@ -96,13 +111,20 @@ public final class NeuronActivityAccumulator: TapConsumer {
         if n < k {
             slotValue[base + n] = value; slotDocument[base + n] = document; slotPosition[base + n] = position
             used[cell] = Int32(n + 1)
-            if n + 1 == k { threshold[cell] = slotValue[base + worst(base)] }
+            if n + 1 == k { settle(cell, base) }
             return
         }
-        let w = worst(base)
+        let w = Int(worstSlot[cell])
         guard precedes(value, document, position, slotValue[base + w], slotDocument[base + w], slotPosition[base + w]) else { return }
         slotValue[base + w] = value; slotDocument[base + w] = document; slotPosition[base + w] = position
-        threshold[cell] = slotValue[base + worst(base)]
+        settle(cell, base)
+    }
+
+    /// Finds the new worst slot; its value is what the next candidate must reach.
+    private func settle(_ cell: Int, _ base: Int) {
+        let w = worst(base)
+        worstSlot[cell] = Int32(w)
+        threshold[cell] = slotValue[base + w]
     }
 
     /// The slot that comes last in `ContextOrder`.
