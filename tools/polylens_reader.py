@@ -18,7 +18,7 @@ import lz4.block
 import numpy as np
 
 APPLICATION_ID = 0x504C4E53
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5  # 004 neuron activity and 005 result provenance; older files read the same
 DTYPES = {1: "<f2", 2: "<f4", 3: "<f8", 4: "<i8", 5: "<i4"}
 
 

@@ -42,13 +42,13 @@ fi
 set -x
 "$polylens" ingest "$db" --model "$model" \
     --parallel "$shared/data/paper/code_snippets" --prompts "$shared/data/paper/prompts" \
-    "${corpus[@]}" --max-tokens-per-language "$tokens_per_language" --embed-unembedding
+    "${corpus[@]}" --max-tokens-per-language "$tokens_per_language" --embed-unembedding --progress
 "$polylens" verify "$db"
 "$polylens" info "$db"
-"$polylens" lape "$db" --save lape --plot "$out/lape.svg" > "$out/lape.txt"
+"$polylens" lape "$db" --save lape --replace --plot "$out/lape.svg" > "$out/lape.txt"
 "$polylens" mexa "$db" --plot "$out/mexa.svg" > "$out/mexa.txt"
 "$polylens" lens "$db" --source Python --target Java --plot "$out/lens.svg" > "$out/lens.txt"
-"$polylens" ablate "$db" --set lape --model "$model" --control random --eval-tokens 20000 --plot "$out/ablation.svg" > "$out/ablation.txt"
+"$polylens" ablate "$db" --set lape --model "$model" --control random --eval-tokens 20000 --progress --plot "$out/ablation.svg" > "$out/ablation.txt"
 "$polylens" report "$db" --out "$out/report.html"
 set +x
 # Look at it as a person would: headless Chromium must render it without errors and not blank.

@@ -153,6 +153,10 @@ public enum LAPE {
     public static func run(_ p: ActivationProbabilities, selection: LAPESelection = .perLanguage(400),
                            quantile: Double = 0.95) throws -> LAPEResult {
         guard quantile > 0, quantile <= 1 else { throw AnalysisError("LAPE: quantile \(quantile) is not in (0, 1]") }
+        // With one language every active neuron has entropy 0: "language-specific" would mean nothing.
+        guard p.languages.count >= 2 else {
+            throw AnalysisError("LAPE compares languages and needs at least two; the statistics hold only \(p.languages.joined(separator: ", "))")
+        }
         let (tau, rank) = threshold(p.values, quantile: quantile)
         let h = entropy(p, tau: tau)
         let langs = p.languages.count

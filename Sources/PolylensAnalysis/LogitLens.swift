@@ -86,7 +86,9 @@ public enum LogitLens {
     /// Rows of states decoded per sgemm: bounds the logits buffer (rows × vocab floats).
     static let chunkRows = 256
 
-    public static func run(_ prompts: [LensPrompt], unembedding u: Unembedding, sets: [TokenSet], topK: Int) throws -> LensResult {
+    /// `progress`, when given, is called after each prompt (the lens of a large vocabulary takes minutes).
+    public static func run(_ prompts: [LensPrompt], unembedding u: Unembedding, sets: [TokenSet], topK: Int,
+                           progress: (() -> Void)? = nil) throws -> LensResult {
         guard topK >= 1, topK <= u.vocab else { throw AnalysisError("lens: --top must be in 1...\(u.vocab), got \(topK)") }
         guard let first = prompts.first else { throw AnalysisError("lens: no prompts") }
         for s in sets { if let bad = s.ids.first(where: { $0 < 0 || Int($0) >= u.vocab }) {
@@ -102,6 +104,7 @@ public enum LogitLens {
                 throw AnalysisError("lens: prompt \(p.itemKey) has token id \(bad) outside the vocabulary of \(u.vocab)")
             }
             readings.append(read(p, u, sets, topK))
+            progress?()
         }
         return LensResult(topK: topK, setNames: sets.map(\.name), layers: summarize(readings, layers: first.layers, sets: sets.count), readings: readings)
     }

@@ -58,6 +58,45 @@ public struct MEXAResult: Sendable {
     public let layers: [Int]
     /// scores[layer index][a][b] = MEXA(a, b) (symmetric; the diagonal is the self-pair).
     public let scores: [[[Double]]]
+    /// hits[layer index][a][b][i] = 1 when item i counts for the pair (scores are their means): the units the
+    /// intervals resample. Empty when the result was made from scores alone.
+    public let hits: [[[[UInt8]]]]
+
+    public init(languages: [String], items: [String], layers: [Int], scores: [[[Double]]], hits: [[[[UInt8]]]] = []) {
+        self.languages = languages; self.items = items; self.layers = layers; self.scores = scores; self.hits = hits
+    }
+
+    /// Percentile-bootstrap intervals over items of every pair's score, [layer index][a][b]: each resample
+    /// draws items with replacement and averages their hits (the hits are decided on all items, since a
+    /// duplicated item would tie with itself under the strict rule).
+    public func intervals(level: Double = 0.95, resamples: Int = Bootstrap.defaultResamples) -> [[[BootstrapInterval]]] {
+        hits.map { layer in
+            layer.map { row in
+                row.map { h in
+                    Bootstrap.interval(units: h.count, level: level, resamples: resamples) { idx in
+                        Double(idx.reduce(0) { $0 + Int(h[$1]) }) / Double(idx.count)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Intervals of `pivotAverages` over items, [layer index][pivot]: one resample of items serves every
+    /// target of the average, so their dependence through shared items is kept.
+    public func pivotAverageIntervals(targets: [String]? = nil, includeSelf: Bool = false, level: Double = 0.95,
+                                      resamples: Int = Bootstrap.defaultResamples) -> [[BootstrapInterval]] {
+        let targetIndices = (targets ?? languages).compactMap { languages.firstIndex(of: $0) }
+        return hits.map { layer in
+            languages.indices.map { p in
+                let bs = targetIndices.filter { includeSelf || $0 != p }
+                return Bootstrap.interval(units: bs.isEmpty ? 0 : items.count, level: level, resamples: resamples) { idx in
+                    var total = 0
+                    for b in bs { let h = layer[p][b]; for i in idx { total += Int(h[i]) } }
+                    return Double(total) / Double(idx.count * bs.count)
+                }
+            }
+        }
+    }
 
     /// Per layer and pivot, the mean of MEXA(pivot, b) over the `targets` (default: every language),
     /// leaving out b = pivot unless `includeSelf` (the paper includes it).
@@ -78,16 +117,18 @@ public enum MEXA {
     /// the diagonal must be the strict maximum of its row and its column (a tie does not count).
     /// With n = 1 the empty maximum is -∞, so the single item counts.
     public static func alignment(_ s: UnsafeBufferPointer<Double>, n: Int) -> Double {
-        var hits = 0
-        for i in 0..<n {
+        Double(hits(s, n: n).reduce(0) { $0 + Int($1) }) / Double(n)
+    }
+
+    /// Per item i, 1 when S[i,i] is the strict maximum of its row and its column, else 0.
+    public static func hits(_ s: UnsafeBufferPointer<Double>, n: Int) -> [UInt8] {
+        (0..<n).map { i in
             let d = s[i * n + i]
-            var ok = true
             for j in 0..<n where j != i {
-                if s[i * n + j] >= d || s[j * n + i] >= d { ok = false; break }
+                if s[i * n + j] >= d || s[j * n + i] >= d { return 0 }
             }
-            if ok { hits += 1 }
+            return 1
         }
-        return Double(hits) / Double(n)
     }
 
     public static func alignment(_ s: [Double], n: Int) -> Double {
@@ -125,12 +166,13 @@ public enum MEXA {
         let n = e.items.count, m = e.languages.count, rows = m * n
         var gram = [Double](repeating: 0, count: rows * rows)
         var block = [Double](repeating: 0, count: n * n)
-        var scores: [[[Double]]] = []
+        var scores: [[[Double]]] = [], hits: [[[[UInt8]]]] = []
         for l in chosen {
             let x = normalizedRows(e, layer: l)
             cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(rows), Int32(e.dim), 1, x, Int32(e.dim),
                         0, &gram, Int32(rows))
             var m2 = [[Double]](repeating: [Double](repeating: 0, count: m), count: m)
+            var h2 = [[[UInt8]]](repeating: [[UInt8]](repeating: [], count: m), count: m)
             for a in 0..<m {
                 for b in a..<m {
                     // Only the upper triangle is written: for a == b mirror it.
@@ -140,12 +182,14 @@ public enum MEXA {
                             block[i * n + j] = r <= c ? gram[r * rows + c] : gram[c * rows + r]
                         }
                     }
-                    let v = alignment(block, n: n)
+                    let h = block.withUnsafeBufferPointer { Self.hits($0, n: n) }
+                    let v = Double(h.reduce(0) { $0 + Int($1) }) / Double(n)
                     m2[a][b] = v; m2[b][a] = v
+                    h2[a][b] = h; h2[b][a] = h
                 }
             }
-            scores.append(m2)
+            scores.append(m2); hits.append(h2)
         }
-        return MEXAResult(languages: e.languages, items: e.items, layers: chosen, scores: scores)
+        return MEXAResult(languages: e.languages, items: e.items, layers: chosen, scores: scores, hits: hits)
     }
 }

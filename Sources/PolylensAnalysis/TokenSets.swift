@@ -64,6 +64,17 @@ public enum WordLists {
         throw AnalysisError("\(directory.path): no keyword list for language \(language)")
     }
 
+    /// The keyword token set of each language with a list in `directory`, and the languages without one (any
+    /// language Polylens does not know, e.g. Perl or Shell), so that the output can say which sets are missing.
+    public static func keywordSets(for languages: [String], in directory: URL, texts: [String]) throws -> (sets: [TokenSet], missing: [String]) {
+        var sets: [TokenSet] = [], missing: [String] = []
+        for language in languages {
+            guard let url = try? keywordFile(for: language, in: directory) else { missing.append(language); continue }
+            sets.append(TokenSet.tagged(texts: texts, keywords: try keywords(url), name: language))
+        }
+        return (sets, missing)
+    }
+
     /// `keywords` and `builtins` of one of the paper's keyword files.
     public static func keywords(_ url: URL) throws -> Set<String> {
         struct File: Decodable { var keywords: [String]; var builtins: [String]? }

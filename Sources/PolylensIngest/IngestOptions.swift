@@ -2,7 +2,9 @@ import Foundation
 import PolylensStore
 
 /// Everything that decides what an ingest computes. `parametersJSON` records the options that change
-/// results, so running the same command again resumes the same run.
+/// results; `RunIdentity` splits them into run-defining ones (a change needs a new run) and corpus specs
+/// and budgets (the run continues and keeps their history). A new run-defining option must always be
+/// written, default included; a new spec or budget goes into `RunIdentity.growableKeys`.
 public struct IngestOptions: Sendable, Equatable {
     public var corpus: [CorpusSpec]
     /// `--prompts DIR`: the few-shot lines; logit-lens prompts are built only when given (needs `--parallel`).

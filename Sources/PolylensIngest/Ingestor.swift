@@ -8,7 +8,9 @@ import PolylensTokenizer
 ///
 /// Resumable: documents and prompts already in the run are skipped, and batches are cut at fixed
 /// counts (never by time), so a run killed at any moment and started again commits exactly the
-/// batches, with exactly the same float64 sums, that an uninterrupted run would.
+/// batches, with exactly the same float64 sums, that an uninterrupted run would. A file grows the
+/// same way: more specs, languages or budget continue the run (`RunIdentity`), computing only the
+/// documents it lacks; the work is planned first (`IngestPlan`), so progress counts only real work.
 ///
 /// Per corpus document (BOS first, cut at `maxDocTokens` or the model's context if shorter, and at
 /// the language's token budget):
@@ -21,8 +23,8 @@ public final class Ingestor {
     public let options: IngestOptions
     public let corpus: Corpus
     public let prompts: [FewShotPrompt]
-    private let weights: ModelWeights
-    private let tokenizer: Tokenizer
+    let weights: ModelWeights
+    let tokenizer: Tokenizer
     private let modelPath: String
     private let tokenizerURL: URL
 
@@ -64,62 +66,90 @@ public final class Ingestor {
         /// Tokens through the model in this call, and seconds spent (model, accumulators and commits).
         public var tokensComputed = 0
         public var seconds = 0.0
+        /// Stopped by `shouldStop`: the documents and prompts computed since the last commit were discarded
+        /// (the same command computes them again), and this many of the plan's were left to do.
+        public var interrupted = false
+        public var discarded = 0
+        public var left = 0
     }
 
-    public func run(into file: PolylensFile, threads: Int? = nil,
-                    progress: ((IngestProgress) -> Void)? = nil) throws -> Report {
+    /// The run this ingest writes into (see `RunIdentity`): nothing is written or computed yet.
+    public func chooseRun(in file: PolylensFile, allowNewRun: Bool) throws -> RunIdentity.Choice {
+        let info = try RunProvenance.runInfo(weights: weights, modelPath: modelPath, tokenizerURL: tokenizerURL, options: options)
+        return try RunIdentity.choose(for: info, among: try file.runs(), allowNewRun: allowNewRun, path: file.url.path)
+    }
+
+    /// Plans, then computes and commits. `choice` defaults to `chooseRun(allowNewRun: false)`; `planning(n, total)`
+    /// follows the reading of the corpus documents, `progress` the work; `shouldStop`, asked before each document
+    /// and prompt, ends the call early without committing the pending batch.
+    public func run(into file: PolylensFile, choice: RunIdentity.Choice? = nil, threads: Int? = nil,
+                    planning: ((Int, Int) -> Void)? = nil, progress: ((IngestProgress) -> Void)? = nil,
+                    shouldStop: (() -> Bool)? = nil) throws -> Report {
         let config = weights.config
-        let run = try file.beginRun(try RunProvenance.runInfo(weights: weights, modelPath: modelPath,
-                                                               tokenizerURL: tokenizerURL, options: options))
-        let committedDocuments = try file.documentKeys(run: run)
-        let committedPrompts = try file.lensPromptKeys(run: run)
+        let choice = try choice ?? chooseRun(in: file, allowNewRun: false)
+        let committed = try choice.run.map { try file.documentKeys(run: $0) } ?? []
+        let plan = try self.plan(committed: committed,
+                                 spent: try choice.run.map { try file.corpusTokensPerLanguage(run: $0) } ?? [:],
+                                 committedPrompts: try choice.run.map { try file.lensPromptKeys(run: $0) } ?? [],
+                                 examined: planning)
+        let run: Int64
+        if let existing = choice.run {
+            run = existing
+            if choice.updatesParameters { try file.updateRunParameters(run: run, parametersJSON: choice.info.parametersJSON) }
+        } else {
+            run = try file.createRun(choice.info)
+        }
         let transformer = try Transformer(weights, threads: threads)
         if options.embedUnembedding, try file.unembedding(run: run) == nil {
             try file.storeUnembedding(run: run, finalNorm: try weights.tensor(.finalNorm).floats(),
                                       matrix: try weights.tensor(.output).floats(), vocab: config.vocabSize, dim: config.dim)
         }
 
-        var report = Report(run: run)
+        var report = Report(run: run, documentsResumed: plan.resumedDocuments, promptsResumed: plan.resumedPrompts,
+                            duplicates: plan.duplicates, empty: plan.empty, overBudget: plan.overBudget,
+                            promptsTooLong: plan.promptsTooLong)
         let start = Date()
         var batch = PendingBatch(config: config, options: options)
-        var state = IngestProgress(done: 0, total: corpus.documents.count + prompts.count, bytesDone: 0,
-                                   bytesTotal: corpus.documents.reduce(0) { $0 + $1.bytes }, bytesComputed: 0,
-                                   tokensComputed: 0, seconds: 0, documentsPerLanguage: [:])
-        for key in committedDocuments { state.documentsPerLanguage[key.language, default: 0] += 1 }
+        var state = IngestProgress(itemsDone: 0, itemsTotal: plan.items, tokensDone: 0, tokensTotal: plan.tokensToCompute,
+                                   seconds: 0, documentsPerLanguage: [:])
+        for key in committed { state.documentsPerLanguage[key.language, default: 0] += 1 }
 
         func flush() throws {
             guard !batch.isEmpty else { return }
             try file.commit(run: run, batch: batch.take())
         }
-        func advance(bytes: Int, computedBytes: Int = 0) {
-            state.done += 1; state.bytesDone += bytes; state.bytesComputed += computedBytes
-            state.seconds = Date().timeIntervalSince(start)
-            state.tokensComputed = report.tokensComputed
+        func advance() {
+            state.itemsDone += 1
+            state.tokens.done = report.tokensComputed
+            state.tokens.seconds = Date().timeIntervalSince(start)
             progress?(state)
         }
+        func stopping() -> Bool {
+            guard shouldStop?() == true else { return false }
+            report.interrupted = true
+            report.discarded = batch.documents.count + batch.prompts.count
+            report.documentsCommitted -= batch.documents.count
+            report.promptsCommitted -= batch.prompts.count
+            report.heldOut -= batch.documents.filter(\.heldOut).count
+            report.left = plan.items - state.itemsDone + report.discarded
+            return true
+        }
 
-        try selectDocuments { step in
-            guard case .selected(let document, let key, let tokens, let heldOut) = step else {
-                switch step {
-                case .overBudget: report.overBudget += 1
-                case .duplicate: report.duplicates += 1
-                case .empty: report.empty += 1
-                case .selected: break
-                }
-                return advance(bytes: step.bytes)
-            }
-            if committedDocuments.contains(key) { report.documentsResumed += 1; return advance(bytes: document.bytes) }
+        for planned in plan.documents {
+            if stopping() { break }
+            let document = planned.document
+            let tokens = try self.tokens(of: planned)
             let info = DocumentInfo(language: document.language, source: document.source, itemKey: document.itemKey,
-                                    sha256: key.sha256, bytes: document.bytes, tokens: tokens.count, heldOut: heldOut,
-                                    tokenIds: heldOut ? tokens.map { Int32($0) } : nil)
-            if heldOut {
+                                    sha256: planned.key.sha256, bytes: document.bytes, tokens: tokens.count, heldOut: planned.heldOut,
+                                    tokenIds: planned.heldOut ? tokens.map { Int32($0) } : nil)
+            if planned.heldOut {
                 batch.add(info, summaries: [], tokens: 0)
                 report.heldOut += 1
             } else {
                 let summary = SummaryAccumulator(blocks: config.nLayers, dim: config.dim)
                 var consumers: [TapConsumer] = [summary, batch.statistics(for: document.language)]
                 if let activity = batch.activity(for: document.language) {
-                    activity.begin(document: batch.documents.count, key: key, tokens: tokens)
+                    activity.begin(document: batch.documents.count, key: planned.key, tokens: tokens)
                     consumers.append(activity)
                 }
                 let taps = TapFanOut(consumers)
@@ -130,78 +160,32 @@ public final class Ingestor {
             report.documentsCommitted += 1
             state.documentsPerLanguage[document.language, default: 0] += 1
             if batch.isFull(options) { try flush() }
-            advance(bytes: document.bytes, computedBytes: document.bytes)
+            advance()
         }
 
-        for prompt in prompts {
-            let key = LensPromptKey(source: prompt.source, target: prompt.target, itemKey: prompt.itemKey)
-            if committedPrompts.contains(key) { report.promptsResumed += 1; advance(bytes: 0); continue }
-            let (tokens, first) = try prompt.tokenize(tokenizer)
-            guard tokens.count <= config.maxPositions else { report.promptsTooLong += 1; advance(bytes: 0); continue }
-            let collector = LensStateCollector(blocks: config.nLayers, dim: config.dim, firstPosition: first, tokenCount: tokens.count)
+        for planned in plan.prompts where !report.interrupted {
+            if stopping() { break }
+            let prompt = planned.prompt, tokens = planned.tokens
+            let collector = LensStateCollector(blocks: config.nLayers, dim: config.dim, firstPosition: planned.firstPosition, tokenCount: tokens.count)
             _ = try transformer.forward(tokens.map { Int($0) }, startPosition: 0, taps: collector, logits: .none)
             batch.add(LensPrompt(source: prompt.source, target: prompt.target, itemKey: prompt.itemKey, tokens: tokens,
-                                 firstPosition: first, layers: collector.layers, dim: collector.dim, states: collector.states),
+                                 firstPosition: planned.firstPosition, layers: collector.layers, dim: collector.dim, states: collector.states),
                       tokens: tokens.count)
             report.tokensComputed += tokens.count
             report.promptsCommitted += 1
             if batch.isFull(options) { try flush() }
-            advance(bytes: 0)
+            advance()
         }
-        try flush()
+        if !report.interrupted { try flush() }
         report.seconds = Date().timeIntervalSince(start)
         return report
-    }
-
-    /// What ingest does with one corpus document, in corpus order.
-    enum Selection {
-        /// To compute (or store, when held out): the identity, and the token ids, BOS first, cut to size.
-        case selected(CorpusDocument, DocumentKey, [Int], heldOut: Bool)
-        case overBudget(CorpusDocument), duplicate(CorpusDocument), empty(CorpusDocument)
-
-        var bytes: Int {
-            switch self {
-            case .selected(let d, _, _, _), .overBudget(let d), .duplicate(let d), .empty(let d): return d.bytes
-            }
-        }
-    }
-
-    /// Walks the corpus applying the token budget, deduplication (same content in the same language
-    /// and item), truncation and the held-out split. Deterministic: a resumed run makes the same choices.
-    func selectDocuments(_ body: (Selection) throws -> Void) throws {
-        var seen = Set<DocumentKey>()
-        var budgetUsed: [String: Int] = [:]
-        let minimum = tokenizer.bosId == nil ? 1 : 2
-        for document in corpus.documents {
-            let isCorpus = document.itemKey == nil
-            var limit = min(options.maxDocTokens, weights.config.maxPositions)
-            if isCorpus, let cap = options.maxTokensPerLanguage {
-                let left = cap - budgetUsed[document.language, default: 0]
-                if left < minimum { try body(.overBudget(document)); continue }
-                limit = min(limit, left)
-            }
-            let text = try document.text()
-            let key = DocumentKey(language: document.language, sha256: CorpusDocument.sha256(text), itemKey: document.itemKey)
-            guard seen.insert(key).inserted else { try body(.duplicate(document)); continue }
-            let tokens = Array(tokenizer.encode(text, addBOS: true, parseSpecial: false).prefix(limit))
-            guard tokens.count >= minimum else { try body(.empty(document)); continue }
-            if isCorpus { budgetUsed[document.language, default: 0] += tokens.count }
-            try body(.selected(document, key, tokens, heldOut: isCorpus && Self.isHeldOut(sha256: key.sha256, fraction: options.heldOut)))
-        }
     }
 
     /// The token ids of every forward pass `run` makes in a fresh file (documents not held out, then
     /// prompts), for measuring the bare engine on the same work.
     public func plannedForwardPasses() throws -> [[Int]] {
-        var passes: [[Int]] = []
-        try selectDocuments { step in
-            if case .selected(_, _, let tokens, let heldOut) = step, !heldOut { passes.append(tokens) }
-        }
-        for prompt in prompts {
-            let tokens = try prompt.tokenize(tokenizer).tokens
-            if tokens.count <= weights.config.maxPositions { passes.append(tokens.map { Int($0) }) }
-        }
-        return passes
+        let plan = try self.plan(committed: [], spent: [:], committedPrompts: [])
+        return try plan.documents.filter { !$0.heldOut }.map { try tokens(of: $0) } + plan.prompts.map { $0.tokens.map { Int($0) } }
     }
 
     /// Held out when the first 64 bits of the content hash, as a fraction of 2^64, fall below `fraction`:

@@ -26,11 +26,22 @@ extension AblationSection {
                        + "every layer, and every language's held-out tokens are scored. The control zeroes random neurons "
                        + "with the same per-layer counts. Values are changes in mean negative log-likelihood, nats per token.",
                        class: "method")
-        if let setParameters { html.element("p", [("class", "method")]) { p in
-            p.text("The set was selected with ")
-            p.element("code", text: setParameters)
-            p.text(".")
-        } }
+        html.element("p", [("class", "method")]) { p in
+            if let provenance {
+                p.text("Shown: ablation #\(provenance.ablationID) of \(provenance.createdAt), which zeroed set “\(setName)” with sha256 ")
+                p.element("code", text: String(provenance.setSHA256.prefix(16)) + "…")
+                p.text(" (\(provenance.setStatus == "saved" ? "the set saved under that name now" : "that set was \(provenance.setStatus)"))")
+                if let setParameters { p.text(", selected with "); p.element("code", text: setParameters) }
+                p.text("; ablation settings ")
+                p.element("code", text: provenance.settings)
+                p.text(". Only this run's numbers are shown")
+                p.text(provenance.otherRuns.isEmpty ? "." : "; the file holds other ablation runs (\(provenance.otherRuns.map { "#\($0)" }.joined(separator: ", "))), listed by `polylens results` and shown with `polylens report --ablation ID`.")
+            } else {
+                p.text("Shown: the rows of set “\(setName)” written before Polylens recorded provenance (schema version 5): "
+                       + "which selection and settings produced them is not recorded, and there are no per-document numbers, so no intervals.")
+            }
+        }
+        if let intervalMethod { html.paragraph("Intervals: \(intervalMethod).", class: "method") }
         if entries.isEmpty { html.noData("the file has no ablation results for this set."); return }
         let (rows, columns) = axes
         let measured = changes(control: false), control = changes(control: true)
@@ -46,7 +57,7 @@ extension AblationSection {
                     valueLabel: AxisLabel("ΔNLL", unit: "nats/token"), scale: .diverging(maxAbs: bound), decimals: 3)
                 grid.figure(heatmap.svg,
                             caption: isControl
-                                ? "Same, with random neurons of the same per-layer counts as each language's set (same colour scale)."
+                                ? "Same, with random neurons of the same per-layer counts as each language's set (same colour scale; the mean over seeds when there are several)."
                                 : "Change in mean NLL per token when the row language's neurons are zeroed.",
                             data: CSVTable(fileName: isControl ? "ablation-control-matrix.csv" : "ablation-matrix.csv",
                                            header: ["ablated \\ evaluated"] + columns,
@@ -62,19 +73,29 @@ extension AblationSection {
             return measured[r][c] > control[r][c]
         }
         if !own.isEmpty {
+            // With intervals: how many own-set effects lie entirely above the control's mean.
+            let clear = entries.filter { e in
+                !e.control && e.ablated == e.evaluated && e.interval.low.isFinite
+                    && entries.contains { $0.control && $0.ablated == e.ablated && $0.evaluated == e.evaluated && e.interval.low > $0.change }
+            }.count
             html.paragraph("Zeroing a language's own neurons raised its NLL more than the random control for "
-                           + "\(own.filter { $0 }.count) of \(own.count) languages.")
+                           + "\(own.filter { $0 }.count) of \(own.count) languages"
+                           + (entries.contains { $0.interval.low.isFinite } ? "; for \(clear) of them the whole 95% interval lies above the control's mean." : "."))
         }
 
         html.table(CSVTable(fileName: "ablation-results.csv",
                             header: ["ablated", "evaluated", "set", "tokens", "NLL before", "NLL after", "ΔNLL",
+                                     "ΔNLL low", "ΔNLL high", "control sd", "control seeds",
                                      "perplexity before", "perplexity after"],
                             rows: entries.map { e in
                                 [.text(e.ablated), .text(e.evaluated), .text(e.control ? "random control" : "language"),
                                  .integer(e.tokens), .number(e.nllBefore, decimals: 4), .number(e.nllAfter, decimals: 4),
-                                 .number(e.change, decimals: 4), .number(exp(e.nllBefore), decimals: 2),
-                                 .number(exp(e.nllAfter), decimals: 2)]
+                                 .number(e.change, decimals: 4), .number(e.interval.low, decimals: 4), .number(e.interval.high, decimals: 4),
+                                 .number(e.spread, decimals: 4), .integer(e.seeds),
+                                 .number(exp(e.nllBefore), decimals: 2), .number(exp(e.nllAfter), decimals: 2)]
                             }),
-                   caption: "Every ablation run: mean NLL (nats per token) and perplexity before and after.", maxRows: 100)
+                   caption: "Every measurement of the run shown: mean NLL (nats per token) and perplexity before and after; "
+                       + "ΔNLL with its interval over documents; for the control, the mean over seeds and its standard deviation.",
+                   maxRows: 100)
     }
 }

@@ -95,6 +95,7 @@ public enum HTMLReport {
     .absent { color: #888; }
     .no-data { background: #fff4e0; border-left: 4px solid #E69F00; padding: 8px 12px; }
     .method { color: #444; max-width: 900px; }
+    .warning { color: #8a4b00; max-width: 900px; }
     figure { margin: 16px 0; background: #fff; border: 1px solid #ddd; border-radius: 4px; padding: 8px;
       overflow-x: auto; }
     figure svg { max-width: 100%; height: auto; display: block; }

@@ -5,6 +5,7 @@ extension LapeSection {
         html.paragraph("Selection: \(selection). τ = \(String(format: "%.4g", tau)), the \(String(format: "%g", quantile)) quantile "
                        + "of all activation probabilities; a neuron counts for a language when its activation probability "
                        + "there exceeds τ and its entropy over languages is among the lowest.", class: "method")
+        for w in warnings { html.paragraph("Warning: \(w).", class: "warning") }
         if languages.isEmpty { html.noData("no language has selected neurons."); return }
 
         let counts = BarChart(

@@ -1,5 +1,6 @@
 import Foundation
 import PolylensAnalysis
+import PolylensModel
 import PolylensStore
 import PolylensTokenizer
 
@@ -21,6 +22,8 @@ public struct ReportOptions: Sendable {
     /// Prompts per pair the lens decodes (the first, in stored order; nil: all). The lens costs
     /// prompts × positions × layers × vocabulary × dim per pair, hours for a 7B model over 42 pairs.
     public var lensPrompts: Int?
+    /// The ablation run shown (default: the newest with recorded provenance).
+    public var ablation: Int64?
 
     public init() {}
 }
@@ -47,8 +50,9 @@ public enum ReportBuilder {
     /// prompts. A thrown error becomes the lens section's "no data" reason.
     public typealias LensLoader = (_ file: PolylensFile, _ run: Int64, _ info: RunInfo) throws -> LensContext
 
+    /// `progress` counts steps: LAPE, MEXA, each lens prompt decoded (most of the time), the ablation table.
     public static func build(file: PolylensFile, options: ReportOptions = ReportOptions(), reportVersion: String,
-                             lensLoader: LensLoader? = nil) throws -> ReportData {
+                             lensLoader: LensLoader? = nil, progress: ((WorkProgress) -> Void)? = nil) throws -> ReportData {
         let runs = try file.runs()
         var data = ReportData(title: file.url.lastPathComponent)
         if runs.isEmpty && options.run == nil {
@@ -59,11 +63,19 @@ public enum ReportBuilder {
         guard let run = runs.first(where: { $0.id == runID }) else { throw PolylensFileError("\(file.url.path): there is no run \(runID)") }
         let stats = try file.neuronStats(run: run.id)
         data.provenance = try provenance(file: file, run: run, stats: stats, reportVersion: reportVersion)
+        let lensPrompts = Dictionary(grouping: try file.lensPromptKeys(run: run.id)) { [$0.source, $0.target] }.values
+            .reduce(0) { $0 + min($1.count, options.lensPrompts ?? Int.max) }
+        let meter = ProgressMeter(task: "report", unit: "steps", total: 3 + (lensLoader == nil ? 0 : lensPrompts), report: progress)
+        meter.advance(by: 0, detail: "LAPE")
         section(.lape, &data) { try lape(stats, options) }.map { data.lape = $0 }
         if data.lape != nil { data.lape?.cards = try neuronCards(file, run: run, stats: stats, options) }
+        meter.advance(by: 1, detail: "MEXA")
         section(.mexa, &data) { try mexa(file, run: run.id, options) }.map { data.mexa = $0 }
-        section(.lens, &data) { try lensSection(file, run: run, lensLoader, options) }.map { data.lens = $0 }
-        section(.ablation, &data) { try ablation(file, run: run.id) }.map { data.ablation = $0 }
+        meter.advance(by: 1, detail: "logit lens")
+        section(.lens, &data) { try lensSection(file, run: run, lensLoader, options, meter) }.map { data.lens = $0 }
+        meter.advance(by: 0, detail: "ablation")
+        section(.ablation, &data) { try ablation(file, run: run.id, options) }.map { data.ablation = $0 }
+        meter.advance(by: meter.progress.total - meter.progress.done, detail: "")
         return data
     }
 
@@ -134,9 +146,13 @@ public enum ReportBuilder {
         case .perLanguage(let n): selection = "per language, the \(n) lowest-entropy neurons above τ (the paper's)"
         case .topRate(let r): selection = "the lowest-entropy \(String(format: "%g", r * 100)) % of all neurons (the original)"
         }
-        return LapeSection(languages: result.languages, layers: result.layers, countsPerLayer: result.countsPerLayer,
-                           overlap: result.overlap, sharedByAll: shared.sorted().map { ($0.layer, $0.neuron) },
-                           tau: result.tau, quantile: result.quantile, selection: selection)
+        var tokens: [String: Int64] = [:]
+        for s in stats where s.layer == 0 { tokens[s.language] = s.tokens }
+        var section = LapeSection(languages: result.languages, layers: result.layers, countsPerLayer: result.countsPerLayer,
+                                  overlap: result.overlap, sharedByAll: shared.sorted().map { ($0.layer, $0.neuron) },
+                                  tau: result.tau, quantile: result.quantile, selection: selection)
+        section.warnings = LAPEWarnings.of(result, tokens: tokens)
+        return section
     }
 
     /// The LAPE cards (issue 12), decoded with the run's tokenizer when it is where the run recorded it.
@@ -159,13 +175,19 @@ public enum ReportBuilder {
         let layers = result.layers
         let heatmaps = options.mexaHeatmapLayers?.filter(layers.contains)
             ?? Array(Set([layers.first, layers[safe: layers.count / 2], layers.last].compactMap { $0 })).sorted()
+        let interval = { (i: BootstrapInterval) in ReportInterval(low: i.low, high: i.high) }
+        let pivotIntervals = result.pivotAverageIntervals(includeSelf: options.mexaIncludeSelf)
+        let method = BootstrapInterval.standardMethod
         return MexaSection(languages: result.languages, layers: layers, scores: result.scores, heatmapLayers: heatmaps,
                            pivotAverages: pivots, includesSelf: options.mexaIncludeSelf,
-                           pooling: options.mexaPooling == .last ? "last" : "weighted", items: result.items.count)
+                           pooling: options.mexaPooling == .last ? "last" : "weighted", items: result.items.count,
+                           scoreIntervals: result.intervals().map { $0.map { $0.map(interval) } },
+                           pivotIntervals: result.languages.indices.map { p in pivotIntervals.map { interval($0[p]) } },
+                           intervalMethod: "\(method) over the \(result.items.count) items, per pair and layer and for the pivot averages")
     }
 
     static func lensSection(_ file: PolylensFile, run: (id: Int64, info: RunInfo), _ loader: LensLoader?,
-                            _ options: ReportOptions) throws -> LensSection? {
+                            _ options: ReportOptions, _ meter: ProgressMeter? = nil) throws -> LensSection? {
         let keys = try file.lensPromptKeys(run: run.id)
         guard !keys.isEmpty else { throw AnalysisError("the file holds no logit-lens prompts (ingest with the parallel snippets).") }
         guard let loader else { throw AnalysisError("no model was given to decode the stored states.") }
@@ -195,7 +217,9 @@ public enum ReportBuilder {
             let stored = try file.lensPrompts(run: run.id, source: source, target: target)
             let prompts = options.lensPrompts.map { Array(stored.prefix($0)) } ?? stored
             let sets = [english] + [try keywords(target), try keywords(source)].compactMap { $0 }
-            let result = try LogitLens.run(prompts, unembedding: u, sets: sets, topK: max(options.lensTop, 1))
+            let result = try LogitLens.run(prompts, unembedding: u, sets: sets, topK: max(options.lensTop, 1)) {
+                meter?.advance(by: 1, detail: "logit lens \(source)→\(target)")
+            }
             let layers = result.layers.map(\.layer)
             var curves = sets.indices.map { s in LensSection.Curve(name: sets[s].name, values: result.layers.map { $0.setMass[s] }) }
             curves.append(.init(name: "correct next token", values: result.layers.map(\.correctProbability)))
@@ -208,7 +232,13 @@ public enum ReportBuilder {
                            + "logit lens (final RMSNorm, then unembedding) gives to each token set: single-token English words "
                            + "(\(english.ids.count) tokens), tokens tagged with the target's and the source's keywords and "
                            + "built-ins, and the correct next token. Top tokens: mean probability over positions, counted "
-                           + "where the token is in the top \(options.lensTop).")
+                           + "where the token is in the top \(options.lensTop)."
+                           + Self.missingKeywordsNote(keywordSets.filter { $0.value == nil }.keys.sorted(), in: context.keywordsDirectory))
+    }
+
+    /// Says which languages have no keyword list (any language Polylens does not know), so no curve is silently missing.
+    static func missingKeywordsNote(_ languages: [String], in directory: URL) -> String {
+        languages.isEmpty ? "" : " No keyword list for \(languages.joined(separator: ", ")) in \(directory.path): no keyword curve for \(languages.count == 1 ? "it" : "them")."
     }
 
     /// Mean probability at one layer of the tokens that reach the top-k anywhere, counting 0 elsewhere.
@@ -231,12 +261,45 @@ public enum ReportBuilder {
         return Array(Set((0..<count).map { values[$0 * (values.count - 1) / (count - 1)] })).sorted()
     }
 
-    static func ablation(_ file: PolylensFile, run: Int64) throws -> AblationSection? {
-        let results = try file.ablationResults(run: run)
+    /// One ablation run, never a mix: `options.ablation`, else the newest run with recorded provenance, else (a
+    /// file from before schema version 5) the rows of the most recently ablated set, marked as unrecorded.
+    static func ablation(_ file: PolylensFile, run: Int64, _ options: ReportOptions) throws -> AblationSection? {
+        let runs = try file.ablationRuns(run: run)
+        if let wanted = options.ablation, !runs.contains(where: { $0.id == wanted }) {
+            throw AnalysisError("the file has no ablation #\(wanted) in run \(run) (it has: \(runs.compactMap(\.id).map { "#\($0)" }.joined(separator: ", ")))")
+        }
+        guard let shown = options.ablation.flatMap({ id in runs.first { $0.id == id } }) ?? runs.last, let id = shown.id else {
+            return try unrecordedAblation(file, run: run)
+        }
+        let summary = AblationSummary(stored: shown, documents: try file.ablationDocuments(ablation: id))
+        let sets = try file.neuronSetRecords(run: run)
+        let status = sets.first { $0.name == shown.setName }.map { $0.contentSHA256 == shown.setSHA256 ? "saved" : "replaced since" } ?? "deleted since"
+        var entries: [AblationSection.Entry] = []
+        for c in summary.cells {
+            entries.append(.init(ablated: c.ablated, evaluated: c.evaluated, control: false, tokens: c.tokens, nllBefore: c.nllBefore,
+                                 nllAfter: c.nllAfter, interval: ReportInterval(low: c.change.low, high: c.change.high)))
+        }
+        for c in summary.cells where c.control.seeds > 0 {
+            entries.append(.init(ablated: c.ablated, evaluated: c.evaluated, control: true, tokens: c.tokens, nllBefore: c.nllBefore,
+                                 nllAfter: c.nllBefore + c.control.mean, spread: c.control.standardDeviation, seeds: c.control.seeds))
+        }
+        let seeds = summary.controlSeeds.map(String.init).joined(separator: ", ")
+        return AblationSection(
+            setName: shown.setName, setParameters: shown.setParametersJSON,
+            provenance: .init(ablationID: id, setSHA256: shown.setSHA256, setStatus: status, settings: shown.parametersJSON,
+                              createdAt: shown.createdAt ?? "", otherRuns: runs.compactMap(\.id).filter { $0 != id }),
+            intervalMethod: "ΔNLL per token, \(summary.intervalMethod) over the held-out documents; "
+                + (seeds.isEmpty ? "no random control" : "\(ControlSpread.method) (seeds \(seeds))"),
+            entries: entries)
+    }
+
+    /// Rows without an ablation run: one set's, the latest row of each measurement, with no claim about how
+    /// the set was selected (its current parameters may describe another selection).
+    static func unrecordedAblation(_ file: PolylensFile, run: Int64) throws -> AblationSection? {
+        let results = try file.ablationResults(run: run).filter { $0.ablationID == nil }
         guard let setName = results.last?.setName else {
             throw AnalysisError("the file holds no ablation results (run `polylens ablate FILE --set NAME --model PATH`).")
         }
-        // The latest result of each (ablated, evaluated, control) for the most recently ablated set.
         var latest: [String: AblationResult] = [:]
         var order: [String] = []
         for r in results where r.setName == setName {
@@ -244,8 +307,7 @@ public enum ReportBuilder {
             if latest[key] == nil { order.append(key) }
             latest[key] = r
         }
-        let parameters = try file.neuronSetNames(run: run).contains(setName) ? try file.neuronSetParameters(run: run, name: setName) : nil
-        return AblationSection(setName: setName, setParameters: parameters, entries: order.compactMap { latest[$0] }.map {
+        return AblationSection(setName: setName, entries: order.compactMap { latest[$0] }.map {
             .init(ablated: $0.ablatedLanguage, evaluated: $0.evalLanguage, control: $0.control, tokens: $0.tokens,
                   nllBefore: $0.nllBefore, nllAfter: $0.nllAfter)
         })

@@ -136,12 +136,27 @@ public struct MexaSection: Sendable {
     public var pooling: String
     /// Parallel items per language.
     public var items: Int
+    /// scoreIntervals[layerIndex][a][b] and pivotIntervals[p][layerIndex]: (low, high) over items; empty when unknown.
+    public var scoreIntervals: [[[ReportInterval]]]
+    public var pivotIntervals: [[ReportInterval]]
+    /// How the intervals were made (shown with them).
+    public var intervalMethod: String?
 
     public init(languages: [String], layers: [Int], scores: [[[Double]]], heatmapLayers: [Int],
-                pivotAverages: [[Double]], includesSelf: Bool, pooling: String, items: Int) {
+                pivotAverages: [[Double]], includesSelf: Bool, pooling: String, items: Int,
+                scoreIntervals: [[[ReportInterval]]] = [], pivotIntervals: [[ReportInterval]] = [], intervalMethod: String? = nil) {
         self.languages = languages; self.layers = layers; self.scores = scores; self.heatmapLayers = heatmapLayers
         self.pivotAverages = pivotAverages; self.includesSelf = includesSelf; self.pooling = pooling; self.items = items
+        self.scoreIntervals = scoreIntervals; self.pivotIntervals = pivotIntervals; self.intervalMethod = intervalMethod
     }
+}
+
+/// A confidence interval as the report shows it.
+public struct ReportInterval: Sendable, Equatable {
+    public var low: Double
+    public var high: Double
+    public init(low: Double, high: Double) { self.low = low; self.high = high }
+    public static let unknown = ReportInterval(low: .nan, high: .nan)
 }
 
 /// LAPE's selected neurons.
@@ -160,6 +175,8 @@ public struct LapeSection: Sendable {
     public var selection: String
     /// The most selective neurons of each language with their contexts; nil when the file holds none.
     public var cards: NeuronCardsSection?
+    /// What makes the selection doubtful (`LAPEWarnings`), shown above the charts.
+    public var warnings: [String] = []
 
     public init(languages: [String], layers: Int, countsPerLayer: [[Int]], overlap: [[Int]],
                 sharedByAll: [(layer: Int, neuron: Int)], tau: Double, quantile: Double, selection: String) {
@@ -169,32 +186,62 @@ public struct LapeSection: Sendable {
     }
 }
 
-/// Held-out NLL before and after zeroing each language's neurons, and for the random control.
+/// Held-out NLL before and after zeroing each language's neurons, and for the random control: exactly one
+/// ablation run (or, in a file from before schema version 5, one set's rows without recorded provenance).
 public struct AblationSection: Sendable {
     public struct Entry: Sendable, Equatable {
         /// The language whose neuron set was zeroed.
         public var ablated: String
         /// The language whose held-out tokens were scored.
         public var evaluated: String
-        /// A random set with the same per-layer counts as `ablated`'s.
+        /// A random set with the same per-layer counts as `ablated`'s (for several seeds: their mean).
         public var control: Bool
         public var tokens: Int
         /// Nats per predicted token.
         public var nllBefore: Double
         public var nllAfter: Double
-        public init(ablated: String, evaluated: String, control: Bool, tokens: Int, nllBefore: Double, nllAfter: Double) {
+        /// The ΔNLL interval over documents (`AblationSection.intervalMethod`); unknown for unrecorded rows.
+        public var interval: ReportInterval
+        /// For a control: the sample standard deviation of ΔNLL across seeds, and how many seeds.
+        public var spread: Double
+        public var seeds: Int
+        public init(ablated: String, evaluated: String, control: Bool, tokens: Int, nllBefore: Double, nllAfter: Double,
+                    interval: ReportInterval = .unknown, spread: Double = .nan, seeds: Int = 0) {
             self.ablated = ablated; self.evaluated = evaluated; self.control = control; self.tokens = tokens
-            self.nllBefore = nllBefore; self.nllAfter = nllAfter
+            self.nllBefore = nllBefore; self.nllAfter = nllAfter; self.interval = interval; self.spread = spread; self.seeds = seeds
         }
         public var change: Double { nllAfter - nllBefore }
     }
 
+    /// Which result this is: the set's identity as the ablation recorded it and the ablation's own settings.
+    public struct Provenance: Sendable, Equatable {
+        public var ablationID: Int64
+        public var setSHA256: String
+        /// "saved" (the set of that name is still this content), "replaced since" or "deleted since".
+        public var setStatus: String
+        /// The ablation's settings (JSON as stored).
+        public var settings: String
+        public var createdAt: String
+        /// Other ablation runs in the file, not shown (`polylens results` lists them; `report --ablation ID` picks one).
+        public var otherRuns: [Int64]
+        public init(ablationID: Int64, setSHA256: String, setStatus: String, settings: String, createdAt: String, otherRuns: [Int64]) {
+            self.ablationID = ablationID; self.setSHA256 = setSHA256; self.setStatus = setStatus; self.settings = settings
+            self.createdAt = createdAt; self.otherRuns = otherRuns
+        }
+    }
+
     public var setName: String
-    /// How the set was selected, as recorded when it was saved (JSON), if known.
+    /// How the set was selected, as recorded with the result (JSON), if known.
     public var setParameters: String?
+    /// Nil: rows from before schema version 5, whose set and settings were not recorded.
+    public var provenance: Provenance?
+    /// How the intervals and the control's spread were made.
+    public var intervalMethod: String?
     public var entries: [Entry]
 
-    public init(setName: String, setParameters: String? = nil, entries: [Entry]) {
-        self.setName = setName; self.setParameters = setParameters; self.entries = entries
+    public init(setName: String, setParameters: String? = nil, provenance: Provenance? = nil, intervalMethod: String? = nil,
+                entries: [Entry]) {
+        self.setName = setName; self.setParameters = setParameters; self.provenance = provenance
+        self.intervalMethod = intervalMethod; self.entries = entries
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PolylensModel
 
 /// The outcome of `polylens verify`: sound only when there is no problem at all.
 public struct VerifyReport: Sendable {
@@ -13,7 +14,8 @@ public struct VerifyReport: Sendable {
 extension PolylensFile {
     /// Checks the whole file: SQLite's integrity check, foreign keys, and every blob decoded,
     /// CRC-checked and matched against the element type its column must hold.
-    public func verify() throws -> VerifyReport {
+    /// `progress` counts blobs (a large file takes a while to decode and CRC-check).
+    public func verify(progress: ((WorkProgress) -> Void)? = nil) throws -> VerifyReport {
         try guarded("verify") { db in
             var problems: [String] = []
             for line in try String.fetchAll(db, sql: "PRAGMA integrity_check") where line != "ok" {
@@ -23,6 +25,10 @@ extension PolylensFile {
                 problems.append("foreign key: \(row["table"] as String? ?? "?") row \(row["rowid"] as Int64? ?? -1) refers to a missing \(row["parent"] as String? ?? "?")")
             }
             var checked = 0
+            let blobs = try BlobColumn.all.reduce(0) { n, c in
+                n + (try Int.fetchOne(db, sql: "SELECT count(*) FROM \(c.table) WHERE \(c.column) IS NOT NULL") ?? 0)
+            }
+            let meter = ProgressMeter(task: "verify", unit: "blobs", total: blobs, report: progress)
             for c in BlobColumn.all {
                 let rows = try Row.fetchCursor(db, sql: """
                     SELECT \(c.key) AS k, \(c.column) AS b, \(c.shape ?? "NULL") AS shape
@@ -30,6 +36,7 @@ extension PolylensFile {
                     """)
                 while let row = try rows.next() {
                     checked += 1
+                    meter.advance(by: 1)
                     let name = "\(c.table).\(c.column) (\(row["k"] as String? ?? "?"))"
                     guard let data = row["b"] as Data? else {
                         problems.append("\(name): not a blob")

@@ -154,7 +154,8 @@ extension PolylensFile {
                 AblationResult(run: row["run_id"], setName: row["set_name"], control: row["control"],
                                controlSeed: row["control_seed"], ablatedLanguage: row["ablated_language"],
                                evalLanguage: row["eval_language"], tokens: row["tokens"],
-                               nllBefore: row["nll_before"], nllAfter: row["nll_after"])
+                               nllBefore: row["nll_before"], nllAfter: row["nll_after"],
+                               ablationID: row["ablation_id"])  // nil: a row of a file before version 5
             }
         }
     }

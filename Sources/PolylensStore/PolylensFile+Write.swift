@@ -15,14 +15,7 @@ extension PolylensFile {
                 try db.execute(sql: "UPDATE runs SET updated_at = ? WHERE id = ?", arguments: [now, id])
                 return id
             }
-            try db.execute(sql: """
-                INSERT INTO runs (model_path, model_format, model_sha256, tokenizer_path, tokenizer_sha256,
-                                  architecture_json, parameters_json, polylens_version, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [info.modelPath, info.modelFormat, info.modelSHA256, info.tokenizerPath,
-                                 info.tokenizerSHA256, info.architectureJSON, info.parametersJSON,
-                                 info.polylensVersion, now, now])
-            return db.lastInsertedRowID
+            return try insertRun(info, db)
         }
     }
 
@@ -74,13 +67,23 @@ extension PolylensFile {
         }
     }
 
-    /// Saves (or replaces) a named neuron selection: per language, its neurons.
-    public func saveNeuronSet(run: Int64, name: String, neurons: [String: [NeuronRef]], parametersJSON: String) throws {
+    /// Saves a named neuron selection (per language, its neurons) with its content hash. An existing name is
+    /// refused unless `replace`: a result is never silently replaced. Returns the content hash.
+    @discardableResult
+    public func saveNeuronSet(run: Int64, name: String, neurons: [String: [NeuronRef]], parametersJSON: String,
+                              replace: Bool = false) throws -> String {
+        let hash = NeuronSetRecord.contentSHA256(of: neurons)
         try writing("save neuron set \(name) in") { db in
             try requireRun(run, db)
-            try db.execute(sql: "DELETE FROM neuron_sets WHERE run_id = ? AND name = ?", arguments: [run, name])
-            try db.execute(sql: "INSERT INTO neuron_sets (run_id, name, parameters_json, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [run, name, parametersJSON, Self.now()])
+            if let saved = try String.fetchOne(db, sql: "SELECT created_at FROM neuron_sets WHERE run_id = ? AND name = ?",
+                                               arguments: [run, name]) {
+                guard replace else {
+                    throw PolylensFileError("\(path): run \(run) already has a neuron set named \(name) (saved \(saved)); choose another name or replace it explicitly")
+                }
+                try db.execute(sql: "DELETE FROM neuron_sets WHERE run_id = ? AND name = ?", arguments: [run, name])
+            }
+            try db.execute(sql: "INSERT INTO neuron_sets (run_id, name, parameters_json, created_at, content_sha256) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [run, name, parametersJSON, Self.now(), hash])
             let setID = db.lastInsertedRowID
             for (language, refs) in neurons.sorted(by: { $0.key < $1.key }) {
                 let sorted = refs.sorted()
@@ -89,8 +92,11 @@ extension PolylensFile {
                                            BlobCodec.encode(sorted.map { Int32($0.neuron) })])
             }
         }
+        return hash
     }
 
+    /// A row without an ablation run, as files before schema version 5 hold them (no recorded provenance);
+    /// `saveAblation` writes new results.
     public func saveAblationResult(_ r: AblationResult) throws {
         try writing("save an ablation result in") { db in
             try requireRun(r.run, db)

@@ -110,10 +110,8 @@ public final class PolylensFile {
             if version > latest {
                 throw PolylensFileError("\(path): written by a newer Polylens (schema version \(version); this build reads up to \(latest)); upgrade Polylens")
             }
-            if version == latest { return }
-            if readOnly {
-                throw PolylensFileError("\(path): schema version \(version) is older than \(latest); open it writable once (e.g. polylens merge) to upgrade it")
-            }
+            // Read-only, an older file is read as it is: readers of later tables check `hasSchema`.
+            if version == latest || readOnly { return }
         } else if appID != 0 || objects != 0 || !allowInitialize || readOnly {
             throw PolylensFileError("\(path): not a Polylens file (an SQLite database with application_id \(appID) and \(objects) schema objects)")
         }

@@ -16,110 +16,132 @@ struct AblateCommand: ParsableCommand {
         up_proj) in every layer, and every language's held-out documents (kept out of the neuron statistics by
         ingest) are scored: mean negative log-likelihood per predicted token (nats; the original reports this value
         as "ppl") and its exponential, the perplexity, before and after. The random control draws, per set, as many
-        neurons per layer as the set has (uniform, seeded). Results are stored in the file.
-        table: the matrix of NLL changes (rows: ablated set, columns: evaluated language), the control's, then every
-        measurement. csv and json: one record per (set, control, evaluated language).
+        neurons per layer as the set has (uniform), once per seed of --control-seeds. Each ablation is stored in the file
+        as an ablation run (unless --no-save) with the set's identity (name, sha256, selection parameters), its own
+        settings and every document's NLL; `polylens results` lists them. ΔNLL intervals: percentile bootstrap over the
+        held-out documents (2000 resamples, 95%); the control: mean and standard deviation across seeds.
+        table: the set's identity and the settings, the matrix of ΔNLL [interval] (rows: ablated set, columns: evaluated
+        language), the control's mean ± sd, then every cell. csv: one row per (ablated, evaluated) with change_low,
+        change_high and control_mean/sd/min/max. json: ablation_id, set, parameters, methods, results.
         """)
 
     enum Control: String, ExpressibleByArgument, CaseIterable { case random, none }
 
     @OptionGroup var options: AnalysisFileOptions
+    @OptionGroup var progress: ProgressOptions
     @Option(help: "The neuron set to ablate (saved by `polylens lape --save`).") var set: String
     @Option(help: "The model the run used (checked by sha256).") var model: String
     @Option(help: "Predicted tokens per language at most (default: all held-out tokens).") var evalTokens: Int?
-    @Option(help: "random: also ablate a random set with the same per-layer counts; none: skip it.") var control: Control = .random
-    @Option(help: "Seed of the random control.") var seed: UInt64 = 0
+    @Option(help: "random: also ablate random sets with the same per-layer counts; none: skip them.") var control: Control = .random
+    @Option(help: "Random controls drawn per set, with seeds --seed, --seed + 1, …") var controlSeeds = 5
+    @Option(help: "The first seed of the random controls.") var seed: UInt64 = 0
     @Option(help: "Engine threads (default: all cores).") var threads: Int?
-
-    struct Record: Encodable {
-        var set: String, ablatedLanguage: String, control: Bool, neurons: Int, evalLanguage: String, tokens: Int
-        var nllBefore: Double, nllAfter: Double, change: Double, perplexityBefore: Double, perplexityAfter: Double
-    }
+    @Flag(help: "Print the result without storing it (a smoke test that leaves the file as it was).") var noSave = false
 
     func validate() throws {
         if let n = evalTokens, n < 1 { throw CLIError("--eval-tokens must be ≥ 1, got \(n)") }
+        guard controlSeeds >= 1 else { throw CLIError("--control-seeds must be ≥ 1, got \(controlSeeds) (use --control none for no control)") }
     }
 
+    var seeds: [UInt64] { control == .random ? (0..<controlSeeds).map { seed &+ UInt64($0) } : [] }
+
     func run() throws {
-        let (file, run) = try options.open(readOnly: false)
+        let (file, run) = try options.open(readOnly: noSave)
         guard let info = try file.runs().first(where: { $0.id == run })?.info else { throw CLIError("\(options.file): no run \(run)") }
+        guard let record = try file.neuronSetRecords(run: run).first(where: { $0.name == set }) else {
+            throw CLIError("\(options.file): run \(run) has no neuron set named \(set)")
+        }
         let neuronSet = try file.neuronSet(run: run, name: set)
         guard !neuronSet.isEmpty else { throw CLIError("\(options.file): neuron set \(set) is empty") }
-        let weights = try ModelLoader.load(URL(fileURLWithPath: model))
-        let digest = try FileDigest.sha256(of: weights.files)
-        guard digest == info.modelSHA256 else {
-            throw CLIError("\(model): not the model run \(run) used (sha256 \(digest), recorded \(info.modelSHA256))")
-        }
-        var evaluation: [(language: String, sequences: [[Int32]])] = []
+        let (weights, digest) = try RunModel.load(model, run: run, recordedSHA256: info.modelSHA256)
+        var evaluation: [(language: String, documents: [EvaluationDocument])] = []
         for language in try file.languages(run: run) {
-            let sequences = Ablation.evaluationSequences(try file.documents(run: run, language: language, heldOut: true), cap: evalTokens)
-            if !sequences.isEmpty { evaluation.append((language, sequences)) }
+            let documents = Ablation.evaluationDocuments(try file.heldOutDocuments(run: run, language: language), cap: evalTokens)
+            if !documents.isEmpty { evaluation.append((language, documents)) }
         }
         guard !evaluation.isEmpty else { throw CLIError("\(options.file): run \(run) holds no held-out documents to evaluate") }
-        let transformer = try Transformer(weights, threads: threads)
-        let progress = isatty(2) != 0
         let sets = neuronSet.keys.sorted().map { (language: $0, neurons: neuronSet[$0]!) }
-        var done = 0
-        let start = Date()
+        let outcomes = try measure(weights, sets: sets, evaluation: evaluation)
+        let ablation = AblationRun(run: run, setName: set, setSHA256: record.contentSHA256 ?? NeuronSetRecord.contentSHA256(of: neuronSet),
+                                   setParametersJSON: record.parametersJSON, parametersJSON: try parametersJSON(modelSHA256: digest))
+        let id = noSave ? nil : try save(ablation, outcomes, to: file)
+        // The default resamples only: the report and `results --show-ablation` recompute the same intervals.
+        let summary = AblationSummary(id: id, ablation: ablation, outcomes: outcomes, evalLanguages: evaluation.map(\.language))
+        try write(summary)
+    }
+
+    /// Runs the engine over every set, control and document, with progress (tokens of every pass).
+    private func measure(_ weights: ModelWeights, sets: [(language: String, neurons: [NeuronRef])],
+                         evaluation: [(language: String, documents: [EvaluationDocument])]) throws -> [AblationOutcome] {
+        let transformer = try Transformer(weights, threads: threads)
+        // Every evaluated token is run once for the baseline and once per set and per control seed.
+        let passes = 1 + sets.count * (1 + seeds.count)
+        let printer = progress.printer()
+        defer { printer?.finish() }
+        let meter = ProgressMeter(task: "ablate", unit: "tokens",
+                                  total: passes * evaluation.reduce(0) { $0 + $1.documents.reduce(0) { $0 + $1.tokens.count } }) { printer?.update($0) }
+        Interruption.install()
         let outcomes = try Ablation.run(sets: sets, evaluation: evaluation, width: weights.config.hiddenDim,
-                                        controlSeed: control == .random ? seed : nil) { tokens, ablation in
-            let nll = try transformer.negativeLogLikelihoods(tokens.map(Int.init), ablation: ablation.map { NeuronAblation(neurons: $0) })
-            if progress && tokens.count > 0 {
-                done += 1
-                let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-9)
-                FileHandle.standardError.write(Data("\r\u{1B}[K\(done) sequences, \(String(format: "%.1f", rate))/s".utf8))
+                                        controlSeeds: seeds) { tokens, ablation in
+            // Results are stored only when every measurement is done, so an interrupt leaves the file as it was.
+            if Interruption.requested {
+                throw CLIError("\(options.file): interrupted; no ablation result was written (nothing is stored before every measurement is done); run the same command again")
             }
+            let nll = try transformer.negativeLogLikelihoods(tokens.map(Int.init), ablation: ablation.map { NeuronAblation(neurons: $0) })
+            meter.advance(by: tokens.count)
             return nll
         }
-        if progress { FileHandle.standardError.write(Data("\n".utf8)) }
-        let records = outcomes.flatMap { o in
-            o.measurements.map { m in
-                Record(set: set, ablatedLanguage: o.setLanguage, control: o.isRandomControl, neurons: o.neurons.count,
-                       evalLanguage: m.language, tokens: m.tokens, nllBefore: m.baseline, nllAfter: m.ablated, change: m.change,
-                       perplexityBefore: m.baselinePerplexity, perplexityAfter: m.ablatedPerplexity)
+        printer?.finish()
+        return outcomes
+    }
+
+    /// The ablation's own settings, stored with its results.
+    private func parametersJSON(modelSHA256: String) throws -> String {
+        struct Parameters: Encodable {
+            var eval_tokens: Int?, control: String, control_seeds: [UInt64], model_sha256: String
+            var interval: String, control_spread: String
+        }
+        let method = BootstrapInterval.standardMethod
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(Parameters(
+            eval_tokens: evalTokens, control: control.rawValue, control_seeds: seeds, model_sha256: modelSHA256,
+            interval: "ΔNLL per token: \(method) over held-out documents", control_spread: ControlSpread.method)), as: UTF8.self)
+    }
+
+    /// One transaction: the ablation run, its per-language rows and its per-document NLL.
+    private func save(_ ablation: AblationRun, _ outcomes: [AblationOutcome], to file: PolylensFile) throws -> Int64 {
+        var rows: [AblationResult] = [], documents: [AblationDocumentResult] = []
+        for o in outcomes {
+            let seed = o.controlSeed.map { Int64(bitPattern: $0) }
+            for m in o.measurements {
+                rows.append(AblationResult(run: ablation.run, setName: set, control: o.isRandomControl, controlSeed: seed,
+                                           ablatedLanguage: o.setLanguage, evalLanguage: m.language, tokens: m.tokens,
+                                           nllBefore: m.baseline, nllAfter: m.ablated))
+                documents += m.documents.map {
+                    AblationDocumentResult(ablatedLanguage: o.setLanguage, controlSeed: seed, document: $0.document,
+                                           evalLanguage: m.language, tokens: $0.tokens, nllBefore: $0.baseline, nllAfter: $0.ablated)
+                }
             }
         }
-        for r in records {
-            try file.saveAblationResult(AblationResult(run: run, setName: set, control: r.control, controlSeed: r.control ? Int64(bitPattern: seed) : nil,
-                                                       ablatedLanguage: r.ablatedLanguage, evalLanguage: r.evalLanguage, tokens: r.tokens,
-                                                       nllBefore: r.nllBefore, nllAfter: r.nllAfter))
-        }
-        let evalLanguages = evaluation.map(\.language)
-        func matrix(control: Bool) -> [[Double]] {
-            sets.map { s in evalLanguages.map { e in records.first { $0.ablatedLanguage == s.language && $0.control == control && $0.evalLanguage == e }?.change ?? .nan } }
-        }
-        switch options.format {
-        case .json: try AnalysisOutput.writeJSON(records)
-        case .csv:
-            var t = TextTable(["set", "ablated_language", "control", "neurons", "eval_language", "tokens", "nll_before", "nll_after", "change", "ppl_before", "ppl_after"])
-            for r in records {
-                t.add([r.set, r.ablatedLanguage, "\(r.control)", "\(r.neurons)", r.evalLanguage, "\(r.tokens)", "\(r.nllBefore)", "\(r.nllAfter)",
-                       "\(r.change)", "\(r.perplexityBefore)", "\(r.perplexityAfter)"])
-            }
-            AnalysisOutput.write(t.text(format: .csv))
-        case .table:
-            var out = "Ablation of neuron set \(set): change of mean NLL per token (nats), rows ablated, columns evaluated\n"
-            for (title, isControl) in [("set", false)] + (control == .random ? [("random control (seed \(seed))", true)] : []) {
-                var t = TextTable([title] + evalLanguages)
-                for (i, row) in matrix(control: isControl).enumerated() { t.add([sets[i].language] + row.map { AnalysisOutput.number($0, 4) }) }
-                out += "\n" + t.text(format: .table)
-            }
-            var all = TextTable(["ablated", "control", "neurons", "evaluated", "tokens", "NLL before", "NLL after", "ppl before", "ppl after"])
-            for r in records {
-                all.add([r.ablatedLanguage, r.control ? "random" : "-", "\(r.neurons)", r.evalLanguage, "\(r.tokens)",
-                         AnalysisOutput.number(r.nllBefore), AnalysisOutput.number(r.nllAfter),
-                         AnalysisOutput.number(r.perplexityBefore, 3), AnalysisOutput.number(r.perplexityAfter, 3)])
-            }
-            AnalysisOutput.write(out + "\n" + all.text(format: .table))
-        }
+        return try file.saveAblation(ablation, results: rows, documents: documents)
+    }
+
+    /// The result on stdout (and the plot): which set and settings, the intervals and how they were made.
+    private func write(_ summary: AblationSummary) throws {
+        try AblationOutput.write(summary, format: options.format)
         if let path = options.plot {
+            let rows = summary.setLanguages, columns = summary.evalLanguages
+            func matrix(_ value: (AblationSummary.Cell) -> Double) -> [[Double]] {
+                rows.map { a in columns.map { e in summary.cells.first { $0.ablated == a && $0.evaluated == e }.map(value) ?? .nan } }
+            }
             var charts = [Heatmap(title: "Ablation of \(set)", description: "Change of mean NLL per token when each language's neurons are zeroed (rows), per evaluated language (columns).",
-                                  rowLabels: sets.map(\.language), columnLabels: evalLanguages, values: matrix(control: false),
+                                  rowLabels: rows, columnLabels: columns, values: matrix { $0.change.estimate },
                                   rowAxis: AxisLabel("ablated set"), columnAxis: AxisLabel("evaluated language"),
                                   valueLabel: AxisLabel("ΔNLL", unit: "nats/token"), scale: .diverging(maxAbs: nil)).svg]
-            if control == .random {
-                charts.append(Heatmap(title: "Random control", description: "The same for random neurons with the same per-layer counts (seed \(seed)).",
-                                      rowLabels: sets.map(\.language), columnLabels: evalLanguages, values: matrix(control: true),
+            if !summary.controlSeeds.isEmpty {
+                charts.append(Heatmap(title: "Random control", description: "The same for random neurons with the same per-layer counts, mean over \(summary.controlSeeds.count) seeds.",
+                                      rowLabels: rows, columnLabels: columns, values: matrix { $0.control.mean },
                                       rowAxis: AxisLabel("matched set"), columnAxis: AxisLabel("evaluated language"),
                                       valueLabel: AxisLabel("ΔNLL", unit: "nats/token"), scale: .diverging(maxAbs: nil)).svg)
             }

@@ -23,6 +23,7 @@ struct LensCommand: ParsableCommand {
         """)
 
     @OptionGroup var options: AnalysisFileOptions
+    @OptionGroup var progress: ProgressOptions
     @Option(help: "Source language of the prompts.") var source: String
     @Option(help: "Target language of the prompts.") var target: String
     @Option(help: "Tokens kept per layer and position.") var top = 10
@@ -41,7 +42,7 @@ struct LensCommand: ParsableCommand {
     }
     struct JSONResult: Encodable {
         var source: String, target: String, topK: Int, prompts: Int, unembeddingFrom: String
-        var tokenSets: [String: Int], layers: [JSONLayer], readings: [JSONPrompt]
+        var tokenSets: [String: Int], languagesWithoutKeywords: [String], layers: [JSONLayer], readings: [JSONPrompt]
     }
 
     func run() throws {
@@ -64,18 +65,23 @@ struct LensCommand: ParsableCommand {
         for l in [first.source, first.target] + (try file.languages(run: run)) where !languages.contains(l) && l != "English" {
             languages.append(l)
         }
-        for l in languages {
-            guard let url = try? WordLists.keywordFile(for: l, in: keywordDir) else { continue }
-            sets.append(TokenSet.tagged(texts: texts, keywords: try WordLists.keywords(url), name: l))
-        }
-        let r = try LogitLens.run(prompts, unembedding: u, sets: sets, topK: top)
+        let keywordSets = try WordLists.keywordSets(for: languages, in: keywordDir, texts: texts)
+        sets += keywordSets.sets
+        let missingKeywords = keywordSets.missing.isEmpty ? nil
+            : "no keyword list for \(keywordSets.missing.joined(separator: ", ")) in \(keywordDir.path): no keyword token set for \(keywordSets.missing.count == 1 ? "it" : "them")"
+        if let missingKeywords { FileHandle.standardError.write(Data("polylens: lens: \(missingKeywords)\n".utf8)) }
+        let printer = progress.printer()
+        defer { printer?.finish() }
+        let meter = ProgressMeter(task: "lens \(first.source)→\(first.target)", unit: "prompts", total: prompts.count) { printer?.update($0) }
+        let r = try LogitLens.run(prompts, unembedding: u, sets: sets, topK: top) { meter.advance(by: 1) }
+        printer?.finish()
         let names = sets.map(\.name)
 
         switch options.format {
         case .json:
             try AnalysisOutput.writeJSON(JSONResult(
                 source: first.source, target: first.target, topK: top, prompts: prompts.count, unembeddingFrom: from,
-                tokenSets: Dictionary(uniqueKeysWithValues: sets.map { ($0.name, $0.ids.count) }),
+                tokenSets: Dictionary(uniqueKeysWithValues: sets.map { ($0.name, $0.ids.count) }), languagesWithoutKeywords: keywordSets.missing,
                 layers: r.layers.map { s in
                     JSONLayer(layer: s.layer, positions: s.positions, correctProbability: s.correctProbability,
                               correctInTopK: s.correctInTopK, meanCorrectRank: s.meanCorrectRank, entropy: s.entropy,
@@ -98,7 +104,9 @@ struct LensCommand: ParsableCommand {
             }
             guard options.format == .table else { AnalysisOutput.write(t.text(format: .csv)); break }
             var out = "Logit lens \(first.source)→\(first.target): \(prompts.count) prompts, \(r.layers.first?.positions ?? 0) positions, unembedding from \(from)\n"
-            out += "Token sets: " + sets.map { "\($0.name) \($0.ids.count) tokens" }.joined(separator: ", ") + "\n\n" + t.text(format: .table)
+            out += "Token sets: " + sets.map { "\($0.name) \($0.ids.count) tokens" }.joined(separator: ", ") + "\n"
+            if let missingKeywords { out += "Note: \(missingKeywords)\n" }
+            out += "\n" + t.text(format: .table)
             let shown = try item.map { key in
                 guard let i = prompts.firstIndex(where: { $0.itemKey == key }) else { throw CLIError("--item \(key): no such prompt \(first.source)→\(first.target)") }
                 return i

@@ -29,9 +29,14 @@ struct MexaCommand: ParsableCommand {
     @Option(help: "The language that holds the English side (not a target of the averages).") var english = "English"
     @Option(help: "The layer whose pair matrix --plot draws (default: the middle layer).") var plotLayer: Int?
 
-    struct JSONLayer: Encodable { var layer: Int; var matrix: [String: [String: Double]]; var pivotAverages: [String: Double] }
+    struct JSONLayer: Encodable {
+        var layer: Int; var matrix: [String: [String: Double]]; var pivotAverages: [String: Double]
+        /// [low, high] of each score and average, over items.
+        var intervals: [String: [String: [Double]]]; var pivotAverageIntervals: [String: [Double]]
+    }
     struct JSONResult: Encodable {
         var pooling: String, includeSelf: Bool, languages: [String], targets: [String], items: [String]
+        var intervalMethod: String
         var layers: [JSONLayer]
     }
 
@@ -64,24 +69,39 @@ struct MexaCommand: ParsableCommand {
             return [i]
         } ?? Array(e.languages.indices)
         let selfNote = includeSelf ? "self-pair included (as the paper)" : "self-pair excluded"
+        let intervals = r.intervals(), averageIntervals = r.pivotAverageIntervals(targets: targets, includeSelf: includeSelf)
+        let method = "\(BootstrapInterval.standardMethod) over the \(e.items.count) items (each item's hit decided on all items)"
+        let bounds = { (i: BootstrapInterval) in [i.low, i.high] }
+        let shown = { (v: Double, i: BootstrapInterval, d: Int) in
+            "\(AnalysisOutput.number(v, d)) [\(AnalysisOutput.number(i.low, d)), \(AnalysisOutput.number(i.high, d))]"
+        }
 
         switch options.format {
         case .json:
             try AnalysisOutput.writeJSON(JSONResult(
                 pooling: pooling.rawValue, includeSelf: includeSelf, languages: e.languages, targets: targets, items: e.items,
+                intervalMethod: method,
                 layers: r.layers.indices.map { li in
                     JSONLayer(layer: r.layers[li],
                               matrix: Dictionary(uniqueKeysWithValues: pivots.map { a in
                                   (e.languages[a], Dictionary(uniqueKeysWithValues: e.languages.indices.map { (e.languages[$0], r.scores[li][a][$0]) }))
                               }),
-                              pivotAverages: Dictionary(uniqueKeysWithValues: pivots.map { (e.languages[$0], averages[li][$0]) }))
+                              pivotAverages: Dictionary(uniqueKeysWithValues: pivots.map { (e.languages[$0], averages[li][$0]) }),
+                              intervals: Dictionary(uniqueKeysWithValues: pivots.map { a in
+                                  (e.languages[a], Dictionary(uniqueKeysWithValues: e.languages.indices.map { (e.languages[$0], bounds(intervals[li][a][$0])) }))
+                              }),
+                              pivotAverageIntervals: Dictionary(uniqueKeysWithValues: pivots.map { (e.languages[$0], bounds(averageIntervals[li][$0])) }))
                 }))
         case .csv:
-            var t = TextTable(["layer", "pivot", "target", "mexa"])
+            var t = TextTable(["layer", "pivot", "target", "mexa", "low", "high"])
             for li in r.layers.indices {
                 for a in pivots {
-                    for b in e.languages.indices { t.add(["\(r.layers[li])", e.languages[a], e.languages[b], "\(r.scores[li][a][b])"]) }
-                    t.add(["\(r.layers[li])", e.languages[a], "average", "\(averages[li][a])"])
+                    for b in e.languages.indices {
+                        let i = intervals[li][a][b]
+                        t.add(["\(r.layers[li])", e.languages[a], e.languages[b], "\(r.scores[li][a][b])", "\(i.low)", "\(i.high)"])
+                    }
+                    let i = averageIntervals[li][a]
+                    t.add(["\(r.layers[li])", e.languages[a], "average", "\(averages[li][a])", "\(i.low)", "\(i.high)"])
                 }
             }
             AnalysisOutput.write(t.text(format: .csv))
@@ -89,12 +109,13 @@ struct MexaCommand: ParsableCommand {
             var out = "MEXA over \(e.items.count) items (\(e.items.first ?? "")…\(e.items.last ?? ""), sorted keys), \(pooling.rawValue) pooling\n\n"
             for li in r.layers.indices {
                 var t = TextTable([""] + e.languages)
-                for a in pivots { t.add([e.languages[a]] + r.scores[li][a].map { AnalysisOutput.number($0, 2) }) }
+                for a in pivots { t.add([e.languages[a]] + e.languages.indices.map { shown(r.scores[li][a][$0], intervals[li][a][$0], 2) }) }
                 out += "Layer \(r.layers[li])\n" + t.text(format: .table) + "\n"
             }
             var avg = TextTable(["layer"] + pivots.map { e.languages[$0] })
-            for li in r.layers.indices { avg.add(["\(r.layers[li])"] + pivots.map { AnalysisOutput.number(averages[li][$0], 3) }) }
+            for li in r.layers.indices { avg.add(["\(r.layers[li])"] + pivots.map { shown(averages[li][$0], averageIntervals[li][$0], 3) }) }
             out += "Per-pivot average over \(targets.joined(separator: ", ")), \(selfNote)\n" + avg.text(format: .table)
+            out += "\n[low, high]: \(method)\n"
             AnalysisOutput.write(out)
         }
         if let path = options.plot {

@@ -14,6 +14,7 @@ struct Polylens: ParsableCommand {
             MexaCommand.self,
             LensCommand.self,
             AblateCommand.self,
+            ResultsCommand.self,
             ReportCommand.self,
             SqlCommand.self,
             InfoCommand.self,

@@ -18,6 +18,7 @@ struct ReportCommand: ParsableCommand {
             """)
 
     @Argument(help: "A Polylens file.") var file: String
+    @OptionGroup var progress: ProgressOptions
     @Option(help: "Where to write the report.") var out = "report.html"
     @Option(name: .customLong("run"), help: "The run to report (needed when the file holds several).") var runID: Int64?
     @Option(help: "The model for the logit lens, when the file does not hold the unembedding (default: the one recorded).")
@@ -39,6 +40,8 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Lens: top tokens listed per layer.") var top = 5
     @Option(help: "Lens: prompts decoded per pair (default: all; e.g. 10 for a 7B model, whose lens costs minutes per pair).")
     var lensPrompts: Int?
+    @Option(help: ArgumentHelp("Ablation: the run shown (default: the newest; `polylens results` lists them).", valueName: "ID"))
+    var ablation: Int64?
 
     func validate() throws {
         guard perLanguage >= 1 else { throw CLIError("--per-language must be ≥ 1, got \(perLanguage)") }
@@ -65,8 +68,12 @@ struct ReportCommand: ParsableCommand {
         options.lensLayers = try layers(lensLayers, "--lens-layers")
         options.lensTop = top
         options.lensPrompts = lensPrompts
+        options.ablation = ablation
+        let printer = progress.printer()
+        defer { printer?.finish() }
         let data = try ReportBuilder.build(file: polylensFile, options: options, reportVersion: PolylensVersion.string,
-                                           lensLoader: loadLens)
+                                           lensLoader: loadLens) { printer?.update($0) }
+        printer?.finish()
         let html = HTMLReport.render(data)
         let destination = URL(fileURLWithPath: out)
         let directory = destination.deletingLastPathComponent().path

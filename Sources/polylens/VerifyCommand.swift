@@ -9,9 +9,12 @@ struct VerifyCommand: ParsableCommand {
         discussion: "Exits 0 only when the file is sound; otherwise prints one line per problem and exits 1.")
 
     @Argument(help: "A Polylens file.") var file: String
+    @OptionGroup var progress: ProgressOptions
 
     func run() throws {
-        let report = try PolylensFile.open(URL(fileURLWithPath: file)).verify()
+        let printer = progress.printer()
+        let report = try PolylensFile.open(URL(fileURLWithPath: file)).verify { printer?.update($0) }
+        printer?.finish()
         for p in report.problems { print("\(file): \(p)") }
         if report.isSound {
             print("\(file): sound (schema version \(report.schemaVersion), \(report.blobsChecked) blobs checked)")

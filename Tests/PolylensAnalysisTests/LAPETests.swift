@@ -139,3 +139,53 @@ final class LAPETests: XCTestCase {
         XCTAssertThrowsError(try LAPE.run(try ActivationProbabilities(stats: [stats("A", 0, tokens: 5, [1])]), quantile: 1.5))
     }
 }
+
+final class LAPEWarningsAndStabilityTests: XCTestCase {
+    private let n = { NeuronRef(layer: $0, neuron: $1) }
+
+    /// Hand-made result: A's set {0:0, 0:1}, B's {0:1, 1:0, 1:1} with ν = 3; the shared 0:1 is half of A's.
+    func testWarnings() throws {
+        let r = LAPEResult(languages: ["A", "B", "C"], layers: 2, neurons: 2, selection: .perLanguage(3), quantile: 0.9, tau: 0.1,
+                           tauRank: 1, entropy: [0, 0, 0, 0],
+                           selected: [[n(0, 0), n(0, 1)], [n(0, 1), n(1, 0), n(1, 1)], [n(0, 1), n(1, 0), n(1, 1)]])
+        XCTAssertEqual(LAPEWarnings.of(r, tokens: ["A": 1000, "B": 900, "C": 100]), [
+            "ν = 3 is not reached: A has 2 (only neurons with P > τ can be selected)",
+            "B's set shares 3 of its 3 neurons with C's",
+            "C's set shares 3 of its 3 neurons with B's",
+            "1 neuron is selected for every language: not specific to any",
+            "C rests on 100 tokens, under 20% of the median language's 900",
+        ])
+        // Exactly half is not "more than half"; nothing else is wrong here.
+        let fine = LAPEResult(languages: ["A", "B", "C"], layers: 1, neurons: 4, selection: .perLanguage(2), quantile: 0.9, tau: 0.1,
+                              tauRank: 1, entropy: [0, 0, 0, 0], selected: [[n(0, 0), n(0, 1)], [n(0, 1), n(0, 2)], [n(0, 2), n(0, 3)]])
+        XCTAssertEqual(LAPEWarnings.of(fine, tokens: ["A": 10, "B": 10, "C": 3]), [])
+    }
+
+    func testOneLanguageIsRefused() throws {
+        let p = try ActivationProbabilities(languages: ["C"], layers: 1, neurons: 2, values: [0.5, 0.1])
+        XCTAssertThrowsError(try LAPE.run(p)) {
+            XCTAssertEqual("\($0)", "LAPE compares languages and needs at least two; the statistics hold only C")
+        }
+    }
+
+    func testJaccardAndStabilityOfAClearSelection() throws {
+        XCTAssertEqual(LAPEStability.jaccard([n(0, 0), n(0, 1)], [n(0, 1), n(0, 2)]), 1.0 / 3)
+        XCTAssertEqual(LAPEStability.jaccard([], []), 1)
+        // Neuron 0 fires only in A's documents and neuron 1 only in B's, in every document; 2 and 3 fire
+        // everywhere. Any resample selects {0} for A and {1} for B: Jaccard 1 with that reference.
+        let docs = (0..<6).map { i in DocumentActivity(language: i % 2 == 0 ? "A" : "B", tokens: 10,
+                                                        active: i % 2 == 0 ? [9, 0, 5, 5] : [0, 9, 5, 5]) }
+        let s = try LAPEStability.run(docs, languages: ["A", "B"], layers: 1, neurons: 4, reference: [[n(0, 0)], [n(0, 1)]],
+                                      selection: .perLanguage(1), quantile: 0.5, resamples: 20)
+        XCTAssertEqual(s.documents, [3, 3])
+        XCTAssertEqual(s.jaccard, [[Double](repeating: 1, count: 20), [Double](repeating: 1, count: 20)])
+        // Against a wrong reference the index is 0 in every resample.
+        let wrong = try LAPEStability.run(docs, languages: ["A", "B"], layers: 1, neurons: 4, reference: [[n(0, 1)], [n(0, 0)]],
+                                          selection: .perLanguage(1), quantile: 0.5, resamples: 5)
+        XCTAssertEqual(wrong.mean(0), 0)
+        XCTAssertThrowsError(try LAPEStability.run(docs.filter { $0.language == "A" }, languages: ["A", "B"], layers: 1, neurons: 4,
+                                                   reference: [[], []], selection: .perLanguage(1), quantile: 0.5, resamples: 5)) {
+            XCTAssertTrue("\($0)".contains("no documents of B"))
+        }
+    }
+}

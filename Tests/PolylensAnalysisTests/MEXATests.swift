@@ -110,3 +110,28 @@ final class MEXATests: XCTestCase {
         }
     }
 }
+
+final class MEXAIntervalTests: XCTestCase {
+    /// Hand-worked: the intervals resample items. A pair whose items all match is [1, 1]; a pair matching one
+    /// of two items is a two-value bootstrap, [0, 1]. For a pivot average, one resample of items serves every
+    /// target: targets with complementary hits average 1/2 in every resample, so that interval is a point.
+    func testIntervalsResampleItemsAndShareThemAcrossTargets() {
+        let hits: [[[UInt8]]] = [
+            [[1, 1], [1, 0], [0, 1]],
+            [[1, 0], [1, 1], [1, 1]],
+            [[0, 1], [1, 1], [1, 1]],
+        ]
+        let mean = { (h: [UInt8]) in Double(h.reduce(0) { $0 + Int($1) }) / Double(h.count) }
+        let r = MEXAResult(languages: ["A", "B", "C"], items: ["1", "2"], layers: [0],
+                           scores: [hits.map { $0.map(mean) }], hits: [hits])
+        let pairs = r.intervals(resamples: 4000)
+        XCTAssertEqual([pairs[0][1][1].low, pairs[0][1][1].high], [1, 1])
+        XCTAssertEqual([pairs[0][0][1].estimate, pairs[0][0][1].low, pairs[0][0][1].high], [0.5, 0, 1])
+        let pivots = r.pivotAverageIntervals(resamples: 4000)
+        XCTAssertEqual(r.pivotAverages()[0][0], 0.5)
+        XCTAssertEqual([pivots[0][0].estimate, pivots[0][0].low, pivots[0][0].high], [0.5, 0.5, 0.5])
+        // B's targets A (1, 0) and C (1, 1): resamples average 1/2, 3/4 or 1 → [0.5, 1].
+        XCTAssertEqual([pivots[0][1].low, pivots[0][1].high], [0.5, 1])
+        XCTAssertTrue(MEXAResult(languages: ["A"], items: [], layers: [], scores: []).intervals().isEmpty)
+    }
+}

@@ -49,7 +49,9 @@ final class PerplexityTests: XCTestCase {
             let all = try model.negativeLogLikelihoods(chunk)
             nll += all[4...6]
         }
-        XCTAssertEqual(r.perplexity, exp(nll.reduce(0, +) / 6), accuracy: 1e-9)
+        // Compared as mean NLL: perplexity here is ≈ 1e12, and chunks of other lengths go through SGEMMs that
+        // OpenBLAS blocks differently, so float32 sums agree to ≈ 1e-8 relative, not to the last bit.
+        XCTAssertEqual(log(r.perplexity), nll.reduce(0, +) / 6, accuracy: 1e-6)
         XCTAssertThrowsError(try Perplexity.evaluate(model, tokens: tokens, bos: 1, context: 10)) {
             XCTAssertTrue("\($0)".contains("at least 20"), "\($0)")
         }

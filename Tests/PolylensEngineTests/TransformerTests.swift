@@ -148,7 +148,9 @@ final class TransformerTests: XCTestCase {
         }
         let tail = try m.negativeLogLikelihoods(Self.tokens, firstTarget: 150)
         XCTAssertEqual(tail.count, Self.tokens.count - 150)
-        for (a, b) in zip(tail, nll.suffix(tail.count)) { XCTAssertEqual(a, b, accuracy: 1e-9) }
+        // The tail runs the same positions through SGEMMs of other row counts; OpenBLAS blocks them differently,
+        // so float32 sums may differ in the last bits (seen: 4e-9 relative on an AMD EPYC with the Haswell kernels).
+        for (a, b) in zip(tail, nll.suffix(tail.count)) { XCTAssertEqual(a, b, accuracy: 1e-6 * max(1, b)) }
     }
 
     func testHalvesRoPEOnPermutedWeightsGivesTheSameLogits() throws {

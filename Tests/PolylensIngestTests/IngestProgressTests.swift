@@ -1,22 +1,22 @@
 import XCTest
+import PolylensModel
 @testable import PolylensIngest
 
 final class IngestProgressTests: XCTestCase {
-    func testLineAndETA() {
-        // Resumed: 600 of 1000 bytes were already done; 200 bytes computed in 10 s leave 200 bytes = 10 s.
-        let p = IngestProgress(done: 120, total: 200, bytesDone: 800, bytesTotal: 1000, bytesComputed: 200,
-                               tokensComputed: 35_120, seconds: 10, documentsPerLanguage: ["Python": 80, "C": 40])
+    func testLineAndETAInTokens() {
+        // 35,120 of 105,360 tokens in 10 s: 3,512 tokens/s, 70,240 tokens left = 20 s.
+        let p = IngestProgress(itemsDone: 120, itemsTotal: 4648, tokensDone: 35_120, tokensTotal: 105_360, seconds: 10,
+                               documentsPerLanguage: ["Python": 80, "C": 40])
         XCTAssertEqual(p.tokensPerSecond, 3512)
-        XCTAssertEqual(try XCTUnwrap(p.eta), 10, accuracy: 1e-9)
-        XCTAssertEqual(p.line, "ingest 120/200 · 3512 tok/s · ETA 10s · C 40 Python 80")
+        XCTAssertEqual(try XCTUnwrap(p.eta), 20, accuracy: 1e-9)
+        XCTAssertEqual(p.line, "ingest 120/4,648 documents · 35,120/105,360 tokens · 3,512 tokens/s · ETA 20s · C 40 Python 80")
     }
 
-    func testNoETABeforeARate() {
-        let p = IngestProgress(done: 0, total: 5, bytesDone: 0, bytesTotal: 10, bytesComputed: 0,
-                               tokensComputed: 0, seconds: 0, documentsPerLanguage: [:])
+    func testNoETABeforeARateAndElapsedTimeAtTheEnd() {
+        var p = IngestProgress(itemsDone: 0, itemsTotal: 5, tokensDone: 0, tokensTotal: 10, seconds: 0, documentsPerLanguage: [:])
         XCTAssertNil(p.eta)
-        XCTAssertTrue(p.line.contains("ETA ?"))
-        XCTAssertEqual(IngestProgress.duration(3725), "1h02m")
-        XCTAssertEqual(IngestProgress.duration(75), "1m15s")
+        XCTAssertTrue(p.line.contains("ETA ?"), p.line)
+        p = IngestProgress(itemsDone: 5, itemsTotal: 5, tokensDone: 10, tokensTotal: 10, seconds: 75, documentsPerLanguage: ["C": 5])
+        XCTAssertEqual(p.line, "ingest 5/5 documents · 10/10 tokens · 0 tokens/s · done in 1m15s · C 5")
     }
 }

@@ -39,8 +39,11 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertEqual(lape.elements("rect", class: "cell").count, 9)
         let ablation = try section(page, .ablation)
         XCTAssertEqual(ablation.elements("svg").map { $0.elements("rect", class: "cell").count }, [4, 4])
-        XCTAssertTrue(ablation.allText.contains("more than the random control for 2 of 2 languages"))
-        XCTAssertEqual(ablation.elements("code").first?.text, #"{"per_language":400,"quantile":0.95}"#)
+        XCTAssertTrue(ablation.allText.contains("more than the random control for 2 of 2 languages; for 2 of them the whole 95% interval lies above the control's mean."))
+        XCTAssertEqual(ablation.elements("code").map(\.text), ["5e5e5e5e5e5e5e5e…", #"{"per_language":400,"quantile":0.95}"#,
+                                                               #"{"control_seeds":[0,1,2,3,4]}"#], "the set's identity and the run's settings")
+        XCTAssertTrue(ablation.allText.contains("Shown: ablation #3"))
+        XCTAssertTrue(ablation.allText.contains("Intervals: ΔNLL per token, percentile bootstrap"))
 
         for svg in page.elements("svg") {
             XCTAssertEqual(svg.children.first?.name, "title", "every chart has an accessible title")
@@ -60,15 +63,15 @@ final class HTMLReportTests: XCTestCase {
             "provenance-corpora.csv": "language,documents,tokens counted,held-out documents,held-out tokens,parallel snippets",
             "lens-c-python-curves.csv": "layer,English words,Python keywords,correct next token",
             "lens-c-python-top-tokens.csv": "layer,rank,token,probability",
-            "mexa-pivot-averages.csv": "layer,C,\"C++ <&> \"\"x\"\"\",Python",
+            "mexa-pivot-averages.csv": "layer,C,C low,C high,\"C++ <&> \"\"x\"\"\",\"C++ <&> \"\"x\"\" low\",\"C++ <&> \"\"x\"\" high\",Python,Python low,Python high",
             "mexa-layer-5.csv": "language,C,\"C++ <&> \"\"x\"\"\",Python",
-            "mexa-all.csv": "layer,language A,language B,score",
+            "mexa-all.csv": "layer,language A,language B,score,low,high",
             "lape-counts-per-layer.csv": "layer,C,\"C++ <&> \"\"x\"\"\",Python",
             "lape-overlap.csv": "language,C,\"C++ <&> \"\"x\"\"\",Python",
             "lape-shared-by-all.csv": "layer,neuron",
             "ablation-matrix.csv": "ablated \\ evaluated,C,Python",
             "ablation-control-matrix.csv": "ablated \\ evaluated,C,Python",
-            "ablation-results.csv": "ablated,evaluated,set,tokens,NLL before,NLL after,ΔNLL,perplexity before,perplexity after",
+            "ablation-results.csv": "ablated,evaluated,set,tokens,NLL before,NLL after,ΔNLL,ΔNLL low,ΔNLL high,control sd,control seeds,perplexity before,perplexity after",
         ]
         for (name, header) in expectedHeaders {
             let link = try XCTUnwrap(byName[name], "no CSV \(name)")

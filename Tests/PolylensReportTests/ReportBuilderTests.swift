@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PolylensAnalysis
 import PolylensModel
 @testable import PolylensReport
@@ -141,6 +142,7 @@ final class ReportBuilderTests: XCTestCase {
         XCTAssertEqual(lape.countsPerLayer, [[2, 1], [2, 1]])
         XCTAssertEqual(lape.overlap, [[3, 1], [1, 3]])
         XCTAssertEqual(lape.sharedByAll.map { [$0.layer, $0.neuron] }, [[0, 4]])
+        XCTAssertEqual(lape.warnings, ["1 neuron is selected for every language: not specific to any"])
 
         let mexa = try XCTUnwrap(data.mexa)
         XCTAssertEqual(mexa.languages, ["C", "Python"])
@@ -165,13 +167,128 @@ final class ReportBuilderTests: XCTestCase {
 
         let ablation = try XCTUnwrap(data.ablation)
         XCTAssertEqual(ablation.setName, "lape")
-        XCTAssertEqual(ablation.setParameters, #"{"per_language":3}"#)
+        XCTAssertNil(ablation.setParameters, "unrecorded rows: the set saved now may not be the one they measured")
+        XCTAssertNil(ablation.provenance)
         XCTAssertEqual(ablation.entries.count, 8)
         XCTAssertEqual(ablation.changes(control: false), [[0.5, 0.1], [0.1, 0.5]].map { $0 }, accuracy: 1e-12)
 
         let page = try XMLTree.parse(HTMLReport.render(data))
         XCTAssertTrue(page.elements("p", class: "no-data").isEmpty)
         XCTAssertEqual(page.elements("svg").count, 1 + (1 + 3) + 2 + 2, "lens, MEXA pivots + 3 heatmaps, LAPE bars + overlap, ablation ×2")
+    }
+
+    /// Two recorded ablation runs of differently selected sets under one name, plus unrecorded rows: the report shows
+    /// exactly one run, says which set (hash, parameters) and settings, and its intervals come from its documents.
+    func testTheAblationSectionShowsOneRecordedRunWithItsProvenance() throws {
+        let file = try makeFile(full: true)
+        let run = try XCTUnwrap(try file.runs().first?.id)
+        let held = try ["C", "Python"].flatMap { try file.heldOutDocuments(run: run, language: $0) }
+        func ablate(_ set: [String: [NeuronRef]], parameters: String, shift: Double) throws -> Int64 {
+            let hash = try file.saveNeuronSet(run: run, name: "lape", neurons: set, parametersJSON: parameters, replace: true)
+            let ablation = AblationRun(run: run, setName: "lape", setSHA256: hash, setParametersJSON: parameters,
+                                       parametersJSON: #"{"control_seeds":[0,1]}"#)
+            var documents: [AblationDocumentResult] = []
+            for a in ["C", "Python"] {
+                for (seed, delta) in [(nil, shift), (Int64(0), 0.01), (Int64(1), 0.03)] as [(Int64?, Double)] {
+                    documents += held.map { d in
+                        AblationDocumentResult(ablatedLanguage: a, controlSeed: seed, document: d.id, evalLanguage: d.document.language,
+                                               tokens: d.document.tokens - 1, nllBefore: 2, nllAfter: 2 + delta)
+                    }
+                }
+            }
+            return try file.saveAblation(ablation, results: [], documents: documents)
+        }
+        let first = try ablate(["C": [NeuronRef(layer: 0, neuron: 0)]], parameters: #"{"value":3}"#, shift: 0.7)
+        let second = try ablate(["C": [NeuronRef(layer: 1, neuron: 2)]], parameters: #"{"value":9}"#, shift: 0.2)
+
+        let ablation = try XCTUnwrap(try ReportBuilder.build(file: file, options: options, reportVersion: "9.9").ablation)
+        let provenance = try XCTUnwrap(ablation.provenance)
+        XCTAssertEqual(provenance.ablationID, second)
+        XCTAssertEqual(provenance.setStatus, "saved")
+        XCTAssertEqual(provenance.otherRuns, [first])
+        XCTAssertEqual(ablation.setParameters, #"{"value":9}"#)
+        XCTAssertEqual(ablation.entries.filter { !$0.control }.map(\.change), [Double](repeating: 0.2, count: 4), accuracy: 1e-12)
+        // Every document moved by 0.2: the interval over documents is that point; the controls, 0.01 and 0.03.
+        for e in ablation.entries where !e.control { XCTAssertEqual([e.interval.low, e.interval.high], [0.2, 0.2], accuracy: 1e-12) }
+        for e in ablation.entries where e.control {
+            XCTAssertEqual(e.change, 0.02, accuracy: 1e-12)
+            XCTAssertEqual(e.spread, 0.02.squareRoot() * 0.1, accuracy: 1e-12)  // sd of {0.01, 0.03}, n − 1
+            XCTAssertEqual(e.seeds, 2)
+        }
+        XCTAssertTrue(ablation.intervalMethod?.contains("percentile bootstrap, 2000 resamples, 95% interval") ?? false)
+
+        var o = options
+        o.ablation = first
+        let older = try XCTUnwrap(try ReportBuilder.build(file: file, options: o, reportVersion: "9.9").ablation)
+        XCTAssertEqual(older.provenance?.setStatus, "replaced since")
+        XCTAssertEqual(older.setParameters, #"{"value":3}"#, "the parameters of the set it ablated, not of today's")
+        XCTAssertEqual(older.entries.filter { !$0.control }.map(\.change), [Double](repeating: 0.7, count: 4), accuracy: 1e-12)
+        o.ablation = 99
+        let missing = try ReportBuilder.build(file: file, options: o, reportVersion: "9.9")
+        XCTAssertNil(missing.ablation)
+        XCTAssertTrue(missing.absentReasons[.ablation]?.contains("no ablation #99") ?? false)
+
+        let page = try XMLTree.parse(HTMLReport.render(try ReportBuilder.build(file: file, options: options, reportVersion: "9.9")))
+        let method = page.elements("p", class: "method").map(\.allText).joined(separator: " ")
+        XCTAssertTrue(method.contains("Shown: ablation #\(second)"), method)
+        XCTAssertTrue(method.contains("percentile bootstrap"), method)
+    }
+
+    /// A file written at schema version 1 (Schema/001_initial.sql as it shipped) with ablation rows of two sets,
+    /// opened read-only: the report shows the latest set's rows, marked as having no recorded provenance, and
+    /// does not print the saved set's parameters over them.
+    func testAVersionOneFilesAblationRowsShowAsUnrecorded() throws {
+        let url = directory.appendingPathComponent("v1.polylens")
+        var schema = URL(fileURLWithPath: #filePath)
+        while !FileManager.default.fileExists(atPath: schema.appendingPathComponent("Package.swift").path) { schema.deleteLastPathComponent() }
+        let sql = try String(contentsOf: schema.appendingPathComponent("Schema/001_initial.sql"), encoding: .utf8)
+        let queue = try DatabaseQueue(path: url.path)
+        try queue.write { db in
+            try db.execute(sql: sql)
+            try db.execute(sql: "PRAGMA user_version = 1")
+            try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('001_initial')")
+            try db.execute(sql: "INSERT INTO runs VALUES (1, 'm', 'hf', 'ab', 't', 'cd', '{}', '{}', '0.1.0', 'x', 'x')")
+            try db.execute(sql: "INSERT INTO neuron_sets VALUES (1, 1, 'lape', '{\"value\":10}', 'x')")
+            for (set, after) in [("lape", 3.0), ("old", 2.5), ("lape", 2.2)] {
+                for control in [0, 1] {
+                    try db.execute(sql: "INSERT INTO ablation_results VALUES (NULL, 1, ?, ?, ?, 'C', 'C', 100, 2.0, ?, 'x')",
+                                   arguments: [set, control, control == 1 ? 7 : nil, control == 1 ? 2.01 : after])
+                }
+            }
+        }
+        try queue.close()
+        let file = try PolylensFile.open(url)
+        let data = try ReportBuilder.build(file: file, options: options, reportVersion: "9.9")
+        let ablation = try XCTUnwrap(data.ablation)
+        XCTAssertEqual(ablation.setName, "lape", "the set ablated last")
+        XCTAssertNil(ablation.provenance)
+        XCTAssertNil(ablation.setParameters)
+        XCTAssertEqual(ablation.entries.map(\.nllAfter), [2.2, 2.01], "one set's latest rows, never the other set's")
+        let page = try XMLTree.parse(HTMLReport.render(data))
+        XCTAssertTrue(page.allText.contains("written before Polylens recorded provenance"))
+    }
+
+    func testMexaIntervalsAreOverItems() throws {
+        let mexa = try XCTUnwrap(try ReportBuilder.build(file: try makeFile(full: true), options: options, reportVersion: "9.9").mexa)
+        XCTAssertEqual(mexa.scoreIntervals.count, mexa.layers.count)
+        for (i, layer) in mexa.scoreIntervals.enumerated() {
+            for (a, row) in layer.enumerated() {
+                for (b, interval) in row.enumerated() {
+                    XCTAssertLessThanOrEqual(interval.low, mexa.scores[i][a][b] + 1e-12)
+                    XCTAssertGreaterThanOrEqual(interval.high, mexa.scores[i][a][b] - 1e-12)
+                }
+            }
+        }
+        // Layer 0: C–Python scores 0 (no item matched), so every resample is 0; layers 1, 2 match all 3 items.
+        XCTAssertEqual(mexa.scoreIntervals[0][0][1], ReportInterval(low: 0, high: 0))
+        XCTAssertEqual(mexa.pivotIntervals[0].map(\.low), [0, 1, 1])
+        XCTAssertTrue(mexa.intervalMethod?.contains("over the 3 items") ?? false)
+        var data = ReportData(title: "t")
+        data.mexa = mexa
+        let page = try XMLTree.parse(HTMLReport.render(data))
+        let cells = page.elements("td").map(\.allText)
+        XCTAssertTrue(cells.contains("0.000 [0.000, 0.000]") && cells.contains("1.000 [1.000, 1.000]"), "\(cells)")
     }
 
     func testARunWithoutAnalysesSaysWhatIsMissing() throws {

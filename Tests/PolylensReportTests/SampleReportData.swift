@@ -54,11 +54,17 @@ enum SampleReportData {
         for a in ["C", "Python"] {
             for e in ["C", "Python"] {
                 entries.append(.init(ablated: a, evaluated: e, control: false, tokens: 1000, nllBefore: 2.0,
-                                     nllAfter: a == e ? 2.5 : 2.1))
-                entries.append(.init(ablated: a, evaluated: e, control: true, tokens: 1000, nllBefore: 2.0, nllAfter: 2.05))
+                                     nllAfter: a == e ? 2.5 : 2.1,
+                                     interval: a == e ? ReportInterval(low: 0.41, high: 0.58) : ReportInterval(low: 0.05, high: 0.16)))
+                entries.append(.init(ablated: a, evaluated: e, control: true, tokens: 1000, nllBefore: 2.0, nllAfter: 2.05,
+                                     spread: 0.01, seeds: 5))
             }
         }
-        return AblationSection(setName: "lape", setParameters: #"{"per_language":400,"quantile":0.95}"#, entries: entries)
+        return AblationSection(setName: "lape", setParameters: #"{"per_language":400,"quantile":0.95}"#,
+                               provenance: .init(ablationID: 3, setSHA256: String(repeating: "5e", count: 32), setStatus: "saved",
+                                                 settings: #"{"control_seeds":[0,1,2,3,4]}"#, createdAt: "2026-12-02T00:00:00Z", otherRuns: [1]),
+                               intervalMethod: "ΔNLL per token, percentile bootstrap, 2000 resamples, 95% interval over the held-out documents",
+                               entries: entries)
     }
 
     static var full: ReportData {

@@ -80,7 +80,7 @@ final class PolylensFileTests: XCTestCase {
                                           "Python": [], "C#": [NeuronRef(layer: 1, neuron: 39)]]
         try file.saveNeuronSet(run: run, name: "lape", neurons: set, parametersJSON: "{\"nu\":400}")
         XCTAssertEqual(try file.neuronSet(run: run, name: "lape"), set.mapValues { $0.sorted() })
-        try file.saveNeuronSet(run: run, name: "lape", neurons: ["C": [NeuronRef(layer: 1, neuron: 1)]], parametersJSON: "{}")
+        try file.saveNeuronSet(run: run, name: "lape", neurons: ["C": [NeuronRef(layer: 1, neuron: 1)]], parametersJSON: "{}", replace: true)
         XCTAssertEqual(try file.neuronSet(run: run, name: "lape"), ["C": [NeuronRef(layer: 1, neuron: 1)]])
         XCTAssertEqual(try file.neuronSetParameters(run: run, name: "lape"), "{}")
         XCTAssertEqual(try file.neuronSetNames(run: run), ["lape"])

@@ -3,6 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import XCTest
+import PolylensAnalysis
 import PolylensEngine
 import PolylensModel
 import PolylensStore
@@ -114,7 +115,19 @@ final class AnalysisCommandsTests: XCTestCase {
             XCTAssertEqual(without["C"]!, (m["C"]!["Java"]! + m["C"]!["Python"]!) / 2, accuracy: 1e-12)
             XCTAssertEqual(with["C"]!, (m["C"]!["C"]! + m["C"]!["Java"]! + m["C"]!["Python"]!) / 3, accuracy: 1e-12)
             XCTAssertEqual(with["English"]!, without["English"]!, accuracy: 1e-12)
+            // Every score and average has its interval over the 8 items, around it and on the 1/8 grid.
+            let intervals = try XCTUnwrap(layer["intervals"] as? [String: [String: [Double]]])
+            for a in m.keys {
+                for b in m.keys {
+                    let i = try XCTUnwrap(intervals[a]?[b])
+                    XCTAssertTrue(i[0] <= m[a]![b]! && m[a]![b]! <= i[1], "\(a)–\(b): \(i)")
+                    for x in i { XCTAssertEqual((x * 8).rounded(), x * 8, accuracy: 1e-9) }
+                }
+            }
+            let average = try XCTUnwrap((layer["pivotAverageIntervals"] as? [String: [Double]])?["C"])
+            XCTAssertTrue(average[0] <= without["C"]! && without["C"]! <= average[1], "\(average)")
         }
+        XCTAssertTrue((r["intervalMethod"] as? String)?.hasPrefix("percentile bootstrap, 2000 resamples, 95% interval over the 8 items") ?? false)
         let csv = try PolylensCLI.run(["mexa", Self.file, "--layers", "1-2", "--pivot", "python", "--format", "csv"])
         XCTAssertEqual(csv.status, 0, csv.err)
         XCTAssertEqual(csv.out.split(separator: "\n").count, 1 + 2 * 5)
@@ -147,25 +160,137 @@ final class AnalysisCommandsTests: XCTestCase {
         XCTAssertTrue(table.out.contains("unembedding from \(Self.model)"), table.out)
     }
 
-    func testAblateStoresEveryMeasurementAndItsControl() throws {
+    func testAblateStoresEveryMeasurementItsDocumentsAndItsProvenance() throws {
         XCTAssertEqual(try PolylensCLI.run(["lape", Self.file, "--per-language", "10", "--save", "ten", "--format", "csv"]).status, 0)
-        let r = try PolylensCLI.run(["ablate", Self.file, "--set", "ten", "--model", Self.model, "--eval-tokens", "200", "--seed", "7", "--format", "json"])
+        let r = try PolylensCLI.run(["ablate", Self.file, "--set", "ten", "--model", Self.model, "--eval-tokens", "200", "--seed", "7",
+                                     "--control-seeds", "2", "--format", "json"])
         XCTAssertEqual(r.status, 0, r.err)
-        let records = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]])
+        let out = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let records = try XCTUnwrap(out["results"] as? [[String: Any]])
         let f = try PolylensFile.open(URL(fileURLWithPath: Self.file))
-        let stored = try f.ablationResults(run: try XCTUnwrap(f.runs().first?.id)).filter { $0.setName == "ten" }
-        XCTAssertEqual(stored.count, records.count)
+        let run = try XCTUnwrap(f.runs().first?.id)
+        let ablation = try XCTUnwrap(try f.ablationRuns(run: run).last)
+        XCTAssertEqual(out["ablation_id"] as? Int, ablation.id.map(Int.init))
+        let set = try XCTUnwrap(try f.neuronSetRecords(run: run).first { $0.name == "ten" })
+        XCTAssertEqual(ablation.setSHA256, set.contentSHA256)
+        XCTAssertEqual((out["set"] as? [String: Any])?["sha256"] as? String, set.contentSHA256)
+        XCTAssertEqual(ablation.setParametersJSON, set.parametersJSON)
+        XCTAssertTrue(ablation.parametersJSON.contains(#""control_seeds":[7,8]"#), ablation.parametersJSON)
+        XCTAssertEqual(out["control_seeds"] as? [Int], [7, 8])
+
+        let stored = try f.ablationResults(run: run).filter { $0.ablationID == ablation.id }
         let sets = Set(stored.map(\.ablatedLanguage)), evaluated = Set(stored.map(\.evalLanguage))
         XCTAssertEqual(sets, ["C", "English", "Java", "Python"])
         XCTAssertTrue(evaluated.isSuperset(of: ["C", "Python"]), "\(evaluated)")
-        XCTAssertEqual(stored.count, sets.count * evaluated.count * 2)
-        for e in evaluated {
-            let before = Set(stored.filter { $0.evalLanguage == e }.map(\.nllBefore))
-            XCTAssertEqual(before.count, 1, "one baseline per evaluated language")
-            XCTAssertTrue(stored.filter { $0.evalLanguage == e }.allSatisfy { $0.tokens <= 200 && $0.tokens > 0 })
+        XCTAssertEqual(stored.count, sets.count * evaluated.count * 3, "the set and two control seeds")
+        XCTAssertEqual(records.count, sets.count * evaluated.count)
+        XCTAssertEqual(Set(stored.compactMap(\.controlSeed)), [7, 8])
+
+        // Per document: the tokens add up to the row's, the token-weighted means are the row's NLL, and the
+        // interval printed is the bootstrap over these documents.
+        let documents = try f.ablationDocuments(ablation: try XCTUnwrap(ablation.id))
+        for row in stored {
+            let mine = documents.filter { $0.ablatedLanguage == row.ablatedLanguage && $0.evalLanguage == row.evalLanguage && $0.controlSeed == row.controlSeed }
+            XCTAssertFalse(mine.isEmpty)
+            XCTAssertEqual(mine.reduce(0) { $0 + $1.tokens }, row.tokens)
+            XCTAssertLessThanOrEqual(row.tokens, 200)
+            XCTAssertEqual(mine.reduce(0.0) { $0 + Double($1.tokens) * $1.nllAfter } / Double(row.tokens), row.nllAfter, accuracy: 1e-9)
+            XCTAssertEqual(mine.reduce(0.0) { $0 + Double($1.tokens) * $1.nllBefore } / Double(row.tokens), row.nllBefore, accuracy: 1e-9)
         }
-        XCTAssertTrue(stored.filter(\.control).allSatisfy { $0.controlSeed == 7 })
-        XCTAssertTrue(stored.contains { $0.nllAfter != $0.nllBefore })
+        for rec in records {
+            let (low, change, high) = (rec["change_low"] as! Double, rec["change"] as! Double, rec["change_high"] as! Double)
+            XCTAssertTrue(low <= change && change <= high, "\(rec)")
+            XCTAssertEqual(rec["control_seeds"] as? Int, 2)
+            // The printed interval is the bootstrap over exactly the stored documents.
+            let mine = documents.filter { $0.controlSeed == nil && $0.ablatedLanguage == rec["ablated_language"] as? String
+                                          && $0.evalLanguage == rec["eval_language"] as? String }
+            let again = Bootstrap.ratio(mine.map { Double($0.tokens) * ($0.nllAfter - $0.nllBefore) }, mine.map { Double($0.tokens) })
+            XCTAssertEqual([again.estimate, again.low, again.high], [change, low, high], accuracy: 1e-12)
+            XCTAssertEqual(rec["documents"] as? Int, mine.count)
+        }
+        XCTAssertTrue((out["interval_method"] as? String)?.contains("percentile bootstrap, 2000 resamples, 95% interval") ?? false)
+
+        // The stored run prints exactly as ablate printed it: same documents, same order, same intervals.
+        let shown = try json(["results", Self.file, "--show-ablation", "\(ablation.id!)"])
+        XCTAssertEqual(try JSONSerialization.data(withJSONObject: shown, options: .sortedKeys),
+                       try JSONSerialization.data(withJSONObject: out, options: .sortedKeys))
+
+        // A smoke test with --no-save prints the same kind of result and leaves the file as it was.
+        let smoke = try PolylensCLI.run(["ablate", Self.file, "--set", "ten", "--model", Self.model, "--eval-tokens", "10",
+                                         "--control", "none", "--no-save", "--format", "csv"])
+        XCTAssertEqual(smoke.status, 0, smoke.err)
+        XCTAssertTrue(smoke.out.hasPrefix("ablation_id,set,set_sha256,"), smoke.out)
+        XCTAssertEqual(try f.ablationRuns(run: run).count, 1)
+
+        // "Which documents does this set hurt most" is one query.
+        let q = try PolylensCLI.run(["sql", Self.file, """
+            SELECT d.source, a.nll_after - a.nll_before AS hurt FROM ablation_documents a JOIN documents d ON d.id = a.document_id
+            WHERE a.ablation_id = \(ablation.id!) AND a.control_seed IS NULL AND a.ablated_language = 'C' ORDER BY hurt DESC LIMIT 3
+            """, "--format", "csv"])
+        XCTAssertEqual(q.status, 0, q.err)
+        let sources = Dictionary(uniqueKeysWithValues: try f.languages(run: run).flatMap { try f.heldOutDocuments(run: run, language: $0) }
+            .map { ($0.id, $0.document.source) })
+        let worst = try XCTUnwrap(documents.filter { $0.controlSeed == nil && $0.ablatedLanguage == "C" }
+            .max { $0.nllAfter - $0.nllBefore < $1.nllAfter - $1.nllBefore })
+        XCTAssertEqual(q.out.split(separator: "\n").dropFirst().first.map { String($0.split(separator: ",")[0]) }, sources[worst.document], q.out)
+    }
+
+    func testSavedSetsAreNeverSilentlyReplacedAndResultsListsAndDeletes() throws {
+        XCTAssertEqual(try PolylensCLI.run(["lape", Self.file, "--per-language", "4", "--save", "four", "--format", "csv"]).status, 0)
+        try assertFailure(["lape", Self.file, "--per-language", "5", "--save", "four", "--format", "csv"],
+                          "already has a neuron set named four; choose another name or add --replace")
+        let replaced = try json(["lape", Self.file, "--per-language", "5", "--save", "four", "--replace"])
+        XCTAssertEqual((replaced["saved"] as? [String: Any])?["replaced"] as? Bool, true)
+        let list = try json(["results", Self.file])
+        let four = try XCTUnwrap((list["sets"] as? [[String: Any]])?.first { $0["name"] as? String == "four" })
+        XCTAssertEqual(four["sha256"] as? String, (replaced["saved"] as? [String: Any])?["sha256"] as? String)
+        XCTAssertTrue((four["parameters"] as? String)?.contains(#""value":5"#) ?? false, "\(four)")
+        XCTAssertEqual(try PolylensCLI.run(["results", Self.file, "--delete-set", "four"]).status, 0)
+        let after = try json(["results", Self.file])
+        XCTAssertFalse((after["sets"] as? [[String: Any]] ?? []).contains { $0["name"] as? String == "four" })
+        try assertFailure(["results", Self.file, "--delete-set", "four"], "has no neuron set named four")
+        let table = try PolylensCLI.run(["results", Self.file])
+        XCTAssertTrue(table.out.hasPrefix("Neuron sets\nname  "), table.out)
+        XCTAssertTrue(table.out.contains("\nAblation runs\n"), table.out)
+        let csv = try PolylensCLI.run(["results", Self.file, "--format", "csv"])
+        XCTAssertTrue(csv.out.hasPrefix("kind,id,name,sha256,created_at,set_status,parameters,details\n"), csv.out)
+        try assertFailure(["results", Self.file, "--delete-ablation", "999"], "has no ablation 999")
+        try assertFailure(["results", Self.file, "--delete-set", "a", "--delete-ablation", "1"], "exclude each other")
+    }
+
+    /// The held-out documents are counted with the model once and LAPE reruns on bootstrap resamples of them.
+    func testLapeStabilityOverHeldOutDocuments() throws {
+        let j = try json(["lape", Self.file, "--per-language", "10", "--languages", "C,Python", "--stability", "20", "--model", Self.model])
+        let s = try XCTUnwrap(j["stability"] as? [String: Any])
+        XCTAssertEqual(s["resamples"] as? Int, 20)
+        XCTAssertTrue((s["method"] as? String)?.contains("bootstrap resamples of documents") ?? false)
+        let languages = try XCTUnwrap(s["languages"] as? [String: [String: Any]])
+        XCTAssertEqual(Set(languages.keys), ["C", "Python"])
+        let f = try PolylensFile.open(URL(fileURLWithPath: Self.file))
+        let run = try XCTUnwrap(f.runs().first?.id)
+        for (language, v) in languages {
+            let held = try f.documents(run: run, language: language, heldOut: true)
+            XCTAssertEqual(v["documents"] as? Int, held.count)
+            XCTAssertEqual(v["tokens"] as? Int, held.reduce(0) { $0 + $1.tokens }, "every token counted, BOS included, as ingest does")
+            let (low, mean, high) = (v["jaccard_file_p05"] as! Double, v["jaccard_file_mean"] as! Double, v["jaccard_file_p95"] as! Double)
+            XCTAssertTrue(0 <= low && low <= mean && mean <= high && high <= 1, "\(v)")
+            XCTAssertGreaterThan(v["jaccard_held_out_mean"] as! Double, 0)
+        }
+        try assertFailure(["lape", Self.file, "--stability", "5"], "--stability and --model go together")
+        try assertFailure(["lape", Self.file, "--languages", "C,Java", "--stability", "5", "--model", Self.model],
+                          "holds no held-out Java documents for --stability")
+    }
+
+    func testLapeWarnsAndShowsEntropies() throws {
+        let r = try PolylensCLI.run(["lape", Self.file, "--per-language", "400"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.err.contains("warning: ν = 400 is not reached"), r.err)
+        XCTAssertTrue(r.out.contains("Warnings\n- ν = 400 is not reached"), r.out)
+        XCTAssertTrue(r.out.contains("entropy"), r.out)
+        let j = try json(["lape", Self.file, "--per-language", "400"])
+        let neurons = try XCTUnwrap(j["neurons"] as? [String: [[Int]]]), entropies = try XCTUnwrap(j["entropies"] as? [String: [Double]])
+        for (lang, list) in neurons { XCTAssertEqual(entropies[lang]?.count, list.count) }
+        try assertFailure(["lape", Self.file, "--languages", "C"], "LAPE compares languages and needs at least two; the statistics hold only C")
     }
 
     func testPlotsAreWellFormedSVG() throws {
@@ -211,4 +336,10 @@ final class AnalysisCommandsTests: XCTestCase {
                           "stories260K.bin: not the model run 1 used")
         try assertFailure(["ablate", Self.file, "--set", "three", "--model", Self.model, "--eval-tokens", "0"], "--eval-tokens must be ≥ 1")
     }
+}
+
+private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, _ message: String = "",
+                            file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, message, file: file, line: line)
+    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, message, file: file, line: line) }
 }

@@ -3,6 +3,16 @@ import XCTest
 import PolylensModel
 import PolylensStore
 
+private extension String {
+    /// The first capture group of `pattern`.
+    func firstMatch(_ pattern: String) -> String? {
+        guard let re = try? NSRegularExpression(pattern: pattern),
+              let m = re.firstMatch(in: self, range: NSRange(startIndex..., in: self)), m.numberOfRanges > 1,
+              let r = Range(m.range(at: 1), in: self) else { return nil }
+        return String(self[r])
+    }
+}
+
 /// `polylens ingest` as a user runs it: the built binary as a child process.
 final class IngestCommandTests: XCTestCase {
     private func corpusArguments(_ file: String) -> [String] {
@@ -55,6 +65,81 @@ final class IngestCommandTests: XCTestCase {
         XCTAssertEqual(docsA, docsB)
     }
 
+    /// Ctrl-C: the ingest stops between documents, says what the file holds and prints the command that
+    /// resumes; that command, run as printed, finishes the ingest from there.
+    func testInterruptPrintsWhatIsCommittedAndTheCommandThatResumes() throws {
+        try XCTSkipUnless(PolylensCLI.isBuilt, "build polylens first")
+        let file = try temporaryDirectory("polylens-ingest-cli-") + "/interrupted.polylens"
+        let arguments = corpusArguments(file).map { $0 == "6000" ? "30000" : $0 }
+        let (p, out, err) = try PolylensCLI.start(arguments)
+        let deadline = Date().addingTimeInterval(120)
+        while p.isRunning && documentCount(file) == 0 && Date() < deadline { usleep(20_000) }
+        XCTAssertTrue(p.isRunning, "the ingest finished before it could be interrupted")
+        kill(p.processIdentifier, SIGINT)
+        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130, e)
+        let held = documentCount(file)
+        XCTAssertTrue(e.contains("polylens: interrupted. \(file) is consistent: run 1 holds \(held) documents and 0 lens prompts"), e)
+        XCTAssertTrue(o.contains("\"interrupted\":true"), o)
+        let lines = e.split(separator: "\n").map(String.init)
+        let resumeLine = try XCTUnwrap(lines.firstIndex { $0.hasSuffix("Resume with the same command:") }.map { lines[$0 + 1] }, e)
+        XCTAssertTrue(resumeLine.hasPrefix("  \(PolylensCLI.binary.path) ingest \(file) --model "), resumeLine)
+        XCTAssertTrue(resumeLine.contains("'python=/usr/lib/python3.11/*.py'"), resumeLine)
+
+        let resume = Process()
+        resume.executableURL = URL(fileURLWithPath: "/bin/bash")
+        resume.arguments = ["-c", resumeLine]
+        let resumeOut = Pipe()
+        resume.standardOutput = resumeOut
+        try resume.run()
+        let r = String(decoding: resumeOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        resume.waitUntilExit()
+        XCTAssertEqual(resume.terminationStatus, 0, r)
+        XCTAssertTrue(r.contains("\"documents_resumed\":\(held)"), r)
+        XCTAssertTrue(r.contains("\"interrupted\":false"), r)
+    }
+
+    /// Options that change per-document processing are refused with the reason, before anything is
+    /// computed; --new-run starts run 2, and the same command then continues it.
+    func testANewRunIsExplainedAndExplicit() throws {
+        try XCTSkipUnless(PolylensCLI.isBuilt, "build polylens first")
+        let file = try temporaryDirectory("polylens-ingest-cli-") + "/runs.polylens"
+        let small = ["ingest", file, "--model", SharedFiles.url("models/polycode").path, "--lang", "C=/usr/include/std*.h",
+                     "--max-doc-tokens", "64", "--threads", "1", "--format", "json"]
+        XCTAssertEqual(try PolylensCLI.run(small).status, 0)
+        let before = documentCount(file)
+        let shorter = small.map { $0 == "64" ? "32" : $0 }
+        assertFailure(try PolylensCLI.run(shorter), "\(file): this ingest cannot continue run 1: max_doc_tokens 64 → 32; give --new-run to start run 2")
+        XCTAssertEqual(documentCount(file), before)
+        var r = try PolylensCLI.run(shorter + ["--new-run"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(r.err, "polylens: \(file): starting run 2, not continuing run 1: max_doc_tokens 64 → 32\n")
+        XCTAssertTrue(r.out.contains("\"run\":2"), r.out)
+        r = try PolylensCLI.run(shorter + ["--new-run"])
+        XCTAssertTrue(r.out.contains("\"run\":2") && r.out.contains("\"documents_committed\":0"), r.out)
+        XCTAssertEqual(r.err, "")
+    }
+
+    /// stderr a pipe (a log): silent by default, plain periodic lines with --progress.
+    func testProgressLinesWhenStderrIsNotATerminal() throws {
+        try XCTSkipUnless(PolylensCLI.isBuilt, "build polylens first")
+        let dir = try temporaryDirectory("polylens-ingest-cli-")
+        let quiet = try PolylensCLI.run(corpusArguments(dir + "/quiet.polylens"))
+        XCTAssertEqual(quiet.status, 0, quiet.err)
+        XCTAssertEqual(quiet.err, "")
+        let r = try PolylensCLI.run(corpusArguments(dir + "/logged.polylens") + ["--progress", "--progress-interval", "0.2"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let lines = r.err.split(separator: "\n")
+        XCTAssertGreaterThanOrEqual(lines.count, 2, r.err)
+        XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("ingest ") && !$0.contains("\u{1B}") }, r.err)
+        XCTAssertTrue(lines.last?.contains("done in") == true, r.err)
+        let work = try XCTUnwrap(lines.first { $0.contains(" tokens · ") }, r.err)
+        XCTAssertTrue(work.contains("/\(try XCTUnwrap(r.out.firstMatch(#"\"documents_committed\":(\d+)"#))) documents"), r.err)
+        XCTAssertTrue(lines.first?.hasPrefix("ingest planning: 0/") == true, r.err)
+    }
+
     /// A non-zero exit and one line on stderr that says what is wrong.
     private func assertFailure(_ r: CLIOutput, _ expected: String,
                                file: StaticString = #filePath, line: UInt = #line) {
@@ -72,8 +157,8 @@ final class IngestCommandTests: XCTestCase {
         var r = try PolylensCLI.run(["ingest", file, "--model", model])
         assertFailure(r, "empty corpus: give --lang, --jsonl or --parallel")
 
-        r = try PolylensCLI.run(["ingest", file, "--model", model, "--lang", "klingon=/usr/include/*.h"])
-        assertFailure(r, "unknown language 'klingon'")
+        r = try PolylensCLI.run(["ingest", file, "--model", model, "--lang", "C,Go=/usr/include/*.h"])
+        assertFailure(r, "language name \"C,Go\" contains a comma")
 
         r = try PolylensCLI.run(["ingest", file, "--model", model, "--lang", "C=\(dir)/nothing/*.h"])
         assertFailure(r, "no file matches")

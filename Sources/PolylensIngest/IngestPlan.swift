@@ -1,0 +1,107 @@
+import Foundation
+import PolylensStore
+import PolylensTokenizer
+
+/// The work of one ingest call, decided before the model runs: which documents and prompts to compute
+/// or store, so that progress totals count only real work and every input error surfaces before the
+/// file is written.
+///
+/// Per corpus document, in corpus order: deduplication (same content in the same language and item),
+/// truncation (BOS first, at `maxDocTokens` or the model's context), the language's token budget and
+/// the held-out split (by content hash, so growing a corpus never moves a document between held-out and
+/// counted). The budget counts what the run already holds: a run that grows, or resumes after an
+/// interruption, makes exactly the choices one uninterrupted call over the same corpus would have made
+/// after the documents it holds. Documents already in the run are skipped (never recomputed, even
+/// when a higher budget would now cut them later).
+struct IngestPlan {
+    struct Document {
+        var document: CorpusDocument
+        var key: DocumentKey
+        var tokenCount: Int
+        var heldOut: Bool
+        /// The token ids, kept while the plan holds fewer than `keptTokens`; later documents are read again.
+        var tokens: [Int32]?
+    }
+
+    struct Prompt {
+        var prompt: FewShotPrompt
+        var tokens: [Int32]
+        var firstPosition: Int
+    }
+
+    /// Token ids the plan keeps in memory (4 bytes each); beyond, documents are read and tokenized again.
+    static let keptTokens = 16 << 20
+
+    var documents: [Document] = []
+    var prompts: [Prompt] = []
+    var resumedDocuments = 0, resumedPrompts = 0
+    var duplicates = 0, empty = 0, overBudget = 0, promptsTooLong = 0
+
+    /// Tokens the model will run: documents not held out, and prompts.
+    var tokensToCompute: Int {
+        documents.reduce(0) { $0 + ($1.heldOut ? 0 : $1.tokenCount) } + prompts.reduce(0) { $0 + $1.tokens.count }
+    }
+
+    var items: Int { documents.count + prompts.count }
+}
+
+extension Ingestor {
+    /// The plan for a run holding `committed` documents (of which `spent` corpus tokens per language) and `committedPrompts`.
+    /// `examined(n, total)` follows the reading of the corpus (a large corpus takes a while to read and tokenize).
+    func plan(committed: Set<DocumentKey>, spent: [String: Int], committedPrompts: Set<LensPromptKey>,
+              keeping keptTokens: Int = IngestPlan.keptTokens, examined: ((Int, Int) -> Void)? = nil) throws -> IngestPlan {
+        var plan = IngestPlan()
+        var seen = Set<DocumentKey>()
+        var budgetUsed = spent
+        var kept = 0
+        let minimum = tokenizer.bosId == nil ? 1 : 2
+        let languagesWithDocuments = Set(committed.map(\.language))
+        for (index, document) in corpus.documents.enumerated() {
+            examined?(index, corpus.documents.count)
+            let isCorpus = document.itemKey == nil
+            var limit = min(options.maxDocTokens, weights.config.maxPositions)
+            var spentOut = false
+            if isCorpus, let cap = options.maxTokensPerLanguage {
+                let left = cap - budgetUsed[document.language, default: 0]
+                spentOut = left < minimum
+                // A spent budget needs no reading, unless the document may be one the run already holds.
+                if spentOut && !languagesWithDocuments.contains(document.language) { plan.overBudget += 1; continue }
+                limit = min(limit, left)
+            }
+            let text = try document.text()
+            let key = DocumentKey(language: document.language, sha256: CorpusDocument.sha256(text), itemKey: document.itemKey)
+            guard seen.insert(key).inserted else { plan.duplicates += 1; continue }
+            if committed.contains(key) { plan.resumedDocuments += 1; continue }
+            if spentOut { plan.overBudget += 1; continue }
+            let tokens = Array(tokenizer.encode(text, addBOS: true, parseSpecial: false).prefix(limit))
+            guard tokens.count >= minimum else { plan.empty += 1; continue }
+            if isCorpus { budgetUsed[document.language, default: 0] += tokens.count }
+            let keep = kept + tokens.count <= keptTokens
+            if keep { kept += tokens.count }
+            plan.documents.append(IngestPlan.Document(
+                document: document, key: key, tokenCount: tokens.count,
+                heldOut: isCorpus && Self.isHeldOut(sha256: key.sha256, fraction: options.heldOut),
+                tokens: keep ? tokens.map { Int32($0) } : nil))
+        }
+        for prompt in prompts {
+            if committedPrompts.contains(LensPromptKey(source: prompt.source, target: prompt.target, itemKey: prompt.itemKey)) {
+                plan.resumedPrompts += 1; continue
+            }
+            let (tokens, first) = try prompt.tokenize(tokenizer)
+            guard tokens.count <= weights.config.maxPositions else { plan.promptsTooLong += 1; continue }
+            plan.prompts.append(IngestPlan.Prompt(prompt: prompt, tokens: tokens, firstPosition: first))
+        }
+        return plan
+    }
+
+    /// The token ids of a planned document: kept by the plan, or read and tokenized again (and checked
+    /// to be the same content, in case the file changed since the plan).
+    func tokens(of planned: IngestPlan.Document) throws -> [Int] {
+        if let tokens = planned.tokens { return tokens.map { Int($0) } }
+        let text = try planned.document.text()
+        guard CorpusDocument.sha256(text) == planned.key.sha256 else {
+            throw IngestError("\(planned.document.source): changed while the ingest was running; run the command again")
+        }
+        return Array(tokenizer.encode(text, addBOS: true, parseSpecial: false).prefix(planned.tokenCount))
+    }
+}
