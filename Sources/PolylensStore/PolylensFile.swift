@@ -111,7 +111,10 @@ public final class PolylensFile {
                 throw PolylensFileError("\(path): written by a newer Polylens (schema version \(version); this build reads up to \(latest)); upgrade Polylens")
             }
             // Read-only, an older file is read as it is: readers of later tables check `hasSchema`.
-            if version == latest || readOnly { return }
+            if readOnly { return }
+            // Migrations merged out of order (004 after 005) leave a file at the latest version without an
+            // earlier one: apply whatever is missing, not only what is newer.
+            if version == latest, try guarded("read the migrations of", { try Self.migrator.hasCompletedMigrations($0) }) { return }
         } else if appID != 0 || objects != 0 || !allowInitialize || readOnly {
             throw PolylensFileError("\(path): not a Polylens file (an SQLite database with application_id \(appID) and \(objects) schema objects)")
         }
@@ -136,7 +139,8 @@ public final class PolylensFile {
         for m in migrations {
             migrator.registerMigration(m.name) { db in
                 try db.execute(sql: m.sql)
-                try db.execute(sql: "PRAGMA user_version = \(m.version)")
+                let current = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                try db.execute(sql: "PRAGMA user_version = \(max(current, m.version))")
             }
         }
         return migrator

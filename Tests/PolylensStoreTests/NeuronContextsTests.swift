@@ -51,6 +51,29 @@ final class NeuronContextsTests: XCTestCase {
         XCTAssertEqual(try upgraded.activationHistograms(run: run), [])
         XCTAssertNil(try upgraded.neuronContexts(run: run, scope: "*", layer: 0))
         XCTAssertFalse(try upgraded.neuronStats(run: run).isEmpty)
+        try upgraded.close()
+    }
+
+    /// A file written at the latest version by a build without 004 (migrations merged out of order) gets 004's
+    /// tables when opened for writing, and keeps its version.
+    func testMissingEarlierMigrationIsAppliedAtTheLatestVersion() throws {
+        let url = try StoreFixture.directory(self).appendingPathComponent("gap.polylens")
+        let (file, run) = try StoreFixture.makeFile(at: url)
+        try file.close()
+        let queue = try DatabaseQueue(path: url.path)
+        try queue.write { db in
+            try db.execute(sql: "DROP TABLE activation_histograms; DROP TABLE neuron_contexts")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE '004%'; PRAGMA user_version = \(PolylensFile.schemaVersion)")
+        }
+        try queue.close()
+        XCTAssertEqual(try PolylensFile.open(url).activationHistograms(run: run), [], "read-only: read as it is")
+        let upgraded = try PolylensFile.open(url, readOnly: false)
+        try upgraded.close()
+        let check = try DatabaseQueue(path: url.path)
+        try check.read { db in
+            XCTAssertTrue(try db.tableExists("neuron_contexts"))
+            XCTAssertEqual(try Int.fetchOne(db, sql: "PRAGMA user_version"), PolylensFile.schemaVersion)
+        }
     }
 }
 
