@@ -36,17 +36,7 @@ final class NeuronContextsTests: XCTestCase {
     }
 
     func testVersionOneFileGetsTheTablesWhenOpenedForWriting() throws {
-        let dir = try StoreFixture.directory(self)
-        let url = dir.appendingPathComponent("v1.polylens")
-        let (file, run) = try StoreFixture.makeFile(at: url)
-        try file.close()
-        // Back to version 1: drop what 004 added, as a file written before it looks.
-        let queue = try DatabaseQueue(path: url.path)
-        try queue.write { db in
-            try db.execute(sql: "DROP TABLE activation_histograms; DROP TABLE neuron_contexts")
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE '004%'; PRAGMA user_version = 1")
-        }
-        try queue.close()
+        let (url, run) = try fileWithout004("v1.polylens", userVersion: 1)
         let upgraded = try PolylensFile.open(url, readOnly: false)
         XCTAssertEqual(try upgraded.activationHistograms(run: run), [])
         XCTAssertNil(try upgraded.neuronContexts(run: run, scope: "*", layer: 0))
@@ -57,15 +47,7 @@ final class NeuronContextsTests: XCTestCase {
     /// A file written at the latest version by a build without 004 (migrations merged out of order) gets 004's
     /// tables when opened for writing, and keeps its version.
     func testMissingEarlierMigrationIsAppliedAtTheLatestVersion() throws {
-        let url = try StoreFixture.directory(self).appendingPathComponent("gap.polylens")
-        let (file, run) = try StoreFixture.makeFile(at: url)
-        try file.close()
-        let queue = try DatabaseQueue(path: url.path)
-        try queue.write { db in
-            try db.execute(sql: "DROP TABLE activation_histograms; DROP TABLE neuron_contexts")
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE '004%'; PRAGMA user_version = \(PolylensFile.schemaVersion)")
-        }
-        try queue.close()
+        let (url, run) = try fileWithout004("gap.polylens", userVersion: PolylensFile.schemaVersion)
         XCTAssertEqual(try PolylensFile.open(url).activationHistograms(run: run), [], "read-only: read as it is")
         let upgraded = try PolylensFile.open(url, readOnly: false)
         try upgraded.close()
@@ -74,6 +56,20 @@ final class NeuronContextsTests: XCTestCase {
             XCTAssertTrue(try db.tableExists("neuron_contexts"))
             XCTAssertEqual(try Int.fetchOne(db, sql: "PRAGMA user_version"), PolylensFile.schemaVersion)
         }
+    }
+
+    /// A fixture file as a build without 004 wrote it: 004's tables and bookkeeping removed, at `userVersion`.
+    private func fileWithout004(_ name: String, userVersion: Int) throws -> (URL, Int64) {
+        let url = try StoreFixture.directory(self).appendingPathComponent(name)
+        let (file, run) = try StoreFixture.makeFile(at: url)
+        try file.close()
+        let queue = try DatabaseQueue(path: url.path)
+        try queue.write { db in
+            try db.execute(sql: "DROP TABLE activation_histograms; DROP TABLE neuron_contexts")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE '004%'; PRAGMA user_version = \(userVersion)")
+        }
+        try queue.close()
+        return (url, run)
     }
 }
 
