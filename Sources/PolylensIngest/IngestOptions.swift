@@ -33,6 +33,10 @@ public struct IngestOptions: Sendable, Equatable {
     /// Fixed, not timed: the float64 sums a batch adds must be the same in a resumed run.
     public var batchDocuments = 64
     public var batchTokens = 32768
+    /// Per (language, layer, neuron) histograms of a in `ActivationBins` (issue 12).
+    public var activationHistograms = true
+    /// How many top-activating contexts to keep per neuron, and their windows; nil: none (issue 12).
+    public var contexts: ContextShape? = ContextShape()
 
     public init(corpus: [CorpusSpec]) { self.corpus = corpus }
 
@@ -49,6 +53,13 @@ public struct IngestOptions: Sendable, Equatable {
         }
         if batchDocuments < 1 || batchTokens < 1 { throw IngestError("batch sizes must be positive") }
         do { try storage.validate() } catch let e as StorageOptionsError { throw IngestError(e.description) }
+        if let c = contexts {
+            if c.k < 0 || c.k > 1024 { throw IngestError("--top-contexts must be in 0...1024, got \(c.k)") }
+            if c.perLanguage < 0 || c.perLanguage > 1024 { throw IngestError("--top-contexts-per-language must be in 0...1024, got \(c.perLanguage)") }
+            if c.before < 0 || c.before > 256 || c.after < 0 || c.after > 256 {
+                throw IngestError("--context-window must be BEFORE,AFTER with each in 0...256, got \(c.before),\(c.after)")
+            }
+        }
     }
 
     /// The options that change results, as JSON with sorted keys (threads do not).
@@ -63,6 +74,10 @@ public struct IngestOptions: Sendable, Equatable {
         ]
         p.merge(storage.parameters) { $1 }
         if let cap = maxTokensPerLanguage { p["max_tokens_per_language"] = cap }
+        if activationHistograms { p["activation_histograms"] = ActivationBins.count }
+        if let c = contexts, c.collected > 0 {
+            p["top_contexts"] = ["k": c.k, "per_language": c.perLanguage, "before": c.before, "after": c.after]
+        }
         if let dir = promptsDirectory {
             p["prompts"] = dir
             p["lens_items"] = lensItems

@@ -130,7 +130,7 @@ public final class Ingestor {
                             duplicates: plan.duplicates, empty: plan.empty, overBudget: plan.overBudget,
                             promptsTooLong: plan.promptsTooLong)
         let start = Date()
-        var batch = PendingBatch(config: config, summaryCodec: options.storage.summaryCodec)
+        var batch = PendingBatch(config: config, options: options)
         var state = IngestProgress(itemsDone: 0, itemsTotal: plan.items, tokensDone: 0, tokensTotal: plan.tokensToCompute,
                                    seconds: 0, documentsPerLanguage: [:])
         for key in committed { state.documentsPerLanguage[key.language, default: 0] += 1 }
@@ -169,8 +169,13 @@ public final class Ingestor {
             } else {
                 let summarize = document.itemKey != nil || options.storage.corpusSummaries
                 let summary = SummaryAccumulator(blocks: config.nLayers, dim: config.dim)
-                let taps = TapFanOut((summarize ? [summary] : []) + [batch.statistics(for: document.language),
-                                                                      batch.languageState(for: document.language)])
+                var consumers: [TapConsumer] = (summarize ? [summary] : []) + [batch.statistics(for: document.language),
+                                                                                batch.languageState(for: document.language)]
+                if let activity = batch.activity(for: document.language) {
+                    activity.begin(document: batch.documents.count, key: planned.key, tokens: tokens)
+                    consumers.append(activity)
+                }
+                let taps = TapFanOut(consumers)
                 _ = try transformer.forward(tokens, startPosition: 0, taps: taps, logits: .none)
                 let summaries = summarize ? summary.summaries().filter { options.storage.poolings.contains($0.pooling) } : []
                 batch.add(info, summaries: summaries, tokens: tokens.count)
@@ -263,6 +268,10 @@ public final class Ingestor {
         }
         shape.heldOutFraction = options.heldOut
         shape.storage = options.storage
+        shape.lensTop = options.lensTop
+        shape.lensSets = prompts.isEmpty ? nil : tokenSets.count
+        shape.activationHistograms = options.activationHistograms
+        shape.contexts = options.contexts
         shape.embedUnembedding = options.lensStates
         shape.lensStateCodec = options.lensStates ? .f16 : nil
         return shape
@@ -285,16 +294,17 @@ public final class Ingestor {
 /// The documents, statistics, summaries and prompts collected since the last commit.
 private struct PendingBatch {
     let config: LlamaConfig
-    let summaryCodec: BlobDType
+    let options: IngestOptions
     var documents: [DocumentInfo] = []
     var summaries: [(documentIndex: Int, summary: DocumentSummary)] = []
     var prompts: [LensPrompt] = []
     var results: [LensPromptResult] = []
     var accumulators: [String: NeuronStatsAccumulator] = [:]
     var languageStates: [String: LanguageStateAccumulator] = [:]
+    var activity: [String: NeuronActivityAccumulator] = [:]
     var tokens = 0
 
-    init(config: LlamaConfig, summaryCodec: BlobDType) { self.config = config; self.summaryCodec = summaryCodec }
+    init(config: LlamaConfig, options: IngestOptions) { self.config = config; self.options = options }
 
     var isEmpty: Bool { documents.isEmpty && prompts.isEmpty }
 
@@ -316,6 +326,17 @@ private struct PendingBatch {
         return a
     }
 
+    /// Histograms and context candidates of a language, or nil when ingest collects neither.
+    mutating func activity(for language: String) -> NeuronActivityAccumulator? {
+        let contexts = options.contexts.flatMap { $0.collected > 0 ? $0 : nil }
+        guard options.activationHistograms || contexts != nil else { return nil }
+        if let a = activity[language] { return a }
+        let a = NeuronActivityAccumulator(language: language, layers: config.nLayers, neurons: config.hiddenDim,
+                                          histograms: options.activationHistograms, contexts: contexts)
+        activity[language] = a
+        return a
+    }
+
     mutating func add(_ document: DocumentInfo, summaries: [DocumentSummary], tokens: Int) {
         let index = documents.count
         documents.append(document)
@@ -331,10 +352,14 @@ private struct PendingBatch {
 
     mutating func take() -> IngestBatch {
         let stats = accumulators.sorted { $0.key < $1.key }.flatMap { $0.value.isEmpty ? [] : $0.value.stats }
-        var batch = IngestBatch(documents: documents, stats: stats, summaries: summaries, lensPrompts: prompts, lensResults: results)
+        let active = activity.sorted { $0.key < $1.key }.map(\.value).filter { !$0.isEmpty }
+        let delta = active.isEmpty ? nil : NeuronActivityDelta(shape: active[0].shape, histograms: active.flatMap(\.activationHistograms),
+                                                               contexts: active.flatMap(\.contexts))
+        var batch = IngestBatch(documents: documents, stats: stats, summaries: summaries, lensPrompts: prompts, lensResults: results,
+                                activity: delta)
         batch.languageStates = languageStates.sorted { $0.key < $1.key }.flatMap { $0.value.isEmpty ? [] : $0.value.states }
-        batch.summaryCodec = summaryCodec
-        self = PendingBatch(config: config, summaryCodec: summaryCodec)
+        batch.summaryCodec = options.storage.summaryCodec
+        self = PendingBatch(config: config, options: options)
         return batch
     }
 }

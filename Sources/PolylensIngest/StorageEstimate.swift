@@ -28,6 +28,7 @@ public struct StorageEstimate: Sendable {
     /// `blobBytes` and `SQLitePages` (e.g. `{ s in LensResults.estimatedBytes(s) }`); every term adds to the total.
     public static let terms: [(StudyShape) -> TableEstimate] = [
         documents, neuronStats, languageStates, summaries, lensPrompts, lensStates, unembedding,
+        tokenSets, lensResults, activationHistograms, neuronContexts,
     ]
 
     public init(_ shape: StudyShape, emptyFileBytes: Double) {
@@ -146,6 +147,52 @@ public struct StorageEstimate: Sendable {
         let payload = 8 + hiddenStateBytes(s.lensPositionsPerPrompt * Double(s.model.dim), codec: codec)
         let bytes = SQLitePages.tableBytes(rows: rows, payload: payload) + SQLitePages.indexBytes(rows: rows, entry: 10)
         return TableEstimate(table: "lens_states", rows: rows, bytes: bytes)
+    }
+
+    /// English and one keyword set per language: a few thousand ids each, shuffled.
+    static func tokenSets(_ s: StudyShape) -> TableEstimate {
+        guard s.lensPrompts > 0 else { return TableEstimate(table: "token_sets", rows: 0, bytes: 0) }
+        let rows = Double(s.lensSetCount)
+        let payload = 64 + blobBytes(raw: 4 * 2000, rank: 1, ratio: Ratio.shuffledIntegers(width: 4, bits: bits(Double(s.model.vocabSize))))
+        return TableEstimate(table: "token_sets", rows: rows, bytes: SQLitePages.tableBytes(rows: rows, payload: payload))
+    }
+
+    /// One row per prompt: top-k ids and probabilities, the correct token's probability and rank, entropy and
+    /// every set's mass over (layer, position), all byte-shuffled (LensPromptResult).
+    static func lensResults(_ s: StudyShape) -> TableEstimate {
+        let rows = Double(s.lensPrompts)
+        guard rows > 0 else { return TableEstimate(table: "lens_results", rows: 0, bytes: 0) }
+        let cells = s.lensPositionsPerPrompt * Double(s.hiddenLayers), k = Double(s.lensTop)
+        let ids = Ratio.shuffledIntegers(width: 4, bits: bits(Double(s.model.vocabSize)))
+        let payload = 40 + blobBytes(raw: 4 * cells * k, rank: 3, ratio: ids)
+            + blobBytes(raw: 4 * cells * k, rank: 3, ratio: Ratio.shuffledFloats)
+            + blobBytes(raw: 4 * cells, rank: 2, ratio: Ratio.shuffledFloats)
+            + blobBytes(raw: 4 * cells, rank: 2, ratio: ids)
+            + blobBytes(raw: 4 * cells, rank: 2, ratio: Ratio.shuffledFloats)
+            + blobBytes(raw: 4 * cells * Double(s.lensSetCount), rank: 3, ratio: Ratio.shuffledFloats)
+        let bytes = SQLitePages.tableBytes(rows: rows, payload: payload) + SQLitePages.indexBytes(rows: rows, entry: 10)
+        return TableEstimate(table: "lens_results", rows: rows, bytes: bytes)
+    }
+
+    /// Counts of 40 bins per (language, layer, neuron), at the ratio measured on polycode (NeuronActivityStorage).
+    static func activationHistograms(_ s: StudyShape) -> TableEstimate {
+        guard s.activationHistograms else { return TableEstimate(table: "activation_histograms", rows: 0, bytes: 0) }
+        let rows = Double(s.statsLanguages * s.model.nLayers)
+        let raw = Double(NeuronActivityStorage.rawBytes(layers: 1, neurons: s.model.hiddenDim, languages: 1, histograms: true, contexts: nil))
+        let payload = 10 + s.languageCharacters + blobBytes(raw: raw, rank: 2, ratio: NeuronActivityStorage.histogramRatio)
+        return TableEstimate(table: "activation_histograms", rows: rows,
+                             bytes: SQLitePages.tableBytes(rows: rows, payload: payload) + SQLitePages.indexBytes(rows: rows, entry: 6 + s.languageCharacters + 3))
+    }
+
+    /// Per (scope, layer): the top contexts of every neuron, scope `*` and each language (NeuronActivityStorage).
+    static func neuronContexts(_ s: StudyShape) -> TableEstimate {
+        guard let c = s.contexts, c.collected > 0 else { return TableEstimate(table: "neuron_contexts", rows: 0, bytes: 0) }
+        let scopes = Double(1 + s.statsLanguages), rows = scopes * Double(s.model.nLayers)
+        let raw = Double(NeuronActivityStorage.rawBytes(layers: s.model.nLayers, neurons: s.model.hiddenDim, languages: s.statsLanguages,
+                                                        histograms: false, contexts: c))
+        let payload = 20 + s.languageCharacters + 4 * 40 + raw / rows / NeuronActivityStorage.contextRatio
+        return TableEstimate(table: "neuron_contexts", rows: rows,
+                             bytes: SQLitePages.tableBytes(rows: rows, payload: payload) + SQLitePages.indexBytes(rows: rows, entry: 6 + s.languageCharacters + 3))
     }
 
     static func unembedding(_ s: StudyShape) -> TableEstimate {

@@ -22,6 +22,13 @@ public struct StudyShape: Sendable {
     /// Ordered language pairs and items per pair of the lens prompts.
     public var lensPairs = 0
     public var lensItems = 0
+    /// Top tokens the lens keeps per (layer, position) (`--lens-top`), and the token sets it follows (nil: English
+    /// and one keyword set per language of the parallel items but English).
+    public var lensTop = 10
+    public var lensSets: Int? = nil
+    /// Activation histograms and top contexts per neuron (issue 12; `--no-activation-histograms`, `--top-contexts`).
+    public var activationHistograms = true
+    public var contexts: ContextShape? = ContextShape()
     /// Mean tokens of a lens prompt and mean positions that predict its target snippet (the paper: ≈ 40).
     public var lensTokensPerPrompt = 400.0
     public var lensPositionsPerPrompt = 40.0
@@ -48,6 +55,7 @@ public struct StudyShape: Sendable {
     public var countedTokensPerLanguage: Double { Double(tokensPerLanguage) - heldOutTokensPerLanguage }
     public var parallelDocuments: Int { parallelItems * parallelLanguages }
     public var lensPrompts: Int { lensPairs * lensItems }
+    public var lensSetCount: Int { lensSets ?? max(1, parallelLanguages) }
     public var tokensPerDocument: Double { documentsPerLanguage > 0 ? Double(tokensPerLanguage) / Double(documentsPerLanguage) : 0 }
 
     /// Held-out tokens per language: the budget, within the fraction of the corpus.

@@ -52,5 +52,6 @@ extension LapeSection {
                                                    : "The \(sharedByAll.count) neurons selected for every language.",
                        maxRows: 40)
         }
+        cards?.render(into: &html)
     }
 }

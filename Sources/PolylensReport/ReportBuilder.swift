@@ -70,6 +70,7 @@ public enum ReportBuilder {
         let meter = ProgressMeter(task: "report", unit: "steps", total: 3 + (lensLoader == nil ? 0 : lensPrompts), report: progress)
         meter.advance(by: 0, detail: "LAPE")
         section(.lape, &data) { try lape(stats, options) }.map { data.lape = $0 }
+        if data.lape != nil { data.lape?.cards = try neuronCards(file, run: run, stats: stats, options) }
         meter.advance(by: 1, detail: "MEXA")
         section(.mexa, &data) { try mexa(file, run: run.id, options) }.map { data.mexa = $0 }
         meter.advance(by: 1, detail: "logit lens")
@@ -154,6 +155,15 @@ public enum ReportBuilder {
                                   tau: result.tau, quantile: result.quantile, selection: selection)
         section.warnings = LAPEWarnings.of(result, tokens: tokens)
         return section
+    }
+
+    /// The LAPE cards (issue 12), decoded with the run's tokenizer when it is where the run recorded it.
+    static func neuronCards(_ file: PolylensFile, run: (id: Int64, info: RunInfo), stats: [NeuronStats],
+                            _ options: ReportOptions) throws -> NeuronCardsSection? {
+        let p = try ActivationProbabilities(stats: stats)
+        let result = try LAPE.run(p, selection: options.lapeSelection, quantile: options.lapeQuantile)
+        let tokenizer = try? TokenizerLoader.load(URL(fileURLWithPath: run.info.tokenizerPath))
+        return try NeuronCardsSection.build(file: file, run: run.id, lape: result, probabilities: p, tokenizer: tokenizer)
     }
 
     static func mexa(_ file: PolylensFile, run: Int64, _ options: ReportOptions) throws -> MexaSection? {

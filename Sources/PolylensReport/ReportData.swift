@@ -182,6 +182,8 @@ public struct LapeSection: Sendable {
     public var quantile: Double
     /// e.g. "per language, ν = 400" or "top rate 1 %".
     public var selection: String
+    /// The most selective neurons of each language with their contexts; nil when the file holds none.
+    public var cards: NeuronCardsSection?
     /// What makes the selection doubtful (`LAPEWarnings`), shown above the charts.
     public var warnings: [String] = []
 

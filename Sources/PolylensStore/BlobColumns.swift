@@ -41,7 +41,17 @@ extension BlobColumn {
         BlobColumn(table: "lens_results", column: "correct_rank", dtype: .i32, key: lensKey, shape: "json_array(layers, positions)"),
         BlobColumn(table: "lens_results", column: "entropy", dtype: .f32, key: lensKey, shape: "json_array(layers, positions)"),
         BlobColumn(table: "lens_results", column: "set_mass", dtype: .f32, key: lensKey, shape: "json_array(layers, positions, sets)"),
+    ] + neuronActivity
+
+    /// Schema/004_neuron_activity.sql.
+    static let neuronActivity: [BlobColumn] = [
+        BlobColumn(table: "activation_histograms", column: "counts", dtype: .i32, key: statsKey, shape: "json_array(neurons, bins)"),
+        BlobColumn(table: "neuron_contexts", column: "value", dtype: .f32, key: contextsKey, shape: "json_array(neurons, k)"),
+        BlobColumn(table: "neuron_contexts", column: "document", dtype: .i64, key: contextsKey, shape: "json_array(neurons, k)"),
+        BlobColumn(table: "neuron_contexts", column: "position", dtype: .i32, key: contextsKey, shape: "json_array(neurons, k)"),
+        BlobColumn(table: "neuron_contexts", column: "tokens", dtype: .i32, key: contextsKey, shape: "json_array(neurons, k, before + 1 + after)"),
     ]
+    private static let contextsKey = "'run ' || run_id || ', ' || scope || ', layer ' || layer"
 
     private static let lensKey = "'prompt ' || prompt_id"
     private static let statsKey = "'run ' || run_id || ', ' || language || ', layer ' || layer"

@@ -6,6 +6,7 @@ public enum ExportContent: String, CaseIterable, Sendable {
     case languageStates = "language-states"
     /// A saved neuron set in the original LAPE repository's layout.
     case lapeSet = "lape-set"
+    case activationHistograms = "activation-histograms", neuronContexts = "neuron-contexts"
 }
 
 public enum ExportFormat: String, CaseIterable, Sendable {
@@ -105,6 +106,8 @@ extension PolylensFile {
                     }
                 }
             }
+        case .activationHistograms, .neuronContexts:
+            try exportNeuronActivity(content, run: run, format: format, to: emit)
         }
     }
 }

@@ -143,6 +143,7 @@ extension PolylensFile {
             for delta in try source.languageStates(run: id) {
                 try add(delta, run: run, db)
             }
+            try copyNeuronActivity(from: source, run: id, documentIDs: documentIDs, into: run, db)
             let prompts = try source.guarded("read the lens prompts of") { src in
                 try Row.fetchAll(src, sql: "SELECT * FROM lens_prompts WHERE run_id = ? ORDER BY id", arguments: [id])
             }

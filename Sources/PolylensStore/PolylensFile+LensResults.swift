@@ -22,7 +22,7 @@ extension PolylensFile {
                 try db.execute(sql: """
                     INSERT INTO token_sets (run_id, ordinal, name, kind, language, source, count, token_ids)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [run, ordinal, s.name, s.kind, s.language, s.source, s.ids.count, BlobCodec.encode(s.ids)])
+                    """, arguments: [run, ordinal, s.name, s.kind, s.language, s.source, s.ids.count, BlobCodec.encode(s.ids, filter: .shuffle)])
             }
         }
     }
@@ -113,9 +113,12 @@ extension PolylensFile {
                                       correct_probability, correct_rank, entropy, set_mass)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [prompt, l, p, k, s,
-                             BlobCodec.encode(c.topIds, shape: [l, p, k]), BlobCodec.encode(c.topProbabilities, as: .f32, shape: [l, p, k]),
-                             BlobCodec.encode(c.correctProbability, as: .f32, shape: [l, p]), BlobCodec.encode(c.correctRank, shape: [l, p]),
-                             BlobCodec.encode(c.entropy, as: .f32, shape: [l, p]), BlobCodec.encode(c.setMass, as: .f32, shape: [l, p, s])])
+                             BlobCodec.encode(c.topIds, shape: [l, p, k], filter: .shuffle),
+                             BlobCodec.encode(c.topProbabilities, as: .f32, shape: [l, p, k], filter: .shuffle),
+                             BlobCodec.encode(c.correctProbability, as: .f32, shape: [l, p], filter: .shuffle),
+                             BlobCodec.encode(c.correctRank, shape: [l, p], filter: .shuffle),
+                             BlobCodec.encode(c.entropy, as: .f32, shape: [l, p], filter: .shuffle),
+                             BlobCodec.encode(c.setMass, as: .f32, shape: [l, p, s], filter: .shuffle)])
     }
 
     /// verify's checks beyond the blob encoding: every token id of a token set or a top-k list is inside the

@@ -44,6 +44,7 @@ extension PolylensFile {
             for delta in batch.languageStates {
                 try add(delta, run: run, db)
             }
+            if let activity = batch.activity { try add(activity, documentIDs: ids, run: run, db) }
             for (index, s) in batch.summaries {
                 try db.execute(sql: "INSERT INTO summaries (document_id, pooling, layers, dim, data) VALUES (?, ?, ?, ?, ?)",
                                arguments: [ids[index], s.pooling.rawValue, s.layers, s.dim,
@@ -171,7 +172,7 @@ extension PolylensFile {
         try db.execute(sql: """
             INSERT INTO lens_prompts (run_id, source, target, item_key, tokens, first_position, layers, dim)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [run, p.source, p.target, p.itemKey, BlobCodec.encode(p.tokens), p.firstPosition, p.layers, p.dim])
+            """, arguments: [run, p.source, p.target, p.itemKey, BlobCodec.encode(p.tokens, filter: .shuffle), p.firstPosition, p.layers, p.dim])
         let id = db.lastInsertedRowID
         let stride = p.positions * p.dim
         for l in 0..<p.layers where !p.states.isEmpty {

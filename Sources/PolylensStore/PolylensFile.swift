@@ -112,7 +112,10 @@ public final class PolylensFile {
             }
             // An older file opened read-only is read as it is: readers treat the tables of later migrations as
             // empty (e.g. no lens_results before schema 3). Opened for writing, it is upgraded.
-            if version == latest || readOnly { return }
+            if readOnly { return }
+            // Migrations merged out of order (004 after 005) leave a file at the latest version without an
+            // earlier one: apply whatever is missing, not only what is newer.
+            if version == latest, try guarded("read the migrations of", { try Self.migrator.hasCompletedMigrations($0) }) { return }
         } else if appID != 0 || objects != 0 || !allowInitialize || readOnly {
             throw PolylensFileError("\(path): not a Polylens file (an SQLite database with application_id \(appID) and \(objects) schema objects)")
         }
@@ -137,7 +140,8 @@ public final class PolylensFile {
         for m in migrations {
             migrator.registerMigration(m.name) { db in
                 try db.execute(sql: m.sql)
-                try db.execute(sql: "PRAGMA user_version = \(m.version)")
+                let current = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                try db.execute(sql: "PRAGMA user_version = \(max(current, m.version))")
             }
         }
         return migrator

@@ -43,6 +43,7 @@ public final class SQLConsole {
             db.add(function: DatabaseFunction("ln", argumentCount: 1, pure: true) { args in
                 Double.fromDatabaseValue(args[0]).flatMap { $0 > 0 ? Foundation.log($0) : nil }
             })
+            try Self.createNeuronActivityViews(db)
             try db.execute(sql: "PRAGMA query_only = ON")
         }
         do {

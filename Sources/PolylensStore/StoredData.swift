@@ -149,11 +149,26 @@ public struct IngestBatch: Sendable {
     public var summaryCodec: BlobDType = .f16
     /// The lens computed at ingest, one per prompt of `lensPrompts` (matched by source, target and item).
     public var lensResults: [LensPromptResult]
+    /// Histograms and top-context candidates of the batch's documents; nil when ingest collects none.
+    public var activity: NeuronActivityDelta?
 
     public init(documents: [DocumentInfo] = [], stats: [NeuronStats] = [],
                 summaries: [(documentIndex: Int, summary: DocumentSummary)] = [], lensPrompts: [LensPrompt] = [],
-                lensResults: [LensPromptResult] = []) {
+                lensResults: [LensPromptResult] = [], activity: NeuronActivityDelta? = nil) {
         self.documents = documents; self.stats = stats; self.summaries = summaries; self.lensPrompts = lensPrompts
-        self.lensResults = lensResults
+        self.lensResults = lensResults; self.activity = activity
+    }
+}
+
+/// What a batch adds to the activation histograms and top contexts (issue 12): histograms per (language,
+/// layer), and per (language, layer) each neuron's best `shape.collected` contexts among the batch's tokens,
+/// their `document` being the index into the batch's documents.
+public struct NeuronActivityDelta: Sendable {
+    public var shape: ContextShape?
+    public var histograms: [ActivationHistogram]
+    public var contexts: [NeuronContextTable]
+
+    public init(shape: ContextShape?, histograms: [ActivationHistogram], contexts: [NeuronContextTable]) {
+        self.shape = shape; self.histograms = histograms; self.contexts = contexts
     }
 }

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import PolylensEngine
 import PolylensIngest
+import PolylensModel
 import PolylensStore
+import PolylensTokenizer
 
 /// Ingest speed against the engine's bare prefill of the same token sequences, in one process, and
 /// what the file costs per token and per document.
@@ -31,9 +33,15 @@ struct BenchIngestCommand: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
+    @Flag(help: "Also ingest without activation histograms and contexts (issue 12), alternating, and report their cost.")
+    var compareNeuronActivity = false
+
+    @Option(help: "With --compare-neuron-activity: ingests of each kind, alternating; the fastest of each is compared.")
+    var repeats = 1
+
     func run() throws {
         let options = try arguments.options(lensStates: false, defaultHeldOut: 0)
-        let (weights, tokenizer, tokenizerURL) = try arguments.load()
+        let (weights, tokenizer, tokenizerURL) = try loadModel()
         let ingestor = try Ingestor(weights: weights, modelPath: arguments.model, tokenizer: tokenizer,
                                     tokenizerURL: tokenizerURL, options: options)
         let preparing = Timing.start()
@@ -62,6 +70,8 @@ struct BenchIngestCommand: ParsableCommand {
         let ingest = timing.stop()
         let bareAfter = try bare()
         let info = try PolylensFile.open(URL(fileURLWithPath: path)).info()
+        let activity = compareNeuronActivity ? try neuronActivityCost(options: options, weights: weights, tokenizer: tokenizer,
+                                                                          tokenizerURL: tokenizerURL, first: ingest) : []
 
         let bareWall = (bareBefore.wall + bareAfter.wall) / 2, bareCPU = (bareBefore.cpu + bareAfter.cpu) / 2
         let documents = report.documentsCommitted
@@ -86,7 +96,7 @@ struct BenchIngestCommand: ParsableCommand {
             ("bytes_per_document", rounded(Double(info.fileBytes) / Double(max(1, documents + report.promptsCommitted)), 1)),
             ("blob_raw_bytes", info.blobRawBytes), ("blob_stored_bytes", info.blobStoredBytes),
             ("lz4_ratio", rounded(info.compressionRatio, 3)),
-        ]
+        ] + activity
         switch format {
         case .text:
             print(result.map { "\($0.0): \($0.1)" }.joined(separator: "\n"))
@@ -94,6 +104,49 @@ struct BenchIngestCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: Dictionary(uniqueKeysWithValues: result), options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
+    }
+
+    /// The model, or with `--model shape:NAME` random f32 weights of a `bench engine` shape (stories15M,
+    /// stories110M) with the tokenizer given, so ingest can be timed at a size the shared models lack.
+    private func loadModel() throws -> (ModelWeights, Tokenizer, URL) {
+        guard arguments.model.hasPrefix("shape:") else { return try arguments.load() }
+        let name = String(arguments.model.dropFirst(6))
+        guard let config = EngineBenchmark.shapes[name] else {
+            throw ValidationError("--model shape:NAME: unknown shape '\(name)' (known: \(EngineBenchmark.shapes.keys.sorted().joined(separator: ", ")))")
+        }
+        guard let path = arguments.tokenizer else { throw ValidationError("--model shape:\(name) needs --tokenizer FILE") }
+        let url = URL(fileURLWithPath: path)
+        let tokenizer = try TokenizerLoader.load(url)
+        return (RandomWeights(config, dtype: .f32, seed: 1), tokenizer, url)
+    }
+
+    /// Ingests into fresh files with and without histograms and contexts, alternating `repeats` times (the first
+    /// ingest above counts as one with them), and compares the fastest CPU time of each: the cost of issue 12.
+    private func neuronActivityCost(options: IngestOptions, weights: ModelWeights, tokenizer: Tokenizer, tokenizerURL: URL,
+                                    first: Timing) throws -> [(String, Any)] {
+        var without = options
+        without.activationHistograms = false
+        without.contexts = nil
+        func ingest(_ o: IngestOptions) throws -> Timing {
+            let path = NSTemporaryDirectory() + "polylens-bench-\(UUID().uuidString).polylens"
+            defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+            let ingestor = try Ingestor(weights: weights, modelPath: arguments.model, tokenizer: tokenizer, tokenizerURL: tokenizerURL, options: o)
+            let file = try PolylensFile.create(URL(fileURLWithPath: path))
+            let t = Timing.start()
+            _ = try ingestor.run(into: file, threads: arguments.threads)
+            try file.close()
+            return t.stop()
+        }
+        var with = [first], plain: [Timing] = []
+        for r in 0..<max(1, repeats) {
+            plain.append(try ingest(without))
+            if r + 1 < repeats { with.append(try ingest(options)) }
+        }
+        let a = with.min { $0.cpu < $1.cpu }!, b = plain.min { $0.cpu < $1.cpu }!
+        return [("ingest_with_neuron_activity_cpu_seconds", rounded(a.cpu)), ("ingest_without_neuron_activity_cpu_seconds", rounded(b.cpu)),
+                ("ingest_with_neuron_activity_seconds", rounded(a.wall)), ("ingest_without_neuron_activity_seconds", rounded(b.wall)),
+                ("neuron_activity_cpu_overhead_percent", rounded((a.cpu / b.cpu - 1) * 100, 1)),
+                ("neuron_activity_overhead_percent", rounded((a.wall / b.wall - 1) * 100, 1))]
     }
 
     private func rounded(_ x: Double, _ digits: Int = 3) -> Double {

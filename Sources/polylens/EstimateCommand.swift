@@ -81,6 +81,9 @@ struct EstimateCommand: ParsableCommand {
         s.parallelTokensPerItem = parallelTokens
         s.heldOutFraction = options.heldOut
         s.storage = options.storage
+        s.lensTop = options.lensTop
+        s.activationHistograms = options.activationHistograms
+        s.contexts = options.contexts
         return s
     }
 

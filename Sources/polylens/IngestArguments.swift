@@ -52,6 +52,7 @@ struct IngestArguments: ParsableArguments {
     var threads: Int?
 
     @OptionGroup(title: "Storage") var storage: StorageArguments
+    @OptionGroup(title: "Neuron activity") var activity: NeuronActivityArguments
 
     func options(lensStates: Bool, defaultHeldOut: Double) throws -> IngestOptions {
         var specs = try lang.map(CorpusSpec.files) + jsonl.map(CorpusSpec.jsonl)
@@ -69,6 +70,7 @@ struct IngestArguments: ParsableArguments {
         o.lensTop = lensTop
         o.lensWords = absolute(words)
         o.lensKeywords = keywords.map(absolute)
+        try activity.apply(to: &o)
         return o
     }
 

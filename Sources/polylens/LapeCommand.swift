@@ -30,10 +30,12 @@ struct LapeCommand: ParsableCommand {
     @Option(help: "For --stability: the model the run used (checked by sha256), to count the held-out documents' activations.")
     var model: String?
     @Option(help: "For --stability: engine threads (default: all cores).") var threads: Int?
+    @OptionGroup(title: "Activation threshold (from the activation histograms)") var threshold: LapeThresholdOptions
 
     func validate() throws {
         if perLanguage != nil && topRate != nil { throw CLIError("--per-language and --top-rate exclude each other") }
         if let s = save, s.isEmpty { throw CLIError("--save needs a name") }
+        try threshold.check()
         if replace && save == nil { throw CLIError("--replace needs --save NAME") }
         if let n = stability, n < 1 { throw CLIError("--stability must be ≥ 1, got \(n)") }
         if (stability == nil) != (model == nil) { throw CLIError("--stability and --model go together") }
@@ -60,7 +62,8 @@ struct LapeCommand: ParsableCommand {
         let (file, run) = try options.open(readOnly: save == nil)
         let langs = try LanguageSelection.resolve(languages, available: try file.languages(run: run), file: options.file)
         let stats = try file.neuronStats(run: run)
-        let p = try ActivationProbabilities(stats: stats, languages: langs)
+        let p = threshold.threshold == nil ? try ActivationProbabilities(stats: stats, languages: langs)
+                                            : try threshold.probabilities(file, run: run, languages: langs)
         let r = try LAPE.run(p, selection: selection, quantile: quantile)
         let (kind, value): (String, Double) = switch selection {
         case .perLanguage(let nu): ("per-language", Double(nu))

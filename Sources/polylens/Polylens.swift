@@ -10,6 +10,7 @@ struct Polylens: ParsableCommand {
         subcommands: [
             IngestCommand.self,
             LapeCommand.self,
+            NeuronCommand.self,
             MexaCommand.self,
             LensCommand.self,
             AblateCommand.self,

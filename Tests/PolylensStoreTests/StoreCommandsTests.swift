@@ -90,6 +90,8 @@ final class EmbeddedSchemaTests: XCTestCase {
         let r = try StoreFixture.run(copy, ["merge", out.path, input.path])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(try PolylensFile.open(out).verify().isSound)
-        XCTAssertEqual(PolylensFile.migrations.map(\.name), ["001_initial", "002_compact_storage", "003_lens_results", "005_result_provenance"])
+        let schema = try FileManager.default.contentsOfDirectory(atPath: StoreFixture.repository.appendingPathComponent("Schema").path)
+            .filter { $0.hasSuffix(".sql") }.map { String($0.dropLast(4)) }.sorted()
+        XCTAssertEqual(PolylensFile.migrations.map(\.name), schema)
     }
 }
