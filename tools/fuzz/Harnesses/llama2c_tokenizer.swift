@@ -1,0 +1,14 @@
+import Foundation
+import PolylensModel
+import PolylensTokenizer
+
+/// llama2.c's `tokenizer.bin` (max_token_len, then score/length/bytes records), then an encode and a decode.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let url = FuzzInput.file(data, size, named: "tokenizer.bin")
+    guard let tok = try? LlamaTwoCTokenizerFile.load(url) else { return 0 }
+    let ids = tok.encode(FuzzInput.probeText, addBOS: true, parseSpecial: true)
+    precondition(ids.allSatisfy { $0 >= 0 && $0 < tok.vocabSize }, "id outside the vocabulary")
+    _ = tok.decode(ids)
+    return 0
+}
