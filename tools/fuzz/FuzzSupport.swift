@@ -26,7 +26,4 @@ enum FuzzInput {
         return url
     }
 
-    /// Text a tokenizer built from the input is asked to encode: ASCII code, spaces, digits, multi-byte
-    /// characters and special-token spellings, so that every encode path runs.
-    static let probeText = "def f(x):\n    return x  # ünïcödé 日本語 🙂\t<s></s><|begin_of_text|> 12345 \u{0}"
 }

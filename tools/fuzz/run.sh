@@ -7,7 +7,8 @@
 # Seeds come from the real files in ../shared (make_seeds.py; nothing is copied into the repository).
 # Everything goes under .build/fuzz: corpus/<h> (inputs found), crashes/<h> (crashing inputs: add each to
 # Tests/*/Fixtures/fuzz and its regression test), logs/<h>.log, and summary.tsv with executions and
-# coverage per harness. A single allocation over 512 MB or one input running over 10 s counts as a crash.
+# coverage per harness. A single allocation over 512 MB or one input running over FUZZ_TIMEOUT seconds (30)
+# counts as a crash; on a machine shared with builds, niced runs may need FUZZ_TIMEOUT=300.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -46,15 +47,16 @@ printf 'harness\tseconds\texecutions\texec_per_s\tcoverage\tfeatures\tcorpus\tcr
 for h in "${HARNESSES[@]}"; do
     bin="$OUT/bin/fuzz-$h"
     if [ "$h" = blob ]; then objs=("$OBJ/PolylensStore.o" -I Sources/CLZ4 -I Sources/CZlib -llz4 -lz)
-    else objs=("$OBJ/PolylensModel.o" "$OBJ/PolylensTokenizer.o"); fi
-    if [ ! -x "$bin" ] || [ -n "$(find tools/fuzz/Harnesses/$h.swift tools/fuzz/FuzzSupport.swift "$OBJ" -newer "$bin")" ]; then
+    else objs=(tools/fuzz/TokenizerProbe.swift "$OBJ/PolylensModel.o" "$OBJ/PolylensTokenizer.o"); fi
+    if [ ! -x "$bin" ] || [ -n "$(find tools/fuzz/Harnesses/$h.swift tools/fuzz/*.swift "$OBJ" -newer "$bin")" ]; then
         echo "fuzz: linking $h" >&2
-        nice -n 19 swiftc "${FLAGS[@]}" tools/fuzz/FuzzSupport.swift "tools/fuzz/Harnesses/$h.swift" "${objs[@]}" -o "$bin"
+        nice -n 19 swiftc "${FLAGS[@]}" tools/fuzz/FuzzSupport.swift "tools/fuzz/Harnesses/$h.swift" "${objs[@]}" -o "$bin" 2>&1 \
+            | { grep -v "Cannot export local symbol" || true; } >&2
     fi
     mkdir -p "$OUT/corpus/$h" "$OUT/crashes/$h"
     echo "fuzz: running $h for ${SECONDS_EACH}s" >&2
     set +e
-    nice -n 19 "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -malloc_limit_mb=512 -rss_limit_mb=2048 \
+    nice -n 19 "$bin" -max_total_time="$SECONDS_EACH" -timeout="${FUZZ_TIMEOUT:-30}" -malloc_limit_mb=512 -rss_limit_mb=2048 \
         -print_final_stats=1 -detect_leaks=0 -artifact_prefix="$OUT/crashes/$h/" \
         "$OUT/corpus/$h" "$OUT/seeds/$h" > "$OUT/logs/$h.log" 2>&1
     set -e
