@@ -65,7 +65,7 @@ for h in "${HARNESSES[@]}"; do
     cov=$(grep -o 'cov: [0-9]*' "$OUT/logs/$h.log" | tail -1 | grep -o '[0-9]*')
     ft=$(grep -o 'ft: [0-9]*' "$OUT/logs/$h.log" | tail -1 | grep -o '[0-9]*')
     corpus=$(ls "$OUT/corpus/$h" | wc -l)
-    crashes=$(ls "$OUT/crashes/$h" | wc -l)
+    crashes=$(find "$OUT/crashes/$h" -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' | wc -l)
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$h" "$SECONDS_EACH" "${runs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" \
         "$corpus" "$crashes" | tee -a "$OUT/summary.tsv"
     rm -rf "$OUT/tmp"/polylens-fuzz-*

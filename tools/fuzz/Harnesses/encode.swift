@@ -22,10 +22,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         for special in [false, true] {
             let ids = tok.encode(text, addBOS: true, parseSpecial: special)
             precondition(ids.allSatisfy { $0 >= 0 && $0 < tok.vocabSize }, "\(name): id outside the vocabulary")
-            let back = tok.decode(ids)
-            if exact && !special {
-                precondition(back == text, "\(name): decode(encode(text)) differs from the text")
-            }
+            _ = tok.decode(ids)
+        }
+        // Without BOS and special tokens, byte-level BPE gives every byte back.
+        if exact {
+            let back = tok.decode(tok.encode(text, addBOS: false, parseSpecial: false))
+            precondition(back == text, "\(name): decode(encode(text)) differs from the text")
         }
     }
     return 0

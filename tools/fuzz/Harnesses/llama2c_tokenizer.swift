@@ -5,8 +5,5 @@ import PolylensTokenizer
 /// llama2.c's `tokenizer.bin` (max_token_len, then score/length/bytes records), then an encode and a decode.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let url = FuzzInput.file(data, size, named: "tokenizer.bin")
-    guard let tok = try? LlamaTwoCTokenizerFile.load(url) else { return 0 }
-    TokenizerProbe.exercise(tok)
-    return 0
+    TokenizerProbe.run(data, size, named: "tokenizer.bin") { try LlamaTwoCTokenizerFile.load($0) }
 }
