@@ -5,8 +5,8 @@
 #   tools/fuzz/run.sh [SECONDS] [HARNESS...]     # default: 600 s each, every harness
 #
 # Seeds come from the real files in ../shared (make_seeds.py; nothing is copied into the repository).
-# Everything goes under .build/fuzz: corpus/<h> (inputs found), crashes/<h> (crashing inputs: add each to
-# Tests/*/Fixtures/fuzz and its regression test), logs/<h>.log, and summary.tsv with executions and
+# Everything goes under .build/fuzz: corpus/<h> (inputs found), crashes/<h> (crashing inputs: keep each as a
+# regression test beside the Hostile*Tests), logs/<h>.log, and summary.tsv with executions and
 # coverage per harness. A single allocation over 512 MB or one input running over FUZZ_TIMEOUT seconds (30)
 # counts as a crash; on a machine shared with builds, niced runs may need FUZZ_TIMEOUT=300.
 set -euo pipefail
