@@ -108,12 +108,7 @@ struct JSONReader {
             guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             i += 1
             out[key] = try value()
-            skipSpace()
-            guard i < b.count else { throw fail("unexpected end") }
-            if b[i] == UInt8(ascii: ",") { i += 1; continue }
-            guard b[i] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
-            i += 1
-            return .object(out)
+            if try !another(before: "}") { return .object(out) }
         }
     }
 
@@ -123,13 +118,18 @@ struct JSONReader {
         if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array(out) }
         while true {
             out.append(try value())
-            skipSpace()
-            guard i < b.count else { throw fail("unexpected end") }
-            if b[i] == UInt8(ascii: ",") { i += 1; continue }
-            guard b[i] == UInt8(ascii: "]") else { throw fail("expected ',' or ']'") }
-            i += 1
-            return .array(out)
+            if try !another(before: "]") { return .array(out) }
         }
+    }
+
+    /// After a member or element: true at ',' (another follows), false at `closer` (the container ends).
+    private mutating func another(before closer: Unicode.Scalar) throws -> Bool {
+        skipSpace()
+        guard i < b.count else { throw fail("unexpected end") }
+        if b[i] == UInt8(ascii: ",") { i += 1; return true }
+        guard b[i] == UInt8(ascii: closer) else { throw fail("expected ',' or '\(closer)'") }
+        i += 1
+        return false
     }
 
     private mutating func literal(_ word: StaticString) throws {
