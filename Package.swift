@@ -4,8 +4,14 @@ import PackageDescription
 /// Modules follow the data flow: model files → tokenizer → engine → (ingest) → store → analyses → report → CLI.
 /// The store is the file format alone (readable without a model); ingest runs the engine and writes to it.
 /// A lower module never imports a higher one.
-let optimize: [SwiftSetting] = [
+/// -Ounchecked only where it pays: the engine's numeric kernels. Every module that parses bytes from files
+/// (model, tokenizer, store) or handles their contents keeps Swift's checks, so a bounds check missed in a
+/// parser traps instead of reading out of bounds (README, "Hostile inputs" has the same-run benchmarks).
+let kernels: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+]
+let checked: [SwiftSetting] = [
+    .unsafeFlags(["-wmo"], .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -31,29 +37,29 @@ let package = Package(
 
         .target(name: "PolylensModel",
                 dependencies: [.product(name: "Crypto", package: "swift-crypto")],
-                swiftSettings: optimize),
-        .target(name: "PolylensTokenizer", dependencies: ["PolylensModel"], swiftSettings: optimize),
+                swiftSettings: checked),
+        .target(name: "PolylensTokenizer", dependencies: ["PolylensModel"], swiftSettings: checked),
         .target(name: "PolylensEngine", dependencies: ["PolylensModel", "PolylensTokenizer", "CBLAS"],
-                swiftSettings: optimize),
+                swiftSettings: kernels),
         .target(name: "PolylensStore",
                 dependencies: ["PolylensModel", "PolylensTokenizer", "PolylensEngine", "CLZ4", "CZlib", "CSQLite",
                                .product(name: "GRDB", package: "GRDB.swift"),
                                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                                .product(name: "Crypto", package: "swift-crypto")],
-                swiftSettings: optimize, plugins: ["EmbedSchema"]),
+                swiftSettings: checked, plugins: ["EmbedSchema"]),
         .target(name: "PolylensIngest",
                 dependencies: ["PolylensStore", "PolylensEngine", "PolylensTokenizer", "PolylensModel",
                                .product(name: "Crypto", package: "swift-crypto")],
-                swiftSettings: optimize),
+                swiftSettings: checked),
         .target(name: "PolylensAnalysis", dependencies: ["PolylensModel", "PolylensStore", "PolylensEngine", "PolylensTokenizer", "CBLAS"],
-                swiftSettings: optimize),
+                swiftSettings: checked),
         .target(name: "PolylensReport", dependencies: ["PolylensModel", "PolylensAnalysis", "PolylensEngine", "PolylensStore", "PolylensTokenizer"],
-                swiftSettings: optimize),
+                swiftSettings: checked),
         .executableTarget(name: "polylens",
                           dependencies: ["PolylensModel", "PolylensTokenizer", "PolylensEngine",
                                          "PolylensStore", "PolylensIngest", "PolylensAnalysis", "PolylensReport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          swiftSettings: optimize),
+                          swiftSettings: checked),
 
         .testTarget(name: "PolylensModelTests", dependencies: ["PolylensModel"],
                     resources: [.copy("Fixtures")]),

@@ -18,6 +18,10 @@ public struct Generator {
     @discardableResult
     public func generate(prompt: String, steps: Int, sampler: inout Sampler,
                          onText: (String) -> Void = { _ in }) throws -> [Int] {
+        // A sampled id the tokenizer does not know would vanish from the text without a word.
+        guard tokenizer.vocabSize >= model.config.vocabSize else {
+            throw EngineError("the tokenizer has \(tokenizer.vocabSize) tokens but the model's vocabulary has \(model.config.vocabSize): use the model's own tokenizer")
+        }
         var ids = tokenizer.encode(prompt, addBOS: true, parseSpecial: false)
         let bos = tokenizer.bosId ?? model.config.bosId, eos = tokenizer.eosId ?? model.config.eosId
         if ids.first != bos, let bos { ids.insert(bos, at: 0) }

@@ -71,6 +71,7 @@ public final class GGUFCheckpoint: ModelWeights, @unchecked Sendable {
             ropeTheta: theta, ropeScaling: nil, ropeStyle: .interleaved,
             tiedEmbeddings: gguf.tensors["output.weight"] == nil,
             bosId: meta["tokenizer.ggml.bos_token_id"]?.int, eosId: meta["tokenizer.ggml.eos_token_id"]?.int)
+        try config.checkLimits(url)
         if gguf.tensors["rope_freqs.weight"] != nil {
             config.ropeScaling = try Self.llama3Scaling(gguf, headDim: headDim, theta: theta)
         }

@@ -24,6 +24,20 @@ public indirect enum GGUFValue: Sendable {
     public var array: [GGUFValue]? { if case .array(let a) = self { return a } else { return nil } }
 }
 
+extension GGUFValue: CustomStringConvertible {
+    /// The value as a message shows it: numbers as numbers, strings as short printable excerpts, arrays by size.
+    public var description: String {
+        switch self {
+        case .uint(let v): return "\(v)"
+        case .int(let v): return "\(v)"
+        case .float(let v): return "\(v)"
+        case .bool(let v): return "\(v)"
+        case .string(let s): return "\"\(s.printableExcerpt(limit: 40))\""
+        case .array(let a): return "an array of \(a.count)"
+        }
+    }
+}
+
 /// A GGUF v2/v3 file: its metadata and the directory of its tensors (read in place, not copied).
 /// The model loader and the tokenizer loader both start here.
 public final class GGUFFile: @unchecked Sendable {
@@ -63,6 +77,8 @@ public final class GGUFFile: @unchecked Sendable {
         for _ in 0..<nKV {
             let key = try Self.string(&r)
             let type = try r.read(UInt32.self, "type of \(key)")
+            // A second value under the same key would silently replace the first.
+            guard meta[key] == nil else { throw ModelFileError(url, "metadata key \(key) appears twice") }
             meta[key] = try Self.value(&r, type: type, key: key)
         }
         metadata = meta
@@ -98,14 +114,49 @@ public final class GGUFFile: @unchecked Sendable {
                 elements = p
             }
             guard off <= UInt64(Int.max >> 2) else { throw ModelFileError(url, "tensor \(name) has corrupt offset \(off)") }
+            guard infos[name] == nil else { throw ModelFileError(url, "tensor \(name) appears twice") }
             infos[name] = TensorInfo(name: name, dims: dims, dtype: dtype, offset: Int(off))
             order.append(name)
         }
         tensors = infos
         tensorOrder = order
-        let alignment = meta["general.alignment"]?.int ?? 32
-        guard alignment > 0 else { throw ModelFileError(url, "general.alignment is \(alignment)") }
+        let alignment = try Self.alignment(meta, url: url)
         dataOffset = (r.offset + alignment - 1) / alignment * alignment
+        try Self.checkLayout(infos.values, dataOffset: dataOffset, alignment: alignment, file: file)
+    }
+
+    /// `general.alignment`: a power of two (llama.cpp's rule), 32 when absent. Anything else is refused rather
+    /// than replaced by the default, since every tensor offset depends on it.
+    private static func alignment(_ meta: [String: GGUFValue], url: URL) throws -> Int {
+        guard let v = meta["general.alignment"] else { return 32 }
+        guard let a = v.int, a > 0, a <= 1 << 20, a & (a - 1) == 0 else {
+            throw ModelFileError(url, "general.alignment \(v) is not a power of two up to 2^20")
+        }
+        return a
+    }
+
+    /// Every tensor aligned, inside the file and apart from every other: a crafted table could otherwise make
+    /// two weights share bytes or make a tensor straddle the file's end.
+    private static func checkLayout(_ infos: some Collection<TensorInfo>, dataOffset: Int, alignment: Int,
+                                    file: MappedFile) throws {
+        let url = file.url
+        var end = 0
+        var previous = ""
+        for t in infos.sorted(by: { ($0.offset, $0.name) < ($1.offset, $1.name) }) {
+            // Elements are read through typed pointers: alignment 1 or 2 must not leave an f32 tensor misaligned.
+            let element = t.dtype == .f32 ? 4 : t.dtype == .q8_0 ? 1 : 2
+            guard t.offset % alignment == 0, (dataOffset + t.offset) % element == 0 else {
+                throw ModelFileError(url, "tensor \(t.name) at data offset \(t.offset) is not aligned to \(max(alignment, element)) bytes")
+            }
+            let bytes = t.dtype.byteCount(elements: t.dims.reduce(1, *))
+            guard t.offset >= end else {
+                throw ModelFileError(url, "tensor \(t.name) (data bytes \(t.offset)..<\(t.offset + bytes)) overlaps tensor \(previous)")
+            }
+            guard dataOffset <= file.count, t.offset <= file.count - dataOffset, bytes <= file.count - dataOffset - t.offset else {
+                throw ModelFileError(url, "truncated: tensor \(t.name) needs bytes \(dataOffset + t.offset)..<\(dataOffset + t.offset + bytes) but the file has \(file.count)")
+            }
+            if bytes > 0 { end = t.offset + bytes; previous = t.name }
+        }
     }
 
     /// The bytes of one tensor, checked against the file's end.
@@ -128,7 +179,23 @@ public final class GGUFFile: @unchecked Sendable {
         return String(decoding: b, as: UTF8.self)
     }
 
-    private static func value(_ r: inout ByteReader, type: UInt32, key: String) throws -> GGUFValue {
+    /// Arrays may hold arrays (the GGUF spec allows it) but only this deep: recursion on a crafted file 40,000
+    /// arrays deep would overflow the stack.
+    static let maxArrayDepth = 4
+
+    /// Smallest encoding of one value of `type`, to check an array's count against the bytes left.
+    private static func minimumSize(_ type: UInt32) -> Int {
+        switch type {
+        case 0, 1, 7: return 1
+        case 2, 3: return 2
+        case 4, 5, 6: return 4
+        case 8, 10, 11, 12: return 8
+        case 9: return 12
+        default: return 1
+        }
+    }
+
+    private static func value(_ r: inout ByteReader, type: UInt32, key: String, depth: Int = 0) throws -> GGUFValue {
         switch type {
         case 0: return .uint(UInt64(try r.read(UInt8.self, key)))
         case 1: return .int(Int64(try r.read(Int8.self, key)))
@@ -142,13 +209,16 @@ public final class GGUFFile: @unchecked Sendable {
         case 9:
             let et = try r.read(UInt32.self, key)
             let n = try r.read(UInt64.self, key)
-            // Every element takes at least one byte.
-            guard n <= UInt64(r.file.count - r.offset) else {
+            guard et != 9 || depth < maxArrayDepth else {
+                throw ModelFileError(r.file.url, "metadata \(key) nests arrays more than \(maxArrayDepth) deep")
+            }
+            // Checked before reserving: every element takes at least minimumSize bytes.
+            guard n <= UInt64((r.file.count - r.offset) / minimumSize(et)) else {
                 throw ModelFileError(r.file.url, "truncated: \(key) has \(n) entries but the file ends \(r.file.count - r.offset) bytes later")
             }
             var out: [GGUFValue] = []
             out.reserveCapacity(Int(n))
-            for _ in 0..<n { out.append(try value(&r, type: et, key: key)) }
+            for _ in 0..<n { out.append(try value(&r, type: et, key: key, depth: depth + 1)) }
             return .array(out)
         case 10: return .uint(try r.read(UInt64.self, key))
         case 11: return .int(try r.read(Int64.self, key))

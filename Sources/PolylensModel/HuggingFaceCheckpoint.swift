@@ -12,7 +12,9 @@ public final class HuggingFaceCheckpoint: ModelWeights, @unchecked Sendable {
     public let files: [URL]
     private let location: [LlamaTensor: (shard: Int, name: String)]
 
-    public init(directory: URL) throws {
+    /// `weights`: one `.safetensors` file named by the user, loaded instead of whatever the directory holds
+    /// (`model-info DIR/other.safetensors` must not silently read `DIR/model.safetensors`).
+    public init(directory: URL, weights: URL? = nil) throws {
         self.directory = directory
         let configURL = directory.appendingPathComponent("config.json")
         var config = try LlamaConfig(huggingFaceConfig: configURL)
@@ -23,7 +25,11 @@ public final class HuggingFaceCheckpoint: ModelWeights, @unchecked Sendable {
         var shards: [SafetensorsFile] = []
         var shardOf: [String: Int] = [:]
         let listing: URL
-        if fm.fileExists(atPath: single.path) {
+        if let weights {
+            shards = [try SafetensorsFile(weights)]
+            for name in shards[0].tensors.keys { shardOf[name] = 0 }
+            listing = weights
+        } else if fm.fileExists(atPath: single.path) {
             shards = [try SafetensorsFile(single)]
             for name in shards[0].tensors.keys { shardOf[name] = 0 }
             listing = single
@@ -71,9 +77,14 @@ public final class HuggingFaceCheckpoint: ModelWeights, @unchecked Sendable {
     }
 
     /// `weight_map` of a shard index: tensor name → shard file in the same directory.
-    private static func weightMap(_ url: URL) throws -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw ModelFileError(url, "cannot read") }
-        guard let map = JSONValue.parse(data)?.object?["weight_map"]?.object else {
+    static func weightMap(_ url: URL) throws -> [String: String] {
+        try weightMap(MappedFile.contents(url), url: url)
+    }
+
+    static func weightMap(_ data: Data, url: URL) throws -> [String: String] {
+        let root: JSONValue
+        do { root = try JSONValue.read(data) } catch { throw ModelFileError(url, "is not JSON (\(error))") }
+        guard let map = root.object?["weight_map"]?.object else {
             throw ModelFileError(url, "has no weight_map object")
         }
         var out: [String: String] = [:]

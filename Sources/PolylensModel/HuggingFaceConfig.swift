@@ -6,8 +6,14 @@ extension LlamaConfig {
     /// Parses `config.json`. Hugging Face checkpoints permute q/k rows for rotate-half RoPE, hence `.halves`.
     /// `tiedEmbeddings` here is the file's `tie_word_embeddings`; the checkpoint also ties when `lm_head` is absent.
     public init(huggingFaceConfig url: URL) throws {
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw ModelFileError(url, "cannot read") }
-        guard let json = JSONValue.parse(data)?.object else { throw ModelFileError(url, "not a JSON object") }
+        let data = try MappedFile.contents(url)
+        let json: [String: JSONValue]
+        do {
+            guard let o = try JSONValue.read(data).object else { throw JSONSyntaxError(description: "the top level is not an object") }
+            json = o
+        } catch {
+            throw ModelFileError(url, "not a JSON object (\(error))")
+        }
         let c = ConfigReader(url: url, json: json)
 
         let architectures = json["architectures"]?.array?.compactMap(\.string)
@@ -67,7 +73,7 @@ extension LlamaConfig {
                   tiedEmbeddings: try c.optionalBool("tie_word_embeddings") ?? false,
                   bosId: try c.tokenId("bos_token_id", default: 1),
                   eosId: try c.tokenId("eos_token_id", default: 2))
-        guard normEps > 0 else { throw ModelFileError(url, "rms_norm_eps must be positive, is \(normEps)") }
+        try checkLimits(url)
     }
 
     /// The `config.json` of these numbers as transformers 4 writes it (read by transformers 4 and 5 alike).

@@ -24,6 +24,7 @@ public final class Llama2cCheckpoint: ModelWeights, @unchecked Sendable {
         config = LlamaConfig(dim: dim, hiddenDim: hidden, nLayers: layers, nHeads: heads, nKVHeads: kvHeads,
                              vocabSize: vocab, maxPositions: seqLen, ropeStyle: .interleaved, tiedEmbeddings: shared,
                              bosId: 1, eosId: 2)
+        try config.checkLimits(url)
         let headSize = dim / heads
         let kvDim = kvHeads * headSize
         var off = 28

@@ -7,12 +7,15 @@ public final class MappedFile: @unchecked Sendable {
 
     public init(_ url: URL) throws {
         self.url = url
-        let fd = open(url.path, O_RDONLY)
+        // O_NONBLOCK: opening a FIFO must fail below, not wait forever for a writer.
+        let fd = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw ModelFileError(url, "cannot open (\(String(cString: strerror(errno))))") }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw ModelFileError(url, "cannot stat") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw ModelFileError(url, "not a regular file") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw ModelFileError(url, "not a regular file (a FIFO, device, socket or directory)")
+        }
         let size = Int(st.st_size)
         if size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -30,6 +33,12 @@ public final class MappedFile: @unchecked Sendable {
 
     public var count: Int { bytes.count }
 
+    /// The whole content of a small file (JSON configs, rank lists), read through the same regular-file check.
+    public static func contents(_ url: URL) throws -> Data {
+        let file = try MappedFile(url)
+        return file.count == 0 ? Data() : Data(bytes: file.bytes.baseAddress!, count: file.count)
+    }
+
     /// A sub-range, checked against the file's size so that truncated files fail cleanly.
     public func slice(_ offset: Int, _ length: Int, what: String) throws -> UnsafeRawBufferPointer {
         guard offset >= 0, length >= 0, offset <= count, length <= count - offset else {
@@ -43,8 +52,12 @@ public final class MappedFile: @unchecked Sendable {
 public struct ModelFileError: Error, CustomStringConvertible, Equatable {
     public let path: String
     public let problem: String
-    public init(_ url: URL, _ problem: String) { self.path = url.path; self.problem = problem }
-    public init(path: String, _ problem: String) { self.path = path; self.problem = problem }
+    /// Both parts are cut to printable excerpts: problems quote names and strings read from the file.
+    public init(_ url: URL, _ problem: String) { self.init(path: url.path, problem) }
+    public init(path: String, _ problem: String) {
+        self.path = path.printableExcerpt(limit: 1024)
+        self.problem = problem.printableExcerpt(limit: 400)
+    }
     public var description: String { "\(path): \(problem)" }
 }
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// Opens a checkpoint of any supported format, recognised from its content rather than its name:
 /// a directory is Hugging Face, "GGUF" magic is GGUF, a JSON header after 8 bytes is safetensors
-/// (its directory is loaded), and anything else must carry a plausible llama2.c header.
+/// (with the config.json beside it), and anything else must carry a plausible llama2.c header.
 public enum ModelLoader {
     public static func load(_ url: URL) throws -> ModelWeights {
         var isDirectory: ObjCBool = false
@@ -19,7 +19,7 @@ public enum ModelLoader {
             return try GGUFCheckpoint(try GGUFFile(file))
         }
         if b.count >= 9, b[8] == UInt8(ascii: "{") {
-            return try HuggingFaceCheckpoint(directory: url.deletingLastPathComponent())
+            return try HuggingFaceCheckpoint(directory: url.deletingLastPathComponent(), weights: url)
         }
         if b.count >= 8, b.loadUnaligned(as: UInt32.self) == 0x616B_3432 { // llama2.c export.py --version 1/2
             throw ModelFileError(url, "llama2.c export version \(b.loadUnaligned(fromByteOffset: 4, as: Int32.self)) (magic ak42) is not supported; export with --version 0")

@@ -34,8 +34,12 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
         let headerBytes = try r.bytes(Int(headerLength), "safetensors header")
         dataOffset = r.offset
-        guard let header = JSONValue.parse(Data(headerBytes))?.object else {
-            throw ModelFileError(url, "not a safetensors file (header is not a JSON object)")
+        let header: [String: JSONValue]
+        do {
+            guard let h = try JSONValue.read(Data(headerBytes)).object else { throw JSONSyntaxError(description: "not an object") }
+            header = h
+        } catch {
+            throw ModelFileError(url, "not a safetensors file (header is not a JSON object: \(error))")
         }
         var meta: [String: String] = [:]
         var infos: [String: TensorInfo] = [:]
@@ -52,6 +56,10 @@ public final class SafetensorsFile: @unchecked Sendable {
         let available = file.count - dataOffset
         var end = 0
         for t in order {
+            // Elements are read in place through typed pointers; the mapping starts on a page boundary.
+            guard (dataOffset + t.range.lowerBound) % t.dtype.byteCount(elements: 1) == 0 else {
+                throw ModelFileError(url, "tensor \(t.name) at data offset \(t.range.lowerBound) is not aligned to its \(t.dtype.byteCount(elements: 1))-byte elements")
+            }
             guard t.range.lowerBound >= end else {
                 throw ModelFileError(url, "tensor \(t.name) overlaps another tensor (bytes \(t.range.lowerBound)..<\(t.range.upperBound))")
             }

@@ -202,7 +202,14 @@ public enum BlobCodec {
             shape.append(Int(d))
         }
         let size = raw.loadUnaligned(fromByteOffset: 8 + 8 * rank, as: UInt64.self)
-        let expected = dtype.rawBytes(count: shape.reduce(1, *))
+        // Checked: rank 255 dimensions below 2^31 can wrap a plain product to any value, even the claimed size.
+        var count = 1
+        for d in shape {
+            let (p, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow, p <= Int.max / 8 else { throw BlobError("implausible shape \(shape.prefix(8)): more than 2^63 bytes") }
+            count = p
+        }
+        let expected = dtype.rawBytes(count: count)
         guard size == UInt64(expected) else {
             throw BlobError("size mismatch: header says \(size) bytes, shape \(shape) of \(dtype.name) needs \(expected)")
         }
@@ -213,6 +220,10 @@ public enum BlobCodec {
         let h = try header(raw)
         let (dtype, shape, expected, headerSize) = (h.dtype, h.shape, h.rawBytes, h.headerBytes)
         let block = UnsafeRawBufferPointer(rebasing: raw[headerSize..<(raw.count - 4)])
+        // An LZ4 block expands at most 255-fold: a larger claim is a lie, refused before allocating it.
+        guard expected <= Self.maxExpansion(ofBlock: block.count) else {
+            throw BlobError("size mismatch: header claims \(expected) bytes, a \(block.count)-byte LZ4 block holds at most \(Self.maxExpansion(ofBlock: block.count))")
+        }
         var bytes = [UInt8](repeating: 0, count: expected)
         let got = expected == 0 ? 0 : bytes.withUnsafeMutableBytes { dst in
             LZ4_decompress_safe(block.baseAddress?.assumingMemoryBound(to: CChar.self),
@@ -233,6 +244,10 @@ public enum BlobCodec {
         if dtype == .q8_0 { try bytes.withUnsafeBytes { try Q8_0.checkScales($0) } }
         return Blob(dtype: dtype, shape: shape, bytes: bytes)
     }
+
+    /// The most bytes an LZ4 block of `n` bytes can decode to (each literal/match sequence byte expands
+    /// at most 255 times; the trailing 5 literals and the token add a small constant).
+    static func maxExpansion(ofBlock n: Int) -> Int { n * 255 + 24 }
 
     private static func append<T: FixedWidthInteger>(_ v: T, to data: inout Data) {
         withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) }

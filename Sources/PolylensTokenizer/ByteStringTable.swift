@@ -24,15 +24,39 @@ struct ByteStringTable: Sendable {
     /// FNV-1a, also the key hash of SentencePieceBPE's chunk cache.
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for i in 0..<n { h = (h ^ UInt64(p[i])) &* 0x0000_0100_0000_01B3 }
-        return Int(truncatingIfNeeded: h ^ (h >> 29))
+        var h = fnvBasis
+        for i in 0..<n { h = fnvStep(h, p[i]) }
+        return finish(h)
     }
+
+    private static let fnvBasis: UInt64 = 0xCBF2_9CE4_8422_2325
+    @inline(__always) private static func fnvStep(_ h: UInt64, _ byte: UInt8) -> UInt64 {
+        (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+    }
+    @inline(__always) private static func finish(_ h: UInt64) -> Int { Int(truncatingIfNeeded: h ^ (h >> 29)) }
 
     @inline(__always)
     func find(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
         if n == 0 { return nil }
-        var s = Self.hash(p, n) & mask
+        return find(p, n, hash: Self.hash(p, n))
+    }
+
+    /// Each way to cut `p[0..<n]` into two keys, at the cuts `isCut` allows: `body(cut, left, right)`.
+    /// Prefix hashes are carried along (FNV-1a is incremental) and a suffix is hashed only when its prefix is a
+    /// key, so a piece of n bytes costs O(n) plus O(n) per key that starts it, not O(n²): a vocabulary with one
+    /// 200,000-character piece loads in milliseconds, not 45 seconds.
+    func forEachSplit(_ p: UnsafePointer<UInt8>, _ n: Int, isCut: (Int) -> Bool, _ body: (Int, Int32, Int32) -> Void) {
+        var h = Self.fnvBasis
+        for c in 1..<max(1, n) {
+            h = Self.fnvStep(h, p[c - 1])
+            guard isCut(c), let left = find(p, c, hash: Self.finish(h)), let right = find(p + c, n - c) else { continue }
+            body(c, left, right)
+        }
+    }
+
+    @inline(__always)
+    private func find(_ p: UnsafePointer<UInt8>, _ n: Int, hash: Int) -> Int32? {
+        var s = hash & mask
         return arena.withUnsafeBufferPointer { a in
             while true {
                 let e = Int(slots[s])

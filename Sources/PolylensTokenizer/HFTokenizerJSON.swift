@@ -8,10 +8,7 @@ import PolylensModel
 /// else from the post-processor's template.
 public enum HFTokenizerJSON {
     public static func load(_ url: URL) throws -> Tokenizer {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ModelFileError(url, "cannot read tokenizer.json (\(error.localizedDescription))")
-        }
+        let data = try MappedFile.contents(url)
         let root: [String: Any]
         do {
             guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -188,7 +185,7 @@ public enum HFTokenizerJSON {
             func id(_ name: String?) -> Int? { name.flatMap { special[$0] ?? added[$0] } }
             var bos: Int? = nil, eos: Int? = nil
             let configURL = url.deletingLastPathComponent().appendingPathComponent("tokenizer_config.json")
-            if let data = try? Data(contentsOf: configURL),
+            if let data = try? MappedFile.contents(configURL),
                let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
                 func name(_ v: Any?) -> String? { v as? String ?? (v as? [String: Any])?["content"] as? String }
                 bos = id(name(config["bos_token"]))

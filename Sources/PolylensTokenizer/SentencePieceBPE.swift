@@ -143,9 +143,8 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
             while k < b.count { cuts.append(k); k += Self.charLength(b[k]) }
             cuts.append(b.count)
             b.withUnsafeBufferPointer { p in
-                for c in cuts.dropFirst().dropLast() {
-                    let l = merge.find(p.baseAddress!, c) ?? -1, rr = merge.find(p.baseAddress! + c, p.count - c) ?? -1
-                    if l >= 0, rr >= 0 { pairTable.insert(l, rr, value: Int32(i)) }
+                merge.forEachSplit(p.baseAddress!, p.count, isCut: { p[$0] & 0xC0 != 0x80 }) { _, l, r in
+                    pairTable.insert(l, r, value: Int32(i))
                 }
             }
             for j in 1..<max(1, cuts.count - 1) {

@@ -21,10 +21,7 @@ enum TiktokenRanksFile {
 
     /// The tokens of the file in rank order; ranks must be 0, 1, 2… line by line.
     static func read(_ url: URL) throws -> [[UInt8]] {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ModelFileError(url, "cannot read tiktoken rank file (\(error.localizedDescription))")
-        }
+        let data = try MappedFile.contents(url)
         var tokens: [[UInt8]] = []
         var lineNumber = 0
         var failure: String? = nil
@@ -115,9 +112,7 @@ extension ByteLevelBPE {
                     throw ModelFileError(url, "token of rank \(rank) appears twice")
                 }
                 token.withUnsafeBufferPointer { t in
-                    for k in 1..<t.count {
-                        guard let l = table.find(t.baseAddress!, k), let r = table.find(t.baseAddress! + k, t.count - k)
-                        else { continue }
+                    table.forEachSplit(t.baseAddress!, t.count, isCut: { _ in true }) { _, l, r in
                         merges.add(left: l, right: r, rank: Int32(rank), result: Int32(rank))
                     }
                 }

@@ -40,8 +40,13 @@ struct TokenizeCommand: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         var lineNumber = 0
-        while let line = readLine(strippingNewline: true) {
+        let input = StdinLines()
+        while let raw = input.next() {
             lineNumber += 1
+            // readLine would replace invalid UTF-8 with U+FFFD and tokenize text the user never gave.
+            guard let line = String(validating: raw, as: UTF8.self) else {
+                throw CLIError("stdin line \(lineNumber): not valid UTF-8")
+            }
             let data = Data(line.utf8)
             if decode {
                 guard let ids = try? decoder.decode([Int].self, from: data) else {

@@ -48,7 +48,8 @@ enum ModelFiles {
             offset += e.bytes.count
             body += e.bytes
         }
-        let header = Data((override ?? "{" + parts.joined(separator: ",") + "}").utf8)
+        var header = Data((override ?? "{" + parts.joined(separator: ",") + "}").utf8)
+        while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }  // as safetensors pads it
         var length = UInt64(header.count).littleEndian
         var file = Data(bytes: &length, count: 8)
         file += header

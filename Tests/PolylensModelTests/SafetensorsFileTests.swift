@@ -46,7 +46,7 @@ final class SafetensorsFileTests: XCTestCase {
     func testBadJSON() throws {
         let url = try ModelFiles.tempDirectory(self).appendingPathComponent("j.safetensors")
         try ModelFiles.writeSafetensors(url, [("w", "F32", [1], Data(count: 4))], header: #"{"w": {"dtype": "F32""#)
-        ModelFiles.assertError("\(url.path): not a safetensors file (header is not a JSON object)") { try SafetensorsFile(url) }
+        ModelFiles.assertError("\(url.path): not a safetensors file (header is not a JSON object: unexpected end at byte 24)") { try SafetensorsFile(url) }
     }
 
     func testUnknownDType() throws {
