@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PolylensAnalysis
+import PolylensModel
 import PolylensReport
 import PolylensStore
 
@@ -20,6 +21,7 @@ struct MexaCommand: ParsableCommand {
         """)
 
     @OptionGroup var options: AnalysisFileOptions
+    @OptionGroup var progress: ProgressOptions
     @Option(help: "How documents were pooled: weighted (the paper), mean or last.") var pooling: Pooling = .weightedMean
     @Option(help: "Layers, comma-separated, ranges allowed (e.g. 0,8-16; default: all; 0 = embeddings).") var layers: String?
     @Option(help: "Parallel items to use (sorted item keys; the paper used 100).") var items = 100
@@ -62,7 +64,12 @@ struct MexaCommand: ParsableCommand {
         let available = Array(Set(summaries.filter { $0.document.itemKey != nil }.map(\.document.language))).sorted()
         let langs = try LanguageSelection.resolve(languages, available: available, file: options.file)
         let e = try ParallelEmbeddings(summaries, languages: langs, items: items)
-        let r = try MEXA.run(e, layers: try layers.map(Self.parseLayers))
+        let chosen = try layers.map(Self.parseLayers)
+        let printer = progress.printer()
+        defer { printer?.finish() }
+        let meter = ProgressMeter(task: "mexa", unit: "layers", total: chosen?.count ?? e.layers) { printer?.update($0) }
+        let r = try MEXA.run(e, layers: chosen) { meter.advance(by: 1) }
+        printer?.finish()
         let targets = e.languages.filter { $0 != english }
         let averages = r.pivotAverages(targets: targets, includeSelf: includeSelf)
         let pivots = try pivot.map { name -> [Int] in

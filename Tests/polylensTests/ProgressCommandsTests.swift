@@ -57,6 +57,14 @@ extension AnalysisCommandsTests {
         XCTAssertFalse(try PolylensCLI.run(["lens", Self.file, "--source", "C", "--target", "Python"]).err.contains("no keyword list"))
     }
 
+    /// MEXA counts its layers (581 items at Llama-3.1-8B's width take tens of seconds).
+    func testMexaCountsLayers() throws {
+        let r = try PolylensCLI.run(["mexa", Self.file, "--progress", "--progress-interval", "0.001"])
+        XCTAssertEqual(r.status, 0, r.err)
+        assertProgressLines(r.err, task: "mexa", unit: "layers", total: 5)
+        XCTAssertFalse(try PolylensCLI.run(["mexa", Self.file]).err.contains("mexa 1/5"), "no progress without --progress when stderr is not a terminal")
+    }
+
     /// Progress in steps; and for a file ingested without C's keyword list, the lens section says so.
     func testReportCountsItsStepsAndNamesLanguagesWithoutKeywords() throws {
         let (file, _) = try fileWithPythonKeywordsOnly()
