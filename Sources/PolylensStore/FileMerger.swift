@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PolylensModel
 
 /// What a merge added to its output.
 public struct MergeSummary: Sendable {
@@ -14,7 +15,9 @@ extension PolylensFile {
     /// neuron statistics and language states summed. Everything is checked before anything is written: different models or
     /// architectures and documents present twice are refused. Each input run is committed in one
     /// transaction, streamed page by page. Neuron sets and ablation results are derived from the statistics and not carried over.
-    public static func merge(into output: URL, from inputs: [URL]) throws -> MergeSummary {
+    /// `progress` follows the input runs, one committed transaction each (a shard of a large study takes minutes).
+    public static func merge(into output: URL, from inputs: [URL],
+                             progress: ((WorkProgress) -> Void)? = nil) throws -> MergeSummary {
         let outPath = output.standardizedFileURL.resolvingSymlinksInPath().path
         guard !inputs.isEmpty else { throw PolylensFileError("merge: no input files") }
         var seenPaths: Set<String> = []
@@ -73,6 +76,7 @@ extension PolylensFile {
             run = try out.beginRun(info)
         }
         var summary = MergeSummary(run: run, documents: 0, lensPrompts: 0)
+        let meter = ProgressMeter(task: "merge", unit: "runs", total: inputRuns.count, report: progress)
         for (f, id, _) in inputRuns {
             // Lens results refer to their run's token sets by ordinal: shards must share them (refused otherwise).
             let sets = try f.tokenSets(run: id)
@@ -83,6 +87,7 @@ extension PolylensFile {
             }
             summary.documents += copied.documents
             summary.lensPrompts += copied.lensPrompts
+            meter.advance(by: 1, detail: f.url.lastPathComponent)
         }
         return summary
     }

@@ -14,9 +14,15 @@ struct MergeCommand: ParsableCommand {
 
     @Argument(help: "The output file.") var output: String
     @Argument(help: "Input files.") var inputs: [String]
+    @OptionGroup var progress: ProgressOptions
 
     func run() throws {
-        let s = try PolylensFile.merge(into: URL(fileURLWithPath: output), from: inputs.map { URL(fileURLWithPath: $0) })
+        let printer = progress.printer()
+        defer { printer?.finish() }
+        let s = try PolylensFile.merge(into: URL(fileURLWithPath: output), from: inputs.map { URL(fileURLWithPath: $0) }) {
+            printer?.update($0)
+        }
+        printer?.finish()
         print("\(output): run \(s.run) +\(s.documents) documents, +\(s.lensPrompts) lens prompts from \(inputs.count) file(s)")
     }
 }

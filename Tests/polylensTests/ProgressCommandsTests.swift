@@ -65,6 +65,14 @@ extension AnalysisCommandsTests {
         XCTAssertFalse(try PolylensCLI.run(["mexa", Self.file]).err.contains("mexa 1/5"), "no progress without --progress when stderr is not a terminal")
     }
 
+    /// merge counts the input runs it commits, one transaction each.
+    func testMergeCountsRuns() throws {
+        let out = try temporaryDirectory("polylens-merge-progress-") + "/merged.polylens"
+        let r = try PolylensCLI.run(["merge", out, Self.file, "--progress", "--progress-interval", "0.001"])
+        XCTAssertEqual(r.status, 0, r.err)
+        assertProgressLines(r.err, task: "merge", unit: "runs", total: 1)
+    }
+
     /// Progress in steps; and for a file ingested without C's keyword list, the lens section says so.
     func testReportCountsItsStepsAndNamesLanguagesWithoutKeywords() throws {
         let (file, _) = try fileWithPythonKeywordsOnly()
