@@ -3,7 +3,8 @@ import PackageDescription
 
 /// Modules follow the data flow: model files → tokenizer → engine → (ingest) → store → analyses → report → CLI.
 /// The store is the file format alone (readable without a model); ingest runs the engine and writes to it.
-/// A lower module never imports a higher one.
+/// A lower module never imports a higher one. Each target declares exactly the modules it imports
+/// (tools/check_package_deps.py checks it; SwiftPM alone would accept an import reached through another target).
 /// -Ounchecked only where it pays: the engine's numeric kernels. Every module that parses bytes from files
 /// (model, tokenizer, store) or handles their contents keeps Swift's checks, so a bounds check missed in a
 /// parser traps instead of reading out of bounds (README, "Hostile inputs" has the same-run benchmarks).
@@ -35,9 +36,7 @@ let package = Package(
         .executableTarget(name: "EmbedSchemaTool"),
         .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["EmbedSchemaTool"]),
 
-        .target(name: "PolylensModel",
-                dependencies: [.product(name: "Crypto", package: "swift-crypto")],
-                swiftSettings: checked),
+        .target(name: "PolylensModel", swiftSettings: checked),
         .target(name: "PolylensTokenizer", dependencies: ["PolylensModel"], swiftSettings: checked),
         .target(name: "PolylensEngine", dependencies: ["PolylensModel", "PolylensTokenizer", "CBLAS"],
                 swiftSettings: kernels),
@@ -63,16 +62,24 @@ let package = Package(
 
         .testTarget(name: "PolylensModelTests", dependencies: ["PolylensModel"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "PolylensTokenizerTests", dependencies: ["PolylensTokenizer"],
+        .testTarget(name: "PolylensTokenizerTests", dependencies: ["PolylensModel", "PolylensTokenizer"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PolylensEngineTests", dependencies: ["PolylensEngine", "PolylensModel", "PolylensTokenizer"]),
-        .testTarget(name: "PolylensStoreTests", dependencies: ["PolylensStore", "PolylensEngine", "PolylensTokenizer"],
+        .testTarget(name: "PolylensStoreTests", dependencies: ["PolylensModel", "PolylensTokenizer", "PolylensEngine", "PolylensStore",
+                                                            .product(name: "GRDB", package: "GRDB.swift"),
+                                                            .product(name: "Crypto", package: "swift-crypto")],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "PolylensIngestTests", dependencies: ["PolylensIngest"]),
-        .testTarget(name: "PolylensAnalysisTests", dependencies: ["PolylensAnalysis", "PolylensEngine", "PolylensStore", "PolylensTokenizer"],
+        .testTarget(name: "PolylensIngestTests", dependencies: ["PolylensModel", "PolylensTokenizer", "PolylensEngine",
+                                                             "PolylensStore", "PolylensIngest"]),
+        .testTarget(name: "PolylensAnalysisTests", dependencies: ["PolylensModel", "PolylensTokenizer", "PolylensEngine",
+                                                               "PolylensStore", "PolylensAnalysis"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "PolylensReportTests", dependencies: ["PolylensReport", "PolylensEngine", "PolylensStore", "PolylensTokenizer"]),
-        .testTarget(name: "polylensTests", dependencies: ["polylens"]),
+        .testTarget(name: "PolylensReportTests", dependencies: ["PolylensModel", "PolylensTokenizer", "PolylensEngine", "PolylensStore",
+                                                             "PolylensAnalysis", "PolylensReport",
+                                                             .product(name: "GRDB", package: "GRDB.swift")]),
+        // Depends on the executable to have it built: the tests run it as a process.
+        .testTarget(name: "polylensTests", dependencies: ["polylens", "PolylensModel", "PolylensTokenizer", "PolylensEngine",
+                                                        "PolylensStore", "PolylensIngest", "PolylensAnalysis"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,45 +2,45 @@ import Foundation
 
 /// A parsed JSON value that keeps integers, floats and booleans apart (Foundation's JSONSerialization
 /// on Linux reports `1` as a Bool), so model headers and configs are checked by their real types.
-enum JSONValue: Equatable {
+public enum JSONValue: Equatable, Sendable {
     case null, bool(Bool), int(Int64), double(Double), string(String), array([JSONValue]), object([String: JSONValue])
 
     /// Parses `data`, or nil when it is not JSON.
-    static func parse(_ data: Data) -> JSONValue? { try? read(data) }
+    public static func parse(_ data: Data) -> JSONValue? { try? read(data) }
 
     /// Parses `data` strictly (RFC 8259, UTF-8); the error says what is wrong and at which byte.
-    static func read(_ data: Data) throws -> JSONValue {
+    public static func read(_ data: Data) throws -> JSONValue {
         try data.withUnsafeBytes { raw in
             var p = JSONReader(raw.bindMemory(to: UInt8.self))
             return try p.document()
         }
     }
 
-    var isNull: Bool { self == .null }
+    public var isNull: Bool { self == .null }
     /// An integer, also when written with a zero fraction (`10000.0`).
-    var int: Int? {
+    public var int: Int? {
         switch self {
         case .int(let i): return Int(exactly: i)
         case .double(let d): return Int(exactly: d)
         default: return nil
         }
     }
-    var double: Double? {
+    public var double: Double? {
         switch self {
         case .int(let i): return Double(i)
         case .double(let d): return d
         default: return nil
         }
     }
-    var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
-    var string: String? { if case .string(let s) = self { return s } else { return nil } }
-    var array: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
-    var object: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
+    public var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+    public var string: String? { if case .string(let s) = self { return s } else { return nil } }
+    public var array: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
+    public var object: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
 }
 
 /// What is wrong with a JSON text, e.g. "duplicate key \"dtype\" at byte 120".
-struct JSONSyntaxError: Error, CustomStringConvertible {
-    let description: String
+public struct JSONSyntaxError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 /// A recursive-descent reader written for files from strangers: nesting is bounded (no stack overflow),

@@ -1,4 +1,5 @@
 import Foundation
+import PolylensModel
 
 /// A table shown on the page and offered as a CSV download from the same cells, so the two never disagree.
 public struct CSVTable: Sendable {
@@ -36,16 +37,11 @@ public struct CSVTable: Sendable {
         self.fileName = fileName; self.header = header; self.rows = rows
     }
 
-    /// RFC 4180: CRLF line ends, fields with a comma, quote or line break quoted, quotes doubled.
+    /// RFC 4180 with CRLF line ends, quoted as every CSV of the tool is (CSVField: formula prefixes neutralised).
     public var csv: String {
-        ([header] + rows.map { $0.map(\.csv) }).map { $0.map(Self.quote).joined(separator: ",") }
+        ([header] + rows.map { $0.map(\.csv) }).map { CSVField.line($0) }
             .joined(separator: "\r\n") + "\r\n"
     }
 
     public var dataURI: String { "data:text/csv;charset=utf-8;base64," + Data(csv.utf8).base64EncodedString() }
-
-    static func quote(_ field: String) -> String {
-        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
-        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
 }

@@ -1,3 +1,5 @@
+import PolylensModel
+
 /// `polylens export --what activation-histograms | neuron-contexts` (issue 12).
 extension PolylensFile {
     /// Histograms: one row per (language, layer, neuron) with its 40 counts (bins as in FORMAT.md), header
@@ -11,9 +13,9 @@ extension PolylensFile {
                     let counts = h.counts(neuron: i).map(Double.init)
                     switch format {
                     case .csv:
-                        emit([csv(h.language), "\(h.layer)", "\(i)", counts.map { String(Int64($0)) }.joined(separator: " ")].joined(separator: ","))
+                        emit([CSVField.quote(h.language), "\(h.layer)", "\(i)", counts.map { String(Int64($0)) }.joined(separator: " ")].joined(separator: ","))
                     default:
-                        emit(json(["language": .string(h.language), "layer": .int(h.layer), "neuron": .int(i), "counts": .array(counts)]))
+                        emit(json(["language": .string(h.language), "layer": .integer(h.layer), "neuron": .integer(i), "counts": .numbers(counts)]))
                     }
                 }
             }
@@ -29,14 +31,14 @@ extension PolylensFile {
                         let key = keys[c.document]
                         switch format {
                         case .csv:
-                            emit([csv(scope), "\(layer)", "\(i)", "\(rank)", "\(c.value)", csv(key?.language ?? ""), key?.sha256 ?? "",
-                                  csv(key?.itemKey ?? ""), "\(c.position)", c.tokens.map(String.init).joined(separator: " ")].joined(separator: ","))
+                            emit([CSVField.quote(scope), "\(layer)", "\(i)", "\(rank)", "\(c.value)", CSVField.quote(key?.language ?? ""), key?.sha256 ?? "",
+                                  CSVField.quote(key?.itemKey ?? ""), "\(c.position)", c.tokens.map(String.init).joined(separator: " ")].joined(separator: ","))
                         default:
-                            emit(json(["scope": .string(scope), "layer": .int(layer), "neuron": .int(i), "rank": .int(rank),
+                            emit(json(["scope": .string(scope), "layer": .integer(layer), "neuron": .integer(i), "rank": .integer(rank),
                                        "value": .double(Double(c.value)), "language": key.map { .string($0.language) } ?? .null,
                                        "sha256": key.map { .string($0.sha256) } ?? .null,
-                                       "item_key": key?.itemKey.map(JSONValue.string) ?? .null, "position": .int(Int(c.position)),
-                                       "tokens": .array(c.tokens.map(Double.init))]))
+                                       "item_key": key?.itemKey.map(JSONValue.string) ?? .null, "position": .integer(Int(c.position)),
+                                       "tokens": .numbers(c.tokens.map(Double.init))]))
                         }
                     }
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import PolylensModel
 
 /// Which part of a run an export holds; nil means all.
 public struct ExportFilter: Sendable {
@@ -90,7 +91,7 @@ extension PolylensFile {
     public func lapeMasksJSON(run: Int64, set name: String, filter: ExportFilter = ExportFilter(), layers: Int) throws -> String {
         let (languages, masks) = try lapeMasks(run: run, set: name, filter: filter, layers: layers)
         let maskJSON = masks.map { "[" + $0.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]" }
-        return "{\"languages\":[" + languages.map(jsonString).joined(separator: ",") + "],\"activation_mask\":["
+        return "{\"languages\":[" + languages.map(JSONValue.quoted).joined(separator: ",") + "],\"activation_mask\":["
             + maskJSON.joined(separator: ",") + "]}"
     }
 

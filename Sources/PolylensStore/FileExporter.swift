@@ -1,4 +1,5 @@
 import Foundation
+import PolylensModel
 
 /// What `polylens export` writes.
 public enum ExportContent: String, CaseIterable, Sendable {
@@ -44,11 +45,11 @@ extension PolylensFile {
                 for i in 0..<s.neurons {
                     switch format {
                     case .csv:
-                        emit([csv(s.language), "\(s.layer)", "\(i)", "\(s.tokens)", "\(s.active[i])",
+                        emit([CSVField.quote(s.language), "\(s.layer)", "\(i)", "\(s.tokens)", "\(s.active[i])",
                               "\(s.sum[i])", "\(s.sumSquares[i])", "\(s.max[i])"].joined(separator: ","))
                     default:
-                        emit(json(["language": .string(s.language), "layer": .int(s.layer), "neuron": .int(i),
-                                   "n": .int(Int(s.tokens)), "active": .int(Int(s.active[i])), "sum": .double(s.sum[i]),
+                        emit(json(["language": .string(s.language), "layer": .integer(s.layer), "neuron": .integer(i),
+                                   "n": .integer(Int(s.tokens)), "active": .integer(Int(s.active[i])), "sum": .double(s.sum[i]),
                                    "sumsq": .double(s.sumSquares[i]), "max": .double(Double(s.max[i]))]))
                     }
                 }
@@ -60,11 +61,11 @@ extension PolylensFile {
                 for i in 0..<st.dim {
                     switch format {
                     case .csv:
-                        emit([csv(st.language), "\(st.layer)", "\(i)", "\(st.tokens)", "\(st.sum[i])", "\(st.sumSquares[i])"]
+                        emit([CSVField.quote(st.language), "\(st.layer)", "\(i)", "\(st.tokens)", "\(st.sum[i])", "\(st.sumSquares[i])"]
                             .joined(separator: ","))
                     default:
-                        emit(json(["language": .string(st.language), "layer": .int(st.layer), "dimension": .int(i),
-                                   "n": .int(Int(st.tokens)), "sum": .double(st.sum[i]), "sumsq": .double(st.sumSquares[i])]))
+                        emit(json(["language": .string(st.language), "layer": .integer(st.layer), "dimension": .integer(i),
+                                   "n": .integer(Int(st.tokens)), "sum": .double(st.sum[i]), "sumsq": .double(st.sumSquares[i])]))
                     }
                 }
             }
@@ -76,12 +77,12 @@ extension PolylensFile {
                         let values = s.layer(l).map(Double.init)
                         switch format {
                         case .csv:
-                            emit([csv(d.language), csv(d.source), csv(d.itemKey ?? ""), d.sha256, pooling.rawValue, "\(l)",
+                            emit([CSVField.quote(d.language), CSVField.quote(d.source), CSVField.quote(d.itemKey ?? ""), d.sha256, pooling.rawValue, "\(l)",
                                   values.map(number).joined(separator: " ")].joined(separator: ","))
                         default:
                             emit(json(["language": .string(d.language), "source": .string(d.source),
                                        "item_key": d.itemKey.map(JSONValue.string) ?? .null, "sha256": .string(d.sha256),
-                                       "pooling": .string(pooling.rawValue), "layer": .int(l), "values": .array(values)]))
+                                       "pooling": .string(pooling.rawValue), "layer": .integer(l), "values": .numbers(values)]))
                         }
                     }
                 }
@@ -96,12 +97,12 @@ extension PolylensFile {
                         let values = p.states[start..<(start + p.dim)].map(Double.init)
                         switch format {
                         case .csv:
-                            emit([csv(p.source), csv(p.target), csv(p.itemKey), "\(l)", "\(position)", "\(p.tokens[position + 1])",
+                            emit([CSVField.quote(p.source), CSVField.quote(p.target), CSVField.quote(p.itemKey), "\(l)", "\(position)", "\(p.tokens[position + 1])",
                                   values.map(number).joined(separator: " ")].joined(separator: ","))
                         default:
                             emit(json(["source": .string(p.source), "target": .string(p.target), "item_key": .string(p.itemKey),
-                                       "layer": .int(l), "position": .int(position), "next_token": .int(Int(p.tokens[position + 1])),
-                                       "values": .array(values)]))
+                                       "layer": .integer(l), "position": .integer(position), "next_token": .integer(Int(p.tokens[position + 1])),
+                                       "values": .numbers(values)]))
                         }
                     }
                 }
@@ -112,49 +113,13 @@ extension PolylensFile {
     }
 }
 
-/// Just enough JSON for export lines, with keys in a fixed order and non-finite numbers as null.
-enum JSONValue {
-    case string(String), int(Int), double(Double), array([Double]), null
-}
-
 private let keyOrder = ["language", "source", "target", "item_key", "sha256", "pooling", "layer", "position",
                         "next_token", "neuron", "dimension", "n", "active", "sum", "sumsq", "max", "values"]
 
+/// One export line as a JSON object, keys in a fixed order (the CSV's column order).
 func json(_ object: [String: JSONValue]) -> String {
-    let keys = object.keys.sorted { (keyOrder.firstIndex(of: $0) ?? 99, $0) < (keyOrder.firstIndex(of: $1) ?? 99, $1) }
-    return "{" + keys.map { key in
-        let text: String
-        switch object[key]! {
-        case .string(let s): text = jsonString(s)
-        case .int(let i): text = "\(i)"
-        case .double(let d): text = d.isFinite ? "\(d)" : "null"
-        case .array(let a): text = "[" + a.map { $0.isFinite ? "\($0)" : "null" }.joined(separator: ",") + "]"
-        case .null: text = "null"
-        }
-        return jsonString(key) + ":" + text
-    }.joined(separator: ",") + "}"
-}
-
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-        default: out.unicodeScalars.append(u)
-        }
-    }
-    return out + "\""
-}
-
-/// RFC 4180 quoting when a field needs it.
-func csv(_ s: String) -> String {
-    s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-        ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    JSONValue.objectText(object.keys.sorted { (keyOrder.firstIndex(of: $0) ?? 99, $0) < (keyOrder.firstIndex(of: $1) ?? 99, $1) }
+        .map { ($0, object[$0]!) })
 }
 
 private func number(_ d: Double) -> String { "\(d)" }

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import PolylensModel
 
 /// One named tensor of an export: little-endian element bytes in row-major order, or fixed-width strings.
 public struct ExportTensor: Sendable, Equatable {
@@ -76,16 +77,16 @@ public enum TensorArchive {
         for t in tensors.sorted(by: { $0.name < $1.name }) {
             switch t.elements {
             case .strings(let strings):
-                meta[t.name] = "[" + strings.map(jsonString).joined(separator: ",") + "]"
+                meta[t.name] = "[" + strings.map(JSONValue.quoted).joined(separator: ",") + "]"
             case .numbers(let dtype, let data):
                 let name = ["f16": "F16", "f32": "F32", "f64": "F64", "i64": "I64", "i32": "I32"][dtype.name] ?? "U8"
-                header += ",\(jsonString(t.name)):{\"dtype\":\"\(name)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],"
+                header += ",\(JSONValue.quoted(t.name)):{\"dtype\":\"\(name)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],"
                     + "\"data_offsets\":[\(offset),\(offset + data.count)]}"
                 offset += data.count
                 bodies.append(data)
             }
         }
-        let metaJSON = meta.keys.sorted().map { "\(jsonString($0)):\(jsonString(meta[$0]!))" }.joined(separator: ",")
+        let metaJSON = meta.keys.sorted().map { "\(JSONValue.quoted($0)):\(JSONValue.quoted(meta[$0]!))" }.joined(separator: ",")
         header = "{\"__metadata__\":{\(metaJSON)}" + header + "}"
         while header.utf8.count % 8 != 0 { header += " " }
         var out = Data()

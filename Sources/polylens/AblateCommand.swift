@@ -31,16 +31,17 @@ struct AblateCommand: ParsableCommand {
     @OptionGroup var progress: ProgressOptions
     @Option(help: "The neuron set to ablate (saved by `polylens lape --save`).") var set: String
     @Option(help: "The model the run used (checked by sha256).") var model: String
-    @Option(help: "Predicted tokens per language at most (default: all held-out tokens).") var evalTokens: Int?
+    @Option(parsing: .unconditional, help: "Predicted tokens per language at most (default: all held-out tokens).") var evalTokens: Int?
     @Option(help: "random: also ablate random sets with the same per-layer counts; none: skip them.") var control: Control = .random
-    @Option(help: "Random controls drawn per set, with seeds --seed, --seed + 1, …") var controlSeeds = 5
-    @Option(help: "The first seed of the random controls.") var seed: UInt64 = 0
-    @Option(help: "Engine threads (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Random controls drawn per set, with seeds --seed, --seed + 1, …") var controlSeeds = 5
+    @Option(parsing: .unconditional, help: "The first seed of the random controls.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Engine threads (default: all cores).") var threads: Int?
     @Flag(help: "Print the result without storing it (a smoke test that leaves the file as it was).") var noSave = false
 
     func validate() throws {
-        if let n = evalTokens, n < 1 { throw CLIError("--eval-tokens must be ≥ 1, got \(n)") }
-        guard controlSeeds >= 1 else { throw CLIError("--control-seeds must be ≥ 1, got \(controlSeeds) (use --control none for no control)") }
+        try OptionCheck.atLeast(1, threads, "--threads")
+        if let n = evalTokens, n < 1 { throw ValidationError("--eval-tokens must be ≥ 1, got \(n)") }
+        guard controlSeeds >= 1 else { throw ValidationError("--control-seeds must be ≥ 1, got \(controlSeeds) (use --control none for no control)") }
     }
 
     var seeds: [UInt64] { control == .random ? (0..<controlSeeds).map { seed &+ UInt64($0) } : [] }

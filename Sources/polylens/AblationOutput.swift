@@ -1,11 +1,12 @@
 import Foundation
 import PolylensAnalysis
+import PolylensModel
 import PolylensStore
 
 /// An ablation run as `ablate` prints it (json, csv, table): the set's identity and the run's settings first,
 /// then per (ablated, evaluated) the ΔNLL with its interval and the control's mean and spread.
 struct AblationOutput: Encodable {
-    struct SetIdentity: Encodable { var name: String, sha256: String, parameters: String }
+    struct SetIdentity: Encodable { var name: String, sha256: String, parameters: JSONValue }
 
     struct Row: Encodable {
         var ablated_language: String, eval_language: String, documents: Int, tokens: Int
@@ -36,8 +37,8 @@ struct AblationOutput: Encodable {
 
     var ablation_id: Int64?
     var set: SetIdentity
-    /// The ablation's own settings (JSON as stored).
-    var parameters: String
+    /// The ablation's own settings (stored as JSON text, written as the object).
+    var parameters: JSONValue
     var interval_method: String
     var control_method: String
     var control_seeds: [UInt64]
@@ -45,8 +46,8 @@ struct AblationOutput: Encodable {
 
     init(_ s: AblationSummary) {
         ablation_id = s.id
-        set = SetIdentity(name: s.ablation.setName, sha256: s.ablation.setSHA256, parameters: s.ablation.setParametersJSON)
-        parameters = s.ablation.parametersJSON
+        set = SetIdentity(name: s.ablation.setName, sha256: s.ablation.setSHA256, parameters: JSONValue(storedText: s.ablation.setParametersJSON))
+        parameters = JSONValue(storedText: s.ablation.parametersJSON)
         interval_method = "ΔNLL per token: \(s.intervalMethod) over held-out documents"
         control_method = ControlSpread.method
         control_seeds = s.controlSeeds

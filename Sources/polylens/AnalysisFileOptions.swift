@@ -5,9 +5,11 @@ import PolylensStore
 /// The options every analysis command shares: the file, its run, the output format and the plot.
 struct AnalysisFileOptions: ParsableArguments {
     @Argument(help: "A Polylens file (from `polylens ingest`).") var file: String
-    @Option(name: .customLong("run"), help: "The run to analyse (needed when the file holds several).") var runID: Int64?
+    @Option(name: .customLong("run"), parsing: .unconditional, help: "The run to analyse (needed when the file holds several).") var runID: Int64?
     @Option(help: "table, csv or json (on stdout).") var format: OutputFormat = .table
     @Option(help: "Also draw the result as an SVG chart into this file.") var plot: String?
+
+    func validate() throws { try OutputPath.refuse(plot, option: "--plot", ifAnyOf: [file]) }
 
     func open(readOnly: Bool = true) throws -> (file: PolylensFile, run: Int64) {
         let f = try PolylensFile.open(URL(fileURLWithPath: file), readOnly: readOnly)

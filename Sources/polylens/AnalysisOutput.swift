@@ -1,13 +1,18 @@
 import ArgumentParser
 import Foundation
+import PolylensModel
 import PolylensReport
 
-/// How the analysis commands write their answer on stdout.
+/// How a command writes a tabular answer on stdout.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, csv, json
+
+    /// `text`, what `estimate` and `bench tokenizer` called the table before the vocabulary was unified.
+    init?(argument: String) { self.init(rawValue: argument == "text" ? "table" : argument) }
 }
 
-/// A table for the terminal (aligned columns) or as CSV (RFC 4180 quoting).
+/// A table for the terminal (aligned columns), as CSV (CSVField's quoting) or TSV (no quoting: tabs and
+/// line breaks inside a value become spaces).
 struct TextTable {
     var header: [String]
     var rows: [[String]] = []
@@ -18,26 +23,33 @@ struct TextTable {
 
     func text(format: OutputFormat) -> String {
         switch format {
-        case .csv:
-            return ([header] + rows).map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
-        case .table, .json:
-            let widths = header.indices.map { c in ([header] + rows).map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
-            let line = { (r: [String]) in
-                r.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
-                    .joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
-            }
-            return ([line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
-                    + rows.map(line)).joined(separator: "\n") + "\n"
+        case .csv: return csv
+        case .table, .json: return table
         }
     }
 
-    static func csvField(_ s: String) -> String {
-        s.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    var csv: String { ([header] + rows).map(CSVField.line).joined(separator: "\n") + "\n" }
+
+    var tsv: String {
+        let field = { (s: String) in String(s.map { $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" ? " " : $0 }) }
+        return ([header] + rows).map { $0.map(field).joined(separator: "\t") }.joined(separator: "\n") + "\n"
+    }
+
+    /// Aligned columns under a dashed rule, trailing spaces trimmed.
+    var table: String {
+        let widths = header.indices.map { c in ([header] + rows).map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
+        let line = { (r: [String]) in
+            r.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+        return ([line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
+                + rows.map(line)).joined(separator: "\n") + "\n"
     }
 }
 
+/// The analysis commands' answer on stdout (through StandardOutput) and their --plot files.
 enum AnalysisOutput {
-    static func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
+    static func write(_ text: String) { StandardOutput.write(text) }
 
     /// Pretty, key-sorted JSON; non-finite numbers (an undefined average) become null-like strings.
     static func writeJSON<T: Encodable>(_ value: T, keys: JSONEncoder.KeyEncodingStrategy = .useDefaultKeys) throws {
@@ -47,7 +59,7 @@ enum AnalysisOutput {
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         var data = try encoder.encode(value)
         data.append(0x0A)
-        FileHandle.standardOutput.write(data)
+        StandardOutput.write(data)
     }
 
     /// Writes a standalone SVG file (all or nothing: a temporary file renamed into place).
@@ -68,12 +80,7 @@ enum AnalysisOutput {
                                ("viewBox", "0 0 \(width) \(y)")]
         }
         let body = root.markup
-        let url = URL(fileURLWithPath: path)
-        do {
-            try Data(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + body + "\n").utf8).write(to: url, options: .atomic)
-        } catch {
-            throw CLIError("\(path): cannot write the plot (\(error.localizedDescription))")
-        }
+        try OutputFile.write(Data(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + body + "\n").utf8), to: path, what: "plot")
     }
 
     static func number(_ v: Double, _ decimals: Int = 4) -> String {

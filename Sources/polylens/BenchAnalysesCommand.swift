@@ -17,15 +17,18 @@ struct BenchAnalysesCommand: ParsableCommand {
         MEXA: 7 languages × --mexa-items items × 33 layers × 4096 dims, every pair at every layer (the paper's
         default uses 100 items; all 581 costs 581² × 4096 × 2 flops per pair and layer in Float64).
         Lens: --lens-prompts prompts × --lens-positions positions × 33 layers × 4096 dims against a 32000 × 4096
-        unembedding, reported per position. Each figure is the median of --repeat runs.
+        unembedding, reported per position. Each figure is the median of --repeats runs.
         """)
 
-    @Option(help: "Runs per measurement; the median is reported.") var `repeat` = 3
+    @Option(parsing: .unconditional, help: "Runs per measurement; the median is reported.") var repeats = 3
+    /// The spelling before the vocabulary was unified (`--repeats` everywhere), kept for scripts.
+    @Option(name: .customLong("repeat"), parsing: .unconditional, help: .hidden) var repeatAlias: Int?
+    private var `repeat`: Int { repeatAlias ?? repeats }
     @Option(help: "Parallel items per language for MEXA (the paper: 100; the data: 581).") var mexaItems = 100
-    @Option(help: "Lens prompts.") var lensPrompts = 100
-    @Option(help: "Positions per lens prompt.") var lensPositions = 1
-    @Option(help: "Model width (d_model) for MEXA and the lens.") var dim = 4096
-    @Option(help: "Vocabulary size for the lens.") var vocab = 32000
+    @Option(parsing: .unconditional, help: "Lens prompts.") var lensPrompts = 100
+    @Option(parsing: .unconditional, help: "Positions per lens prompt.") var lensPositions = 1
+    @Option(parsing: .unconditional, help: "Model width (d_model) for MEXA and the lens.") var dim = 4096
+    @Option(parsing: .unconditional, help: "Vocabulary size for the lens.") var vocab = 32000
     @Option(help: "text or json.") var format: Format = .text
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
@@ -39,7 +42,7 @@ struct BenchAnalysesCommand: ParsableCommand {
 
     func validate() throws {
         guard `repeat` >= 1, mexaItems >= 2, lensPrompts >= 1, lensPositions >= 1, dim >= 1, vocab >= 10 else {
-            throw CLIError("--repeat, --lens-prompts, --lens-positions, --dim must be ≥ 1, --mexa-items ≥ 2, --vocab ≥ 10")
+            throw ValidationError("--repeats, --lens-prompts, --lens-positions, --dim must be ≥ 1, --mexa-items ≥ 2, --vocab ≥ 10")
         }
     }
 
@@ -125,7 +128,7 @@ struct BenchAnalysesCommand: ParsableCommand {
             lensSeconds: lens.wall, lensCpuSeconds: lens.cpu, lensMsPerPosition: lens.wall / positions * 1000,
             lensGflops: 2 * Double(vocab * dim) * Double(mexaLayers) * positions / lens.wall / 1e9)
         switch format {
-        case .json: try AnalysisOutput.writeJSON(f)
+        case .json: try AnalysisOutput.writeJSON(f, keys: .convertToSnakeCase)
         case .text:
             AnalysisOutput.write("""
             load average \(f.loadAverage) (wall-clock figures include other processes; CPU = this process, all threads)

@@ -16,15 +16,15 @@ struct BenchEngineCommand: ParsableCommand {
     var shapes = "stories15M,stories110M"
     @Option(help: "Comma-separated thread counts.")
     var threads = "1,2"
-    @Option(help: "Tokens per prefill (one sequence, no logits).")
+    @Option(parsing: .unconditional, help: "Tokens per prefill (one sequence, no logits).")
     var tokens = 512
-    @Option(help: "Tokens generated one at a time from BOS.")
+    @Option(parsing: .unconditional, help: "Tokens generated one at a time from BOS.")
     var generate = 128
-    @Option(help: "Timed runs per figure (the best is reported, after one warm-up).")
+    @Option(parsing: .unconditional, help: "Timed runs per figure (the best is reported, after one warm-up).")
     var repeats = 5
     @Flag(help: "Instead: write a Llama-3.1-8B-shaped BF16 Hugging Face checkpoint with --layers layers, prefill --tokens tokens with last-position logits in a child process, and report its peak RSS.")
     var memory = false
-    @Option(help: "Layers of the --memory checkpoint.")
+    @Option(parsing: .unconditional, help: "Layers of the --memory checkpoint.")
     var layers = 2
     @Option(help: "Directory for the --memory checkpoint (removed afterwards; default: a temporary directory).")
     var directory: String?
@@ -32,6 +32,13 @@ struct BenchEngineCommand: ParsableCommand {
     var memoryProbe: String?
     @Option(help: "text (a markdown table) or json.")
     var format = Format.text
+
+    func validate() throws {
+        try OptionCheck.atLeast(1, tokens, "--tokens")
+        try OptionCheck.atLeast(0, generate, "--generate")
+        try OptionCheck.atLeast(1, repeats, "--repeats")
+        try OptionCheck.atLeast(1, layers, "--layers")
+    }
 
     func run() throws {
         let threadCounts = try threads.split(separator: ",").map { s -> Int in

@@ -36,8 +36,12 @@ struct BenchIngestCommand: ParsableCommand {
     @Flag(help: "Also ingest without activation histograms and contexts (issue 12), alternating, and report their cost.")
     var compareNeuronActivity = false
 
-    @Option(help: "With --compare-neuron-activity: ingests of each kind, alternating; the fastest of each is compared.")
+    @Option(parsing: .unconditional, help: "With --compare-neuron-activity: ingests of each kind, alternating; the fastest of each is compared.")
     var repeats = 1
+
+    func validate() throws {
+        try OptionCheck.atLeast(1, repeats, "--repeats")
+    }
 
     func run() throws {
         let options = try arguments.options(lensStates: false, defaultHeldOut: 0)

@@ -20,16 +20,14 @@ struct BenchTokenizerCommand: ParsableCommand {
     @Option(help: "Corpus size: files are taken until at least this many bytes.")
     var bytes = 1_700_000
 
-    @Option(help: "Timed passes over the corpus, each with a freshly loaded tokenizer; the fastest is reported.")
+    @Option(parsing: .unconditional, help: "Timed passes over the corpus, each with a freshly loaded tokenizer; the fastest is reported.")
     var repeats = 5
 
-    @Option(help: "Threads encoding the corpus at the same time (each its own copy of the work).")
+    @Option(parsing: .unconditional, help: "Threads encoding the corpus at the same time (each its own copy of the work).")
     var threads = 1
 
-    @Option(help: "Output format: text, json or csv.")
-    var format: OutputFormat = .text
-
-    enum OutputFormat: String, ExpressibleByArgument { case text, json, csv }
+    @Option(help: "table, csv or json.")
+    var format: OutputFormat = .table
 
     struct Row: Encodable {
         let tokenizer: String
@@ -78,15 +76,14 @@ struct BenchTokenizerCommand: ParsableCommand {
         }
         switch format {
         case .json:
-            let e = JSONEncoder()
-            e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try e.encode(rows), as: UTF8.self))
+            try AnalysisOutput.writeJSON(rows, keys: .convertToSnakeCase)
         case .csv:
             print("tokenizer,kind,files,bytes,tokens,threads,seconds_per_pass,mb_per_s_per_thread")
             for r in rows {
-                print("\(r.tokenizer),\(r.kind),\(r.files),\(r.bytes),\(r.tokens),\(r.threads),\(r.secondsPerPass),\(r.mbPerSecondPerThread)")
+                print(CSVField.line([r.tokenizer, r.kind] + [r.files, r.bytes, r.tokens, r.threads].map(String.init)
+                                    + ["\(r.secondsPerPass)", "\(r.mbPerSecondPerThread)"]))
             }
-        case .text:
+        case .table:
             print("corpus: \(texts.count) files, \(total) bytes of *.py from \(corpus); \(threads) thread(s), best of \(repeats)")
             for r in rows {
                 print(String(format: "%@ (%@): %.2f MB/s per thread, %d tokens, %.3f s per pass",

@@ -21,21 +21,19 @@ struct EstimateCommand: ParsableCommand {
 
     @OptionGroup var arguments: IngestArguments
 
-    @Option(help: "Corpus languages.") var languages: Int?
-    @Option(help: "Corpus documents per language.") var documentsPerLanguage: Int?
-    @Option(help: "Corpus tokens per language (BOS included, after truncation).") var tokensPerLanguage: Int?
-    @Option(help: "Parallel items (the paper: 581).") var parallelItems: Int?
-    @Option(help: "Languages of the parallel items, English included (the paper: 8).") var parallelLanguages: Int?
-    @Option(help: "Ordered language pairs of the lens prompts (the paper: 42).") var lensPairs: Int?
-    @Option(help: "Mean positions per lens prompt that predict the target snippet (explicit counts).") var lensPositions: Double = 40
-    @Option(help: "Mean tokens per lens prompt (explicit counts).") var lensPromptTokens: Double = 400
-    @Option(help: "Mean tokens per parallel snippet (explicit counts).") var parallelTokens: Double = 120
+    @Option(parsing: .unconditional, help: "Corpus languages.") var languages: Int?
+    @Option(parsing: .unconditional, help: "Corpus documents per language.") var documentsPerLanguage: Int?
+    @Option(parsing: .unconditional, help: "Corpus tokens per language (BOS included, after truncation).") var tokensPerLanguage: Int?
+    @Option(parsing: .unconditional, help: "Parallel items (the paper: 581).") var parallelItems: Int?
+    @Option(parsing: .unconditional, help: "Languages of the parallel items, English included (the paper: 8).") var parallelLanguages: Int?
+    @Option(parsing: .unconditional, help: "Ordered language pairs of the lens prompts (the paper: 42).") var lensPairs: Int?
+    @Option(parsing: .unconditional, help: "Mean positions per lens prompt that predict the target snippet (explicit counts).") var lensPositions: Double = 40
+    @Option(parsing: .unconditional, help: "Mean tokens per lens prompt (explicit counts).") var lensPromptTokens: Double = 400
+    @Option(parsing: .unconditional, help: "Mean tokens per parallel snippet (explicit counts).") var parallelTokens: Double = 120
 
     @Option(help: "Raw lens states (ingest --lens-states, which also stores the unembedding): none, f16 or q8_0.") var lensStates = "none"
-    @Option(help: "Prefill speed in GFLOP/s instead of measuring it.") var gflops: Double?
-    @Option(help: "Output: text, json or csv.") var format: Format = .text
-
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, csv }
+    @Option(parsing: .unconditional, help: "Prefill speed in GFLOP/s instead of measuring it.") var gflops: Double?
+    @Option(help: "table, csv or json.") var format: OutputFormat = .table
 
     private var explicitCounts: [Int?] { [languages, documentsPerLanguage, tokensPerLanguage, parallelItems, parallelLanguages, lensPairs] }
 
@@ -46,6 +44,9 @@ struct EstimateCommand: ParsableCommand {
         if !corpus && !explicit { throw ValidationError("give corpus options (--lang, --jsonl, --parallel) or explicit counts (--languages …)") }
         if explicitCounts.contains(where: { ($0 ?? 0) < 0 }) { throw ValidationError("counts must not be negative") }
         if !["f16", "q8_0", "none"].contains(lensStates) { throw ValidationError("--lens-states must be f16, q8_0 or none, got \(lensStates)") }
+        for (value, option) in [(lensPositions, "--lens-positions"), (lensPromptTokens, "--lens-prompt-tokens"), (parallelTokens, "--parallel-tokens")] {
+            try OptionCheck.atLeast(0, value, option)
+        }
         if let gflops, !(gflops > 0) { throw ValidationError("--gflops must be positive") }
     }
 
@@ -142,7 +143,7 @@ struct EstimateCommand: ParsableCommand {
         case .csv:
             return (["table,rows,bytes"] + e.tables.map { "\($0.table),\(Int($0.rows.rounded())),\(Int($0.bytes.rounded()))" }
                 + ["total,,\(Int(e.totalBytes.rounded()))"]).joined(separator: "\n")
-        case .text:
+        case .table:
             var lines = ["\(arguments.model): dim \(s.model.dim), \(s.model.nLayers) layers, MLP \(s.model.hiddenDim), vocab \(s.model.vocabSize)",
                          "study: \(s.languages) languages × \(s.documentsPerLanguage) documents, \(s.tokensPerLanguage) tokens each; \(s.parallelItems) parallel items × \(s.parallelLanguages) languages; \(s.lensPairs) lens pairs × \(s.lensItems) items",
                          "table                   rows          bytes"]

@@ -22,13 +22,18 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "neuron-stats, language-states, summaries, lens or lape-set.") var what: ExportContent
     @Option(help: "csv, jsonl, json (lape-set), npz or safetensors (neuron-stats, summaries; need --out).") var format: ExportFormat = .csv
     @Option(help: "Write to this file (atomically) instead of stdout; required for npz and safetensors.") var out: String?
-    @Option(name: .customLong("language"), help: "Only this language (repeatable).") var languages: [String] = []
-    @Option(name: .customLong("layer"), help: "Only this layer (repeatable).") var layers: [Int] = []
+    @Option(help: ArgumentHelp("Only these languages, comma-separated.", valueName: "L,L,…")) var languages: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Only these layers, comma-separated; ranges a-b allowed.", valueName: "L,L,…")) var layers: String?
+    /// The spellings before the vocabulary was unified (`--languages`, `--layers` as in lape and mexa), kept for scripts.
+    @Option(name: .customLong("language"), help: .hidden) var languageAlias: [String] = []
+    @Option(name: .customLong("layer"), parsing: .unconditionalSingleValue, help: .hidden) var layerAlias: [Int] = []
     @Option(help: "Summaries of this pooling only: weighted, mean or last (npz/safetensors: default weighted).") var pooling: Pooling?
     @Option(name: .customLong("set"), help: "The neuron set to export (lape-set).") var setName: String?
-    @Option(name: .customLong("run"), help: "The run to export (needed when the file holds several).") var runID: Int64?
+    @Option(name: .customLong("run"), parsing: .unconditional, help: "The run to export (needed when the file holds several).") var runID: Int64?
 
     func validate() throws {
+        try OutputPath.refuse(out, option: "--out", ifAnyOf: [file])
+        try OptionCheck.atLeast(0, try selectedLayers() ?? [], "--layers")
         if format.isArchive {
             guard what == .neuronStats || what == .summaries else {
                 throw ValidationError("--format \(format.rawValue) exports neuron-stats or summaries, not \(what.rawValue)")
@@ -47,8 +52,7 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let f = try PolylensFile.open(URL(fileURLWithPath: file))
         let run = try f.resolveRun(runID)
-        let filter = ExportFilter(languages: languages.isEmpty ? nil : Set(languages), layers: layers.isEmpty ? nil : Set(layers),
-                                  pooling: pooling)
+        let filter = ExportFilter(languages: selectedLanguages, layers: try selectedLayers().map(Set.init), pooling: pooling)
         switch (what, format.isArchive) {
         case (.lapeSet, _):
             try write(Data((try f.lapeMasksJSON(run: run, set: setName!, filter: filter, layers: try modelLayers(f, run)) + "\n").utf8))
@@ -62,6 +66,16 @@ struct ExportCommand: ParsableCommand {
         }
     }
 
+    private var selectedLanguages: Set<String>? {
+        let all = languageAlias + (languages ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return all.isEmpty ? nil : Set(all)
+    }
+
+    private func selectedLayers() throws -> [Int]? {
+        let all = layerAlias + (try layers.map(MexaCommand.parseLayers) ?? [])
+        return all.isEmpty ? nil : all
+    }
+
     /// The run's MLP layer count from its architecture (the LAPE layout lists every layer).
     private func modelLayers(_ f: PolylensFile, _ run: Int64) throws -> Int {
         guard let info = try f.runs().first(where: { $0.id == run })?.info,
@@ -73,19 +87,12 @@ struct ExportCommand: ParsableCommand {
     }
 
     private func write(_ data: Data) throws {
-        guard let out else { FileHandle.standardOutput.write(data); return }
-        do { try data.write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
-            throw ValidationError("\(out): cannot write (\((error as NSError).localizedDescription))")
-        }
+        guard let out else { StandardOutput.write(data); return }
+        try OutputFile.write(data, to: out)
     }
 
     private func writeLines(_ body: ((String) -> Void) throws -> Void) throws {
-        guard let out else {
-            let stdout = BufferedStdout()
-            try body(stdout.line)
-            stdout.flush()
-            return
-        }
+        guard let out else { return try body(StandardOutput.line) }
         var text = Data()
         try body { text.append(contentsOf: $0.utf8); text.append(0x0A) }
         try write(text)

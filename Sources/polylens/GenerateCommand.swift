@@ -16,17 +16,18 @@ struct GenerateCommand: ParsableCommand {
     var tokenizer: String?
     @Option(help: "The prompt.")
     var prompt = ""
-    @Option(help: "Positions to run, prompt included (llama2.c's -n steps); stops early at BOS or EOS.")
+    @Option(parsing: .unconditional, help: "Positions to run, prompt included (llama2.c's -n steps); stops early at BOS or EOS.")
     var maxTokens = 256
-    @Option(help: "0 = greedy; otherwise sample from softmax(logits / T).")
+    @Option(parsing: .unconditional, help: "0 = greedy; otherwise sample from softmax(logits / T).")
     var temperature: Float = 0
-    @Option(help: "Seed of the sampler (default: the time).")
+    @Option(parsing: .unconditional, help: "Seed of the sampler (default: the time).")
     var seed: UInt64?
-    @Option(help: "Threads (default: all cores).")
+    @Option(parsing: .unconditional, help: "Threads (default: all cores).")
     var threads: Int?
 
     func run() throws {
-        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1, got \(maxTokens)") }
+        try OptionCheck.atLeast(1, threads, "--threads")
         guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be ≥ 0") }
         let modelURL = URL(fileURLWithPath: model)
         let weights = try ModelLoader.load(modelURL)
@@ -36,7 +37,7 @@ struct GenerateCommand: ParsableCommand {
         let start = Date()
         let ids = try Generator(model: transformer, tokenizer: tok).generate(prompt: prompt, steps: maxTokens,
                                                                              sampler: &sampler) { text in
-            FileHandle.standardOutput.write(text.data(using: .utf8)!)
+            StandardOutput.write(text); fflush(stdout)
         }
         print("")
         if isatty(2) != 0 {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PolylensModel
 import PolylensStore
 
 struct InfoCommand: ParsableCommand {
@@ -15,12 +16,26 @@ struct InfoCommand: ParsableCommand {
         let info = try PolylensFile.open(URL(fileURLWithPath: file)).info()
         switch format {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(info), as: UTF8.self))
+            try AnalysisOutput.writeJSON(try json(info))
         case .text:
             print(text(info))
         }
+    }
+
+    /// The info with snake_case keys and each run's stored JSON (architecture, parameters) as nested objects.
+    private func json(_ info: FileInfo) throws -> JSONValue {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        guard case .object(var top) = try JSONValue.read(try encoder.encode(info)), let runs = top["runs"]?.array else {
+            throw CLIError("\(file): the file info does not encode as an object")
+        }
+        top["runs"] = .array(runs.map { run in
+            guard var r = run.object else { return run }
+            for key in ["architecture", "parameters"] { if let text = r[key]?.string { r[key] = JSONValue(storedText: text) } }
+            return .object(r)
+        })
+        return .object(top)
     }
 
     private func text(_ info: FileInfo) -> String {

@@ -24,13 +24,13 @@ struct IngestArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Few-shot lines <language>_fewshot.txt for the logit-lens prompts (needs --parallel).", valueName: "DIR"))
     var prompts: String?
 
-    @Option(help: "Parallel items (first in sorted id order) for the lens prompts.")
+    @Option(parsing: .unconditional, help: "Parallel items (first in sorted id order) for the lens prompts.")
     var lensItems = 100
 
     @Option(help: "Comma-separated languages for the lens prompts (every ordered pair).")
     var lensLanguages = LanguageName.parallel.joined(separator: ",")
 
-    @Option(help: "Tokens kept per layer and position by the logit lens computed at ingest.")
+    @Option(parsing: .unconditional, help: "Tokens kept per layer and position by the logit lens computed at ingest.")
     var lensTop = 10
 
     @Option(help: ArgumentHelp("English word list of the lens's English token set, one word a line.", valueName: "FILE"))
@@ -39,20 +39,25 @@ struct IngestArguments: ParsableArguments {
     @Option(help: ArgumentHelp("The paper's keywords folder for the lens's keyword token sets (default: ../shared/data/paper/keywords).", valueName: "DIR"))
     var keywords: String?
 
-    @Option(help: "Tokens per document, BOS included.")
+    @Option(parsing: .unconditional, help: "Tokens per document, BOS included.")
     var maxDocTokens = 4096
 
-    @Option(help: "Corpus tokens per language; the document that reaches it is cut short.")
+    @Option(parsing: .unconditional, help: "Corpus tokens per language; the document that reaches it is cut short.")
     var maxTokensPerLanguage: Int?
 
-    @Option(help: "Fraction of corpus documents (by content hash) that may be held out for ablation; --held-out-tokens takes its budget from them (ingest: 0.1; bench ingest: 0).")
+    @Option(parsing: .unconditional, help: "Fraction of corpus documents (by content hash) that may be held out for ablation; --held-out-tokens takes its budget from them (ingest: 0.1; bench ingest: 0).")
     var heldOut: Double?
 
-    @Option(help: "Threads for the engine (default: all cores).")
+    @Option(parsing: .unconditional, help: "Threads for the engine (default: all cores).")
     var threads: Int?
 
     @OptionGroup(title: "Storage") var storage: StorageArguments
     @OptionGroup(title: "Neuron activity") var activity: NeuronActivityArguments
+
+    /// The counts IngestOptions does not check (it checks --max-doc-tokens, --held-out, --lens-items, --lens-top).
+    func validate() throws {
+        try OptionCheck.atLeast(1, threads, "--threads")
+    }
 
     func options(lensStates: Bool, defaultHeldOut: Double) throws -> IngestOptions {
         var specs = try lang.map(CorpusSpec.files) + jsonl.map(CorpusSpec.jsonl)

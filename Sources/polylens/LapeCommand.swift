@@ -19,26 +19,30 @@ struct LapeCommand: ParsableCommand {
         """)
 
     @OptionGroup var options: AnalysisFileOptions
-    @Option(help: "The paper's selection: neurons per language (ν).") var perLanguage: Int?
-    @Option(help: "The original selection: the fraction of all neurons with the lowest entropy (e.g. 0.01).") var topRate: Double?
-    @Option(help: "The quantile of all probabilities that gives τ.") var quantile = 0.95
+    @Option(parsing: .unconditional, help: "The paper's selection: neurons per language (ν).") var perLanguage: Int?
+    @Option(parsing: .unconditional, help: "The original selection: the fraction of all neurons with the lowest entropy (e.g. 0.01).") var topRate: Double?
+    @Option(parsing: .unconditional, help: "The quantile of all probabilities that gives τ.") var quantile = 0.95
     @Option(help: "Languages to compare, comma-separated (default: all in the file).") var languages: String?
     @Option(help: "Store the selection in the file as a neuron set with this name (an existing name is refused).") var save: String?
     @Flag(help: "With --save: replace a set of that name (ablations of the old set keep its identity).") var replace = false
-    @Option(help: "Stability check: rerun LAPE on this many bootstrap resamples of the held-out documents (needs --model).")
+    @Option(parsing: .unconditional, help: "Stability check: rerun LAPE on this many bootstrap resamples of the held-out documents (needs --model).")
     var stability: Int?
     @Option(help: "For --stability: the model the run used (checked by sha256), to count the held-out documents' activations.")
     var model: String?
-    @Option(help: "For --stability: engine threads (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "For --stability: engine threads (default: all cores).") var threads: Int?
     @OptionGroup(title: "Activation threshold (from the activation histograms)") var threshold: LapeThresholdOptions
 
     func validate() throws {
-        if perLanguage != nil && topRate != nil { throw CLIError("--per-language and --top-rate exclude each other") }
-        if let s = save, s.isEmpty { throw CLIError("--save needs a name") }
+        if perLanguage != nil && topRate != nil { throw ValidationError("--per-language and --top-rate exclude each other") }
+        if let s = save, s.isEmpty { throw ValidationError("--save needs a name") }
         try threshold.check()
-        if replace && save == nil { throw CLIError("--replace needs --save NAME") }
-        if let n = stability, n < 1 { throw CLIError("--stability must be ≥ 1, got \(n)") }
-        if (stability == nil) != (model == nil) { throw CLIError("--stability and --model go together") }
+        if replace && save == nil { throw ValidationError("--replace needs --save NAME") }
+        try OptionCheck.atLeast(1, perLanguage, "--per-language")
+        try OptionCheck.fraction(topRate, "--top-rate", zero: false)
+        try OptionCheck.fraction(quantile, "--quantile", zero: false)
+        try OptionCheck.atLeast(1, threads, "--threads")
+        if let n = stability, n < 1 { throw ValidationError("--stability must be ≥ 1, got \(n)") }
+        if (stability == nil) != (model == nil) { throw ValidationError("--stability and --model go together") }
     }
 
     var selection: LAPESelection { topRate.map(LAPESelection.topRate) ?? .perLanguage(perLanguage ?? 400) }
@@ -89,7 +93,7 @@ struct LapeCommand: ParsableCommand {
                 countsPerLayer: Dictionary(uniqueKeysWithValues: zip(r.languages, counts)),
                 overlap: Dictionary(uniqueKeysWithValues: zip(r.languages, overlap.map { Dictionary(uniqueKeysWithValues: zip(r.languages, $0)) })),
                 entropies: Dictionary(uniqueKeysWithValues: zip(r.languages, entropies)), warnings: warnings, saved: saved,
-                stability: stable.map(StabilityJSON.init)))
+                stability: stable.map(StabilityJSON.init)), keys: .convertToSnakeCase)
         case .csv:
             var t = TextTable(["language", "layer", "neuron", "entropy", "p"])
             for (k, set) in r.selected.enumerated() {

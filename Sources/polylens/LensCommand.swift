@@ -29,7 +29,7 @@ struct LensCommand: ParsableCommand {
     @OptionGroup var progress: ProgressOptions
     @Option(help: "Source language of the prompts (default: every source).") var source: String?
     @Option(help: "Target language of the prompts (default: every target).") var target: String?
-    @Option(help: "Tokens kept per layer and position (default: as stored; at most what ingest kept).") var top: Int?
+    @Option(parsing: .unconditional, help: "Tokens kept per layer and position (default: as stored; at most what ingest kept).") var top: Int?
     @Flag(help: "Decode the stored states again (needs --lens-states at ingest), e.g. with other token sets.") var recompute = false
     @Option(help: "The model, when recomputing and the file does not hold the unembedding (default: the path the run recorded).") var model: String?
     @Option(help: "The tokenizer (default: the path the run recorded).") var tokenizer: String?

@@ -16,6 +16,10 @@ struct MergeCommand: ParsableCommand {
     @Argument(help: "Input files.") var inputs: [String]
     @OptionGroup var progress: ProgressOptions
 
+    func validate() throws {
+        try OutputPath.refuse(output, option: "the output", ifAnyOf: inputs)
+    }
+
     func run() throws {
         let printer = progress.printer()
         defer { printer?.finish() }

@@ -23,13 +23,13 @@ struct MexaCommand: ParsableCommand {
     @OptionGroup var options: AnalysisFileOptions
     @OptionGroup var progress: ProgressOptions
     @Option(help: "How documents were pooled: weighted (the paper), mean or last.") var pooling: Pooling = .weightedMean
-    @Option(help: "Layers, comma-separated, ranges allowed (e.g. 0,8-16; default: all; 0 = embeddings).") var layers: String?
-    @Option(help: "Parallel items to use (sorted item keys; the paper used 100).") var items = 100
+    @Option(parsing: .unconditional, help: "Layers, comma-separated, ranges allowed (e.g. 0,8-16; default: all; 0 = embeddings).") var layers: String?
+    @Option(parsing: .unconditional, help: "Parallel items to use (sorted item keys; the paper used 100).") var items = 100
     @Option(help: "Show only this pivot's scores.") var pivot: String?
     @Flag(help: "Count the self-pair in the per-pivot averages, as the paper does.") var includeSelf = false
     @Option(help: "Languages, comma-separated (default: all with parallel items).") var languages: String?
     @Option(help: "The language that holds the English side (not a target of the averages).") var english = "English"
-    @Option(help: "The layer whose pair matrix --plot draws (default: the middle layer).") var plotLayer: Int?
+    @Option(parsing: .unconditional, help: "The layer whose pair matrix --plot draws (default: the middle layer).") var plotLayer: Int?
 
     struct JSONLayer: Encodable {
         var layer: Int; var matrix: [String: [String: Double]]; var pivotAverages: [String: Double]
@@ -52,6 +52,11 @@ struct MexaCommand: ParsableCommand {
             }
             throw CLIError("--layers: '\(part)' is not a layer or a range a-b")
         }
+    }
+
+    func validate() throws {
+        try OptionCheck.atLeast(2, items, "--items")
+        try OptionCheck.atLeast(0, plotLayer, "--plot-layer")
     }
 
     func run() throws {
@@ -101,7 +106,7 @@ struct MexaCommand: ParsableCommand {
                                   (e.languages[a], Dictionary(uniqueKeysWithValues: e.languages.indices.map { (e.languages[$0], bounds(intervals[li][a][$0])) }))
                               }),
                               pivotAverageIntervals: Dictionary(uniqueKeysWithValues: pivots.map { (e.languages[$0], bounds(averageIntervals[li][$0])) }))
-                }))
+                }), keys: .convertToSnakeCase)
         case .csv:
             var t = TextTable(["layer", "pivot", "target", "mexa", "low", "high"])
             for li in r.layers.indices {

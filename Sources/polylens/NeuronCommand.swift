@@ -21,11 +21,11 @@ struct NeuronCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The neuron, layer:index (e.g. 3:417).", valueName: "L:N")) var neuron: String
     @Option(help: "Only this language.") var language: String?
     @Option(help: "The tokenizer to decode contexts with (default: the one the run recorded, checked by sha256).") var tokenizer: String?
-    @Option(help: "Contexts shown per list.") var contexts = 8
+    @Option(parsing: .unconditional, help: "Contexts shown per list.") var contexts = 8
 
     func validate() throws {
         _ = try ref()
-        if contexts < 0 { throw CLIError("--contexts must not be negative") }
+        if contexts < 0 { throw ValidationError("--contexts must not be negative") }
     }
 
     func ref() throws -> NeuronRef {

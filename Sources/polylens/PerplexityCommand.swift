@@ -17,12 +17,17 @@ struct PerplexityCommand: ParsableCommand {
     var tokenizer: String?
     @Option(help: "The text file.")
     var file: String
-    @Option(help: "Tokens per chunk.")
+    @Option(parsing: .unconditional, help: "Tokens per chunk.")
     var context = 512
-    @Option(help: "Threads (default: all cores).")
+    @Option(parsing: .unconditional, help: "Threads (default: all cores).")
     var threads: Int?
     @Option(help: "text or json.")
     var format = Format.text
+
+    func validate() throws {
+        try OptionCheck.atLeast(2, context, "--context")
+        try OptionCheck.atLeast(1, threads, "--threads")
+    }
 
     func run() throws {
         let modelURL = URL(fileURLWithPath: model), textURL = URL(fileURLWithPath: file)

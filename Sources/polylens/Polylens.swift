@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PolylensModel
 
 @main
@@ -28,4 +29,16 @@ struct Polylens: ParsableCommand {
             EstimateCommand.self,
             BenchCommand.self,
         ])
+
+    /// ArgumentParser's main, plus the check that the answer reached stdout (StandardOutput).
+    static func main() {
+        StandardOutput.prepare()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+        StandardOutput.finish()
+    }
 }

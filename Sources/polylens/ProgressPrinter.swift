@@ -52,7 +52,7 @@ struct ProgressOptions: ParsableArguments {
     @Flag(help: "Progress on stderr as plain periodic lines even when it is not a terminal (logs, cluster jobs).")
     var progress = false
 
-    @Option(help: ArgumentHelp("Seconds between plain progress lines.", valueName: "SECONDS"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds between plain progress lines.", valueName: "SECONDS"))
     var progressInterval: Double = 10
 
     func validate() throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PolylensModel
 import PolylensAnalysis
 import PolylensStore
 
@@ -17,27 +18,27 @@ struct ResultsCommand: ParsableCommand {
         """)
 
     @Argument(help: "A Polylens file.") var file: String
-    @Option(name: .customLong("run"), help: "The run (needed when the file holds several).") var runID: Int64?
+    @Option(name: .customLong("run"), parsing: .unconditional, help: "The run (needed when the file holds several).") var runID: Int64?
     @Option(help: "table, csv or json (on stdout).") var format: OutputFormat = .table
     @Option(help: ArgumentHelp("Delete the saved neuron set of this name.", valueName: "NAME")) var deleteSet: String?
-    @Option(help: ArgumentHelp("Delete the ablation run of this id (with its per-document results).", valueName: "ID")) var deleteAblation: Int64?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Delete the ablation run of this id (with its per-document results).", valueName: "ID")) var deleteAblation: Int64?
     @Flag(help: "Delete the ablation rows without recorded provenance (written before schema version 5).") var deleteUnrecorded = false
-    @Option(help: ArgumentHelp("Print one stored ablation run as `ablate` printed it (intervals recomputed from its documents).", valueName: "ID"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Print one stored ablation run as `ablate` printed it (intervals recomputed from its documents).", valueName: "ID"))
     var showAblation: Int64?
 
     func validate() throws {
         let deletes = [deleteSet != nil, deleteAblation != nil, deleteUnrecorded].filter { $0 }.count
-        if deletes > 1 { throw CLIError("--delete-set, --delete-ablation and --delete-unrecorded exclude each other") }
-        if deletes > 0 && showAblation != nil { throw CLIError("--show-ablation does not go with a delete") }
+        if deletes > 1 { throw ValidationError("--delete-set, --delete-ablation and --delete-unrecorded exclude each other") }
+        if deletes > 0 && showAblation != nil { throw ValidationError("--show-ablation does not go with a delete") }
     }
 
     var deletes: Bool { deleteSet != nil || deleteAblation != nil || deleteUnrecorded }
 
     struct SetRow: Encodable {
-        var name: String, sha256: String?, parameters: String, created_at: String, neurons: [String: Int]
+        var name: String, sha256: String?, parameters: JSONValue, created_at: String, neurons: [String: Int]
     }
     struct AblationRow: Encodable {
-        var id: Int64, set: String, set_sha256: String, set_status: String, set_parameters: String, parameters: String
+        var id: Int64, set: String, set_sha256: String, set_status: String, set_parameters: JSONValue, parameters: JSONValue
         var created_at: String, rows: Int, documents: Int
     }
     struct UnrecordedRow: Encodable { var set: String, rows: Int }
@@ -73,15 +74,15 @@ struct ResultsCommand: ParsableCommand {
         let ablations = try f.ablationRuns(run: run).map { a -> AblationRow in
             let id = a.id!
             let status = sets.first { $0.name == a.setName }.map { $0.contentSHA256 == a.setSHA256 ? "saved" : "replaced since" } ?? "deleted since"
-            return AblationRow(id: id, set: a.setName, set_sha256: a.setSHA256, set_status: status, set_parameters: a.setParametersJSON,
-                               parameters: a.parametersJSON, created_at: a.createdAt ?? "", rows: rows.filter { $0.ablationID == id }.count,
+            return AblationRow(id: id, set: a.setName, set_sha256: a.setSHA256, set_status: status, set_parameters: JSONValue(storedText: a.setParametersJSON),
+                               parameters: JSONValue(storedText: a.parametersJSON), created_at: a.createdAt ?? "", rows: rows.filter { $0.ablationID == id }.count,
                                documents: Set(try f.ablationDocuments(ablation: id).map(\.document)).count)
         }
         var unrecorded: [UnrecordedRow] = []
         for r in rows where r.ablationID == nil {
             if let i = unrecorded.firstIndex(where: { $0.set == r.setName }) { unrecorded[i].rows += 1 } else { unrecorded.append(.init(set: r.setName, rows: 1)) }
         }
-        return Listing(sets: sets.map { SetRow(name: $0.name, sha256: $0.contentSHA256, parameters: $0.parametersJSON,
+        return Listing(sets: sets.map { SetRow(name: $0.name, sha256: $0.contentSHA256, parameters: JSONValue(storedText: $0.parametersJSON),
                                                 created_at: $0.createdAt, neurons: $0.sizes) },
                        ablations: ablations, unrecorded_ablations: unrecorded)
     }
@@ -92,21 +93,21 @@ struct ResultsCommand: ParsableCommand {
         case .csv:
             var t = TextTable(["kind", "id", "name", "sha256", "created_at", "set_status", "parameters", "details"])
             for s in l.sets {
-                t.add(["set", "", s.name, s.sha256 ?? "", s.created_at, "", s.parameters, Self.sizes(s.neurons)])
+                t.add(["set", "", s.name, s.sha256 ?? "", s.created_at, "", s.parameters.text, Self.sizes(s.neurons)])
             }
             for a in l.ablations {
-                t.add(["ablation", "\(a.id)", a.set, a.set_sha256, a.created_at, a.set_status, a.parameters, "\(a.rows) rows, \(a.documents) documents"])
+                t.add(["ablation", "\(a.id)", a.set, a.set_sha256, a.created_at, a.set_status, a.parameters.text, "\(a.rows) rows, \(a.documents) documents"])
             }
             for u in l.unrecorded_ablations { t.add(["ablation_unrecorded", "", u.set, "", "", "", "", "\(u.rows) rows"]) }
             AnalysisOutput.write(t.text(format: .csv))
         case .table:
             var out = "Neuron sets\n"
             var s = TextTable(["name", "sha256", "saved", "neurons", "selection"])
-            for x in l.sets { s.add([x.name, x.sha256.map { String($0.prefix(16)) + "…" } ?? "(not recorded)", x.created_at, Self.sizes(x.neurons), x.parameters]) }
+            for x in l.sets { s.add([x.name, x.sha256.map { String($0.prefix(16)) + "…" } ?? "(not recorded)", x.created_at, Self.sizes(x.neurons), x.parameters.text]) }
             out += (l.sets.isEmpty ? "(none)\n" : s.text(format: .table)) + "\nAblation runs\n"
             var a = TextTable(["id", "set", "set sha256", "set now", "made", "documents", "settings"])
             for x in l.ablations {
-                a.add(["\(x.id)", x.set, String(x.set_sha256.prefix(16)) + "…", x.set_status, x.created_at, "\(x.documents)", x.parameters])
+                a.add(["\(x.id)", x.set, String(x.set_sha256.prefix(16)) + "…", x.set_status, x.created_at, "\(x.documents)", x.parameters.text])
             }
             out += l.ablations.isEmpty ? "(none)\n" : a.text(format: .table)
             if !l.unrecorded_ablations.isEmpty {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PolylensModel
 import PolylensStore
 
 struct SqlCommand: ParsableCommand {
@@ -36,14 +37,12 @@ struct SqlCommand: ParsableCommand {
     func run() throws {
         let results = try SQLConsole(URL(fileURLWithPath: file)).run(try sqlText())
         guard !results.isEmpty else { throw ValidationError("\(isQueryFile ? query : "the query") holds no SQL statement") }
-        let out = BufferedStdout()
-        if format == .json && results.count > 1 { out.line("[") }
+        if format == .json && results.count > 1 { StandardOutput.line("[") }
         for (k, result) in results.enumerated() {
-            if k > 0 && format != .json { out.line("") }
-            print(result, to: out, last: k == results.count - 1)
+            if k > 0 && format != .json { StandardOutput.line("") }
+            print(result, last: k == results.count - 1)
         }
-        if format == .json && results.count > 1 { out.line("]") }
-        out.flush()
+        if format == .json && results.count > 1 { StandardOutput.line("]") }
     }
 
     private func sqlText() throws -> String {
@@ -54,34 +53,24 @@ struct SqlCommand: ParsableCommand {
         return text
     }
 
-    private func print(_ result: SQLResult, to out: BufferedStdout, last: Bool) {
+    private func print(_ result: SQLResult, last: Bool) {
         switch format {
         case .csv:
-            out.line(result.columns.map(csvField).joined(separator: ","))
-            for row in result.rows { out.line(row.map { csvField(text($0)) }.joined(separator: ",")) }
-        case .tsv:
-            out.line(result.columns.map(tsvField).joined(separator: "\t"))
-            for row in result.rows { out.line(row.map { tsvField(text($0)) }.joined(separator: "\t")) }
+            StandardOutput.line(CSVField.line(result.columns))
+            for row in result.rows { StandardOutput.line(CSVField.line(row.map(text))) }
+        case .tsv, .table:
+            var table = TextTable(result.columns)
+            table.rows = result.rows.map { $0.map(text) }
+            guard format == .table else { StandardOutput.write(table.tsv); return }
+            StandardOutput.write(table.table)
+            StandardOutput.line("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))")
         case .json:
-            out.line("[")
+            StandardOutput.line("[")
             for (k, row) in result.rows.enumerated() {
-                let fields = zip(result.columns, row).map { "\(jsonText($0)): \(json($1))" }
-                out.line("  {" + fields.joined(separator: ", ") + "}" + (k < result.rows.count - 1 ? "," : ""))
+                let fields = zip(result.columns, row).map { "\(JSONValue.quoted($0)): \(json($1))" }
+                StandardOutput.line("  {" + fields.joined(separator: ", ") + "}" + (k < result.rows.count - 1 ? "," : ""))
             }
-            out.line("]" + (last ? "" : ","))
-        case .table:
-            let cells = result.rows.map { $0.map(text) }
-            let widths = result.columns.indices.map { c in
-                max(result.columns[c].count, cells.map { $0[c].count }.max() ?? 0)
-            }
-            let line = { (fields: [String]) -> String in
-                let padded = zip(fields, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ")
-                return String(padded.reversed().drop { $0 == " " }.reversed() as [Character])
-            }
-            out.line(line(result.columns))
-            out.line(line(widths.map { String(repeating: "-", count: $0) }))
-            for row in cells { out.line(line(row)) }
-            out.line("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))")
+            StandardOutput.line("]" + (last ? "" : ","))
         }
     }
 
@@ -100,23 +89,8 @@ struct SqlCommand: ParsableCommand {
         case .null: "null"
         case .integer(let i): "\(i)"
         case .real(let d): d.isFinite ? "\(d)" : "null"
-        case .text(let s): jsonText(s)
-        case .blob: jsonText(text(v))
+        case .text(let s): JSONValue.quoted(s)
+        case .blob: JSONValue.quoted(text(v))
         }
-    }
-
-    private func jsonText(_ s: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [s], options: [.fragmentsAllowed])) ?? Data("[\"\"]".utf8)
-        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
-    }
-
-    private func csvField(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
-
-    /// TSV has no quoting: tabs and line breaks inside a value become spaces.
-    private func tsvField(_ s: String) -> String {
-        String(s.map { $0 == "\t" || $0 == "\n" || $0 == "\r" ? " " : $0 })
     }
 }

@@ -35,7 +35,6 @@ struct TokenizeCommand: ParsableCommand {
             FileHandle.standardError.write(Data("polylens: \(note)\n".utf8))
         }
         let tok = try TokenizerLoader.load(url)
-        var out = OutputBuffer()
         let decoder = JSONDecoder()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
@@ -55,17 +54,16 @@ struct TokenizeCommand: ParsableCommand {
                 if let bad = ids.first(where: { $0 < 0 || $0 >= tok.vocabSize }) {
                     throw CLIError("stdin line \(lineNumber): id \(bad) is outside the vocabulary of \(tok.vocabSize)")
                 }
-                out.write(try encoder.encode(tok.decode(ids)))
+                StandardOutput.write(try encoder.encode(tok.decode(ids)))
             } else {
                 guard let text = try? decoder.decode(String.self, from: data) else {
                     throw CLIError("stdin line \(lineNumber): not a JSON string")
                 }
                 let ids = tok.encode(text, addBOS: addBOS, parseSpecial: parseSpecial)
-                out.write("[" + ids.map(String.init).joined(separator: ",") + "]")
+                StandardOutput.write("[" + ids.map(String.init).joined(separator: ",") + "]")
             }
-            out.write("\n")
+            StandardOutput.write("\n")
         }
-        out.flush()
     }
 }
 
@@ -73,18 +71,4 @@ struct TokenizeCommand: ParsableCommand {
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Buffered stdout: one write per 64 KiB instead of one per line.
-struct OutputBuffer {
-    private var bytes: [UInt8] = []
-
-    mutating func write(_ s: String) { bytes += s.utf8; if bytes.count >= 1 << 16 { flush() } }
-    mutating func write(_ d: Data) { bytes += d; if bytes.count >= 1 << 16 { flush() } }
-
-    mutating func flush() {
-        bytes.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
-        fflush(stdout)
-        bytes.removeAll(keepingCapacity: true)
-    }
 }

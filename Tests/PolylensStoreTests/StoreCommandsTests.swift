@@ -15,9 +15,9 @@ final class StoreCommandsTests: XCTestCase {
         let info = try StoreFixture.run(binary, ["info", url.path, "--format", "json"])
         XCTAssertEqual(info.status, 0, info.stderr)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(json["schemaVersion"] as? Int, PolylensFile.schemaVersion)
-        let stored = try XCTUnwrap(json["blobStoredBytes"] as? Int), raw = try XCTUnwrap(json["blobRawBytes"] as? Int)
-        XCTAssertEqual(json["compressionRatio"] as? Double ?? 0, Double(raw) / Double(stored), accuracy: 1e-12)
+        XCTAssertEqual(json["schema_version"] as? Int, PolylensFile.schemaVersion)
+        let stored = try XCTUnwrap(json["blob_stored_bytes"] as? Int), raw = try XCTUnwrap(json["blob_raw_bytes"] as? Int)
+        XCTAssertEqual(json["compression_ratio"] as? Double ?? 0, Double(raw) / Double(stored), accuracy: 1e-12)
         let text = try StoreFixture.run(binary, ["info", url.path])
         XCTAssertTrue(text.stdout.contains("run \(run): hf model /models/polycode"), text.stdout)
 

@@ -110,8 +110,8 @@ final class AnalysisCommandsTests: XCTestCase {
                 }
             }
             // Programming-language pivots average over the 2 other targets, or all 3 with the self-pair.
-            let without = try XCTUnwrap(layer["pivotAverages"] as? [String: Double])
-            let with = try XCTUnwrap(withSelf[l]["pivotAverages"] as? [String: Double])
+            let without = try XCTUnwrap(layer["pivot_averages"] as? [String: Double])
+            let with = try XCTUnwrap(withSelf[l]["pivot_averages"] as? [String: Double])
             XCTAssertEqual(without["C"]!, (m["C"]!["Java"]! + m["C"]!["Python"]!) / 2, accuracy: 1e-12)
             XCTAssertEqual(with["C"]!, (m["C"]!["C"]! + m["C"]!["Java"]! + m["C"]!["Python"]!) / 3, accuracy: 1e-12)
             XCTAssertEqual(with["English"]!, without["English"]!, accuracy: 1e-12)
@@ -124,10 +124,10 @@ final class AnalysisCommandsTests: XCTestCase {
                     for x in i { XCTAssertEqual((x * 8).rounded(), x * 8, accuracy: 1e-9) }
                 }
             }
-            let average = try XCTUnwrap((layer["pivotAverageIntervals"] as? [String: [Double]])?["C"])
+            let average = try XCTUnwrap((layer["pivot_average_intervals"] as? [String: [Double]])?["C"])
             XCTAssertTrue(average[0] <= without["C"]! && without["C"]! <= average[1], "\(average)")
         }
-        XCTAssertTrue((r["intervalMethod"] as? String)?.hasPrefix("percentile bootstrap, 2000 resamples, 95% interval over the 8 items") ?? false)
+        XCTAssertTrue((r["interval_method"] as? String)?.hasPrefix("percentile bootstrap, 2000 resamples, 95% interval over the 8 items") ?? false)
         let csv = try PolylensCLI.run(["mexa", Self.file, "--layers", "1-2", "--pivot", "python", "--format", "csv"])
         XCTAssertEqual(csv.status, 0, csv.err)
         XCTAssertEqual(csv.out.split(separator: "\n").count, 1 + 2 * 5)
@@ -291,7 +291,7 @@ final class AnalysisCommandsTests: XCTestCase {
         let list = try json(["results", Self.file])
         let four = try XCTUnwrap((list["sets"] as? [[String: Any]])?.first { $0["name"] as? String == "four" })
         XCTAssertEqual(four["sha256"] as? String, (replaced["saved"] as? [String: Any])?["sha256"] as? String)
-        XCTAssertTrue((four["parameters"] as? String)?.contains(#""value":5"#) ?? false, "\(four)")
+        XCTAssertEqual((four["parameters"] as? [String: Any])?["value"] as? Int, 5, "\(four)")
         XCTAssertEqual(try PolylensCLI.run(["results", Self.file, "--delete-set", "four"]).status, 0)
         let after = try json(["results", Self.file])
         XCTAssertFalse((after["sets"] as? [[String: Any]] ?? []).contains { $0["name"] as? String == "four" })
