@@ -30,14 +30,19 @@ struct Polylens: ParsableCommand {
             BenchCommand.self,
         ])
 
-    /// ArgumentParser's main, plus the check that the answer reached stdout (StandardOutput).
+    /// ArgumentParser's main, plus the check that the answer reached stdout (StandardOutput), and bad input
+    /// (a validate() ValidationError, a value that does not parse) as one line like every other error: the
+    /// usage ArgumentParser would add is one `--help` away.
     static func main() {
         StandardOutput.prepare()
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            exit(withError: error)
+            let code = exitCode(for: error)
+            guard code.rawValue == ExitCode.validationFailure.rawValue else { exit(withError: error) }
+            FileHandle.standardError.write(Data("Error: \(message(for: error))\n".utf8))
+            Foundation.exit(code.rawValue)
         }
         StandardOutput.finish()
     }

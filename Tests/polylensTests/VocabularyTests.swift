@@ -146,6 +146,7 @@ final class VocabularyTests: XCTestCase {
             XCTAssertNotEqual(r.status, 0, "\(args)")
             XCTAssertTrue(r.err.contains(message), "\(args): \(r.err)")
             XCTAssertFalse(r.err.contains("Missing value"), "\(args): \(r.err)")
+            XCTAssertEqual(r.err.split(separator: "\n").count, 1, "\(args): one line, \(r.err)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: Self.directory + "/x.polylens"))
     }
