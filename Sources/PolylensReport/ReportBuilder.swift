@@ -209,10 +209,11 @@ public enum ReportBuilder {
             let summary = try LensSummary.of(prompts, sets: sets)
             let layers = summary.layers.map(\.layer)
             var curves = LensRole.allCases.map { role in
-                LensSection.Curve(name: roleNames[role.rawValue], values: summary.layers.map { $0.roleMass[role.rawValue].estimate },
+                LensSection.Curve(name: roleNames[role.rawValue], series: .role(role.rawValue),
+                                  values: summary.layers.map { $0.roleMass[role.rawValue].estimate },
                                   low: summary.layers.map { $0.roleMass[role.rawValue].low }, high: summary.layers.map { $0.roleMass[role.rawValue].high })
             }.filter { $0.values.contains(where: \.isFinite) }
-            curves.append(.init(name: "correct next token", values: summary.layers.map(\.correctProbability.estimate),
+            curves.append(.init(name: "correct next token", series: .correctToken, values: summary.layers.map(\.correctProbability.estimate),
                                 low: summary.layers.map(\.correctProbability.low), high: summary.layers.map(\.correctProbability.high)))
             let shown = options.lensLayers?.filter(layers.contains) ?? evenlySpaced(layers, count: 5)
             return .init(source: source, target: target, prompts: summary.prompts, positions: summary.layers.first?.positions ?? 0,
