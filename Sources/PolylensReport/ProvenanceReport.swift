@@ -4,7 +4,7 @@ extension ProvenanceSection {
     /// One line that identifies the run, shown above the folded tables.
     var headline: String {
         let tokens = corpora.map(\.tokens).reduce(0, +)
-        return "Model \(modelPath) (\(modelFormat), sha256 \(modelSHA256.prefix(12))…), \(corpora.count) languages, "
+        return "Model \(modelPath) (\(modelFormat)), \(corpora.count) languages, "
             + "\(tokens) tokens counted; file written by Polylens \(fileVersion), report by \(reportVersion)."
     }
 

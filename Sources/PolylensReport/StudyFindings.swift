@@ -12,7 +12,7 @@ public enum StudyFindings {
         for (series, name) in [(StudyCharts.LensSeries.english, "English words"), (.targetKeywords, "the target's keywords"),
                                (.sourceKeywords, "the source's keywords")] {
             guard let c = curve(series), let peak = peak(c.values) else { continue }
-            parts.append("\(name) peak at layer \(StudyCharts.layerName(pair.layers[peak])) (\(percent(c.values[peak])))")
+            parts.append("\(name) peak \(at(pair.layers[peak])) (\(percent(c.values[peak])))")
         }
         let scope = pairs > 1 ? "Averaged over all \(pairs) pairs" : "For \(pair.source) → \(pair.target)"
         var sentence = scope + (parts.isEmpty ? "" : ", " + list(parts))
@@ -22,7 +22,7 @@ public enum StudyFindings {
         }
         if let english = means.first(where: { $0.0 == .english })?.1, means.count > 1, !middle.isEmpty {
             let keywords = means.filter { $0.0 != .english }.map(\.1).max() ?? .nan
-            sentence += "; in the middle layers (\(StudyCharts.layerName(pair.layers[middle.first!]))–\(pair.layers[middle.last!])) English words get "
+            sentence += "; in the middle third (\(range(pair.layers[middle.first!], pair.layers[middle.last!]))) English words get "
                 + "\(percent(english)) against at most \(percent(keywords)) for either language's keywords"
                 + (english > keywords ? ", more than either" : ", less than the keywords")
         }
@@ -36,11 +36,11 @@ public enum StudyFindings {
     public static func mexa(_ m: MexaSection) -> String {
         let overall = m.layers.indices.map { i in mean(m.pivotAverages.map { $0[safe: i] ?? .nan }) ?? .nan }
         guard let best = peak(overall) else { return "No pair of languages was scored." }
-        let at = m.pivotAverages.enumerated().compactMap { p, v in v[safe: best].flatMap { $0.isFinite ? (p, $0) : nil } }
-        var sentence = "Cross-lingual alignment, averaged over pivots, is \(fixed(overall.first ?? .nan)) at the embeddings and peaks at "
-            + "layer \(StudyCharts.layerName(m.layers[best])) (\(fixed(overall[best])))"
+        let there = m.pivotAverages.enumerated().compactMap { p, v in v[safe: best].flatMap { $0.isFinite ? (p, $0) : nil } }
+        var sentence = "Cross-lingual alignment, averaged over pivots, is \(fixed(overall.first ?? .nan)) \(at(m.layers[0])) and peaks "
+            + "\(at(m.layers[best])) (\(fixed(overall[best])))"
         if let last = overall.last, best != overall.count - 1 { sentence += ", ending at \(fixed(last))" }
-        if let top = at.max(by: { $0.1 < $1.1 }), let bottom = at.min(by: { $0.1 < $1.1 }), top.0 != bottom.0 {
+        if let top = there.max(by: { $0.1 < $1.1 }), let bottom = there.min(by: { $0.1 < $1.1 }), top.0 != bottom.0 {
             sentence += "; there \(m.languages[top.0]) aligns best with the others (\(fixed(top.1))) and \(m.languages[bottom.0]) least (\(fixed(bottom.1)))"
         }
         return sentence + "."
@@ -58,8 +58,8 @@ public enum StudyFindings {
         let top = shares.indices.max { shares[$0] < shares[$1] }!
         let busiest = perLayer.indices.max { perLayer[$0] < perLayer[$1] }!
         return "LAPE selects \(total) neurons over \(l.languages.count) languages (\(lo == hi ? "\(lo)" : "\(lo)–\(hi)") per language); "
-            + "\(percent(shares[top], decimals: 0)) of them lie in the \(names[top]) third of the layers "
-            + "(\(thirds[top].lowerBound)–\(thirds[top].upperBound - 1)), most in layer \(busiest) (\(perLayer[busiest]))"
+            + "\(percent(shares[top], decimals: 0)) of them lie in the \(names[top]) third "
+            + "(\(range(thirds[top].lowerBound, thirds[top].upperBound - 1))), most in layer \(busiest) (\(perLayer[busiest]))"
             + (l.sharedByAll.isEmpty ? "." : ", and \(l.sharedByAll.count) \(l.sharedByAll.count == 1 ? "is" : "are") selected for every language.")
     }
 
@@ -113,6 +113,14 @@ public enum StudyFindings {
     }
 
     // MARK: - Numbers as sentences say them
+
+    /// "at the embeddings" or "at layer 12".
+    static func at(_ layer: Int) -> String { layer == 0 ? "at the embeddings" : "at layer \(layer)" }
+
+    /// "layer 3" or "layers 2–5" (a layer 0 named as the embeddings).
+    static func range(_ first: Int, _ last: Int) -> String {
+        first == last ? "layer \(StudyCharts.layerName(first))" : "layers \(StudyCharts.layerName(first))–\(last)"
+    }
 
     /// The index of the largest finite value.
     static func peak(_ values: [Double]) -> Int? {

@@ -8,7 +8,7 @@ final class StudyFindingsTests: XCTestCase {
         // English (0.2 + 0.3) / 2, keywords (0.05 + 0.1) / 2; the correct token goes from 0 to 0.8.
         XCTAssertEqual(StudyFindings.lens(SampleReportData.lens.pairs[0], pairs: 1),
                        "For C → Python, English words peak at layer 3 (30.0%) and the target's keywords peak at layer 5 (50.0%); "
-                       + "in the middle layers (2–3) English words get 25.0% against at most 7.5% for either language's keywords, "
+                       + "in the middle third (layers 2–3) English words get 25.0% against at most 7.5% for either language's keywords, "
                        + "more than either; the correct next token rises from 0.0% at the embeddings to 80.0% at the last layer.")
         XCTAssertTrue(StudyFindings.lens(SampleReportData.lens.pairs[0], pairs: 42).hasPrefix("Averaged over all 42 pairs, "))
     }
@@ -25,8 +25,8 @@ final class StudyFindingsTests: XCTestCase {
     func testTheLapeReadingCountsNeuronsByThirdOfTheLayers() {
         // Per layer over languages: 3, 4, 6, 7, 15 (35); thirds of 5 layers: 0, 1–2, 3–4 → 3, 10, 22 neurons.
         XCTAssertEqual(StudyFindings.lape(SampleReportData.lape),
-                       "LAPE selects 35 neurons over 3 languages (10–15 per language); 63% of them lie in the last third of the "
-                       + "layers (3–4), most in layer 4 (15), and 1 is selected for every language.")
+                       "LAPE selects 35 neurons over 3 languages (10–15 per language); 63% of them lie in the last third "
+                       + "(layers 3–4), most in layer 4 (15), and 1 is selected for every language.")
     }
 
     func testTheAblationReadingComparesTheOwnSetWithTheControl() {
