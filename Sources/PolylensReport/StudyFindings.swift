@@ -59,7 +59,7 @@ public enum StudyFindings {
         let busiest = perLayer.indices.max { perLayer[$0] < perLayer[$1] }!
         return "LAPE selects \(total) neurons over \(l.languages.count) languages (\(lo == hi ? "\(lo)" : "\(lo)–\(hi)") per language); "
             + "\(percent(shares[top], decimals: 0)) of them lie in the \(names[top]) third "
-            + "(\(range(thirds[top].lowerBound, thirds[top].upperBound - 1))), most in layer \(busiest) (\(perLayer[busiest]))"
+            + "(\(range(thirds[top].lowerBound, thirds[top].upperBound - 1, blocks: true))), most in layer \(busiest) (\(perLayer[busiest]))"
             + (l.sharedByAll.isEmpty ? "." : ", and \(l.sharedByAll.count) \(l.sharedByAll.count == 1 ? "is" : "are") selected for every language.")
     }
 
@@ -117,9 +117,10 @@ public enum StudyFindings {
     /// "at the embeddings" or "at layer 12".
     static func at(_ layer: Int) -> String { layer == 0 ? "at the embeddings" : "at layer \(layer)" }
 
-    /// "layer 3" or "layers 2–5" (a layer 0 named as the embeddings).
-    static func range(_ first: Int, _ last: Int) -> String {
-        first == last ? "layer \(StudyCharts.layerName(first))" : "layers \(StudyCharts.layerName(first))–\(last)"
+    /// "layer 3" or "layers 2–5"; a residual-stream layer 0 is the embeddings, a block (LAPE's MLP layers) 0 is not.
+    static func range(_ first: Int, _ last: Int, blocks: Bool = false) -> String {
+        let name = { (l: Int) in blocks ? "\(l)" : StudyCharts.layerName(l) }
+        return first == last ? "layer \(name(first))" : "layers \(name(first))–\(last)"
     }
 
     /// The index of the largest finite value.

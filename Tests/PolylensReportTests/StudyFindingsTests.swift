@@ -29,6 +29,13 @@ final class StudyFindingsTests: XCTestCase {
                        + "(layers 3–4), most in layer 4 (15), and 1 is selected for every language.")
     }
 
+    func testLapeLayersAreBlocksNotTheEmbeddings() {
+        let l = LapeSection(languages: ["A", "B"], layers: 4, countsPerLayer: [[9, 0, 1, 0], [8, 1, 0, 1]], overlap: [], sharedByAll: [],
+                            tau: 0.1, quantile: 0.95, selection: "x")
+        XCTAssertEqual(StudyFindings.lape(l), "LAPE selects 20 neurons over 2 languages (10 per language); 85% of them lie in the first third "
+                       + "(layer 0), most in layer 0 (17).")
+    }
+
     func testTheAblationReadingComparesTheOwnSetWithTheControl() {
         let a = SampleReportData.ablation
         XCTAssertEqual(StudyFindings.ablation(a),
