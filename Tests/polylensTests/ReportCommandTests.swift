@@ -185,6 +185,6 @@ final class ReportCommandTests: XCTestCase {
         // A file with no run is not an error: every section says it has no data.
         let r = try PolylensCLI.run(["report", empty, "--out", out])
         XCTAssertEqual(r.status, 0, r.err)
-        XCTAssertTrue(r.out.hasSuffix("no data for: Provenance, Logit lens, MEXA cross-lingual alignment, LAPE language-specific neurons, Ablation\n"), r.out)
+        XCTAssertTrue(r.out.hasSuffix("no data for: Logit lens, MEXA cross-lingual alignment, LAPE language-specific neurons, Ablation, Provenance\n"), r.out)
     }
 }
