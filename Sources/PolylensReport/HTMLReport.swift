@@ -75,7 +75,8 @@ public enum HTMLReport {
             let n = data.lens?.pairs.count ?? 0
             return "Method, the average's top tokens, and \(n) pair\(n == 1 ? "" : "s") with curves and top tokens"
         case .mexa:
-            return "Method, every pair at layers \((data.mexa?.heatmapLayers ?? []).map(StudyCharts.layerName).joined(separator: ", ")), intervals"
+            let at = (data.mexa?.heatmapLayers ?? []).map { $0 == 0 ? "the embeddings" : "layer \($0)" }
+            return "Method, intervals, and every pair at " + at.joined(separator: ", ")
         case .lape:
             return "Method, warnings, overlap between languages, shared neurons" + (data.lape?.cards == nil ? "" : ", each language's top neurons with contexts")
         case .ablation:
