@@ -4,7 +4,9 @@
 Used by screenshot_report.sh: `png_pixels.py check FILE MIN_COLOURS` exits non-zero when the
 image has fewer distinct colours than MIN_COLOURS (a blank or near-blank page), and
 `png_pixels.py crop FILE TOP HEIGHT OUT` writes a horizontal band, for looking at a tall
-screenshot piece by piece.
+screenshot piece by piece, and `png_pixels.py content-height FILE` prints how many rows from the top
+hold the page (the rows below, down to the bottom, are all the page's background colour): the
+rendered height of a page shot in a window taller than it.
 """
 import struct
 import sys
@@ -92,6 +94,11 @@ def main():
         pixels = read_png(sys.argv[2])
         top, height = int(sys.argv[3]), int(sys.argv[4])
         write_png(sys.argv[5], np.ascontiguousarray(pixels[top:top + height]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "content-height":
+        pixels = read_png(sys.argv[2])
+        background = pixels[-1, -1]
+        differs = np.nonzero((pixels != background).any(axis=2).any(axis=1))[0]
+        print(int(differs[-1]) + 1 if len(differs) else 0)
     else:
         raise SystemExit(__doc__)
 

@@ -5,6 +5,8 @@
 #
 #   tools/screenshot_report.sh REPORT.html OUT.png [HEIGHT]     (HEIGHT: window height, default 6000)
 #
+# Prints the page's rendered height at 1280 px (the rows down to the last one that is not background;
+# "at least HEIGHT" when the page fills the window) and how many 1280×800 screens that is.
 # Needs: chromium, python3 with numpy (tools/png_pixels.py reads the PNG without an imaging library).
 set -euo pipefail
 
@@ -48,4 +50,6 @@ in_dom=$(count_svg "$work/dom.html")
 [ "$in_file" -eq "$in_dom" ] || fail "the file has $in_file charts, chromium's DOM $in_dom"
 
 python3 "$here/png_pixels.py" check "$out" 64 || fail "the page rendered blank"
-echo "screenshot_report: $out ($in_dom charts, no page errors)"
+content=$(python3 "$here/png_pixels.py" content-height "$out")
+if [ "$content" -ge "$height" ]; then shown="at least $height"; else shown="$content"; fi
+echo "screenshot_report: $out ($in_dom charts, no page errors; height $shown px, $(( (content + 799) / 800 )) screens of 1280x800)"

@@ -48,14 +48,7 @@ extension AblationSection {
         let bound = (measured + control).joined().filter { $0.isFinite }.map { abs($0) }.max() ?? 1
         html.element("div", [("class", "grid")]) { grid in
             for (isControl, matrix) in [(false, measured), (true, control)] {
-                let what = isControl ? "random control" : "language neurons"
-                let heatmap = Heatmap(
-                    title: isControl ? "NLL change, random neurons (control)" : "NLL change, language neurons zeroed",
-                    description: "Change in held-out mean NLL of each column language when the row language's \(what) are zeroed.",
-                    rowLabels: rows, columnLabels: columns, values: matrix,
-                    rowAxis: AxisLabel("ablated set"), columnAxis: AxisLabel("evaluated language"),
-                    valueLabel: AxisLabel("ΔNLL", unit: "nats/token"), scale: .diverging(maxAbs: bound), decimals: 3)
-                grid.figure(heatmap.svg,
+                grid.figure(StudyCharts.ablationMatrix(control: isControl, setName: "language", rows: rows, columns: columns, values: matrix, maxAbs: bound),
                             caption: isControl
                                 ? "Same, with random neurons of the same per-layer counts as each language's set (same colour scale; the mean over seeds when there are several)."
                                 : "Change in mean NLL per token when the row language's neurons are zeroed.",
@@ -65,22 +58,6 @@ extension AblationSection {
                                                [.text(name)] + matrix[r].map { .number($0, decimals: 4) }
                                            }))
             }
-        }
-
-        let own = rows.compactMap { lang -> Bool? in
-            guard let r = rows.firstIndex(of: lang), let c = columns.firstIndex(of: lang),
-                  measured[r][c].isFinite, control[r][c].isFinite else { return nil }
-            return measured[r][c] > control[r][c]
-        }
-        if !own.isEmpty {
-            // With intervals: how many own-set effects lie entirely above the control's mean.
-            let clear = entries.filter { e in
-                !e.control && e.ablated == e.evaluated && e.interval.low.isFinite
-                    && entries.contains { $0.control && $0.ablated == e.ablated && $0.evaluated == e.evaluated && e.interval.low > $0.change }
-            }.count
-            html.paragraph("Zeroing a language's own neurons raised its NLL more than the random control for "
-                           + "\(own.filter { $0 }.count) of \(own.count) languages"
-                           + (entries.contains { $0.interval.low.isFinite } ? "; for \(clear) of them the whole 95% interval lies above the control's mean." : "."))
         }
 
         html.table(CSVTable(fileName: "ablation-results.csv",

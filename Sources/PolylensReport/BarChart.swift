@@ -6,7 +6,13 @@ public struct BarChart: Sendable {
         public var name: String
         /// One value per category; a non-finite value draws no bar.
         public var values: [Double]
-        public init(name: String, values: [Double]) { self.name = name; self.values = values }
+        /// An interval per value (same order), drawn as an error bar; nil: none.
+        public var errors: [(low: Double, high: Double)]?
+        /// The palette slot (`Palette.barAttributes`); nil: the series' position (see `LineChart.Series.colorIndex`).
+        public var colorIndex: Int?
+        public init(name: String, values: [Double], errors: [(low: Double, high: Double)]? = nil, colorIndex: Int? = nil) {
+            self.name = name; self.values = values; self.errors = errors; self.colorIndex = colorIndex
+        }
     }
 
     public var title: String
@@ -26,7 +32,9 @@ public struct BarChart: Sendable {
 
     public var svg: SVGElement {
         let frame = ChartFrame(width: width, height: height, legendNames: series.map(\.name))
-        let values = series.flatMap { $0.values.prefix(categories.count) }.filter { $0.isFinite }
+        let values = series.flatMap { s in
+            s.values.prefix(categories.count) + (s.errors ?? []).prefix(categories.count).flatMap { [$0.low, $0.high] }
+        }.filter { $0.isFinite }
         let y = AxisScale.linear(values: values, includeZero: true, pixels: (frame.plotBottom, frame.plotTop))
         let slot = (frame.plotRight - frame.plotLeft) / Double(max(categories.count, 1))
         let barWidth = slot * 0.8 / Double(max(series.count, 1))
@@ -48,12 +56,20 @@ public struct BarChart: Sendable {
                 let x = frame.plotLeft + Double(c) * slot + slot * 0.1 + Double(s) * barWidth
                 bars.append(SVGElement("rect", [("class", "bar"), ("x", SVG.num(x)), ("y", SVG.num(min(top, zero))),
                                                 ("width", SVG.num(barWidth)), ("height", SVG.num(abs(zero - top)))]
-                                       + Palette.barAttributes(s),
+                                       + Palette.barAttributes(seriesData.colorIndex ?? s),
                                        [.element(SVGElement("title", text: "\(seriesData.name), \(category): \(AxisScale.format(seriesData.values[c], step: 0.01))"))]))
+            }
+            for (c, e) in (seriesData.errors ?? []).prefix(categories.count).enumerated() {
+                guard let lo = y.pixel(e.low), let hi = y.pixel(e.high) else { continue }
+                let mid = frame.plotLeft + Double(c) * slot + slot * 0.1 + (Double(s) + 0.5) * barWidth
+                let cap = min(barWidth * 0.3, 5)
+                bars.append(SVG.line(mid, lo, mid, hi, stroke: "#222222"))
+                bars.append(SVG.line(mid - cap, lo, mid + cap, lo, stroke: "#222222"))
+                bars.append(SVG.line(mid - cap, hi, mid + cap, hi, stroke: "#222222"))
             }
             parts.append(SVGElement("g", [("class", "series"), ("data-name", seriesData.name)], bars.map { .element($0) }))
         }
-        parts.append(frame.legend(series.enumerated().map { ($0.element.name, .bar(series: $0.offset)) }))
+        parts.append(frame.legend(series.enumerated().map { ($0.element.name, .bar(series: $0.element.colorIndex ?? $0.offset)) }))
         return SVG.root(width: width, height: height, title: title, description: description, parts)
     }
 }

@@ -19,6 +19,11 @@ public enum HTMLReport {
                     header.element("p", [("class", "subtitle")], text: data.title)
                     navigation(data, into: &header)
                 }
+                body.newline()
+                body.element("section", [("id", ReportData.summaryID), ("class", "report-section")]) { section in
+                    section.element("h2", text: ReportData.summaryHeading)
+                    data.renderSummary(into: &section)
+                }
                 for id in ReportSectionID.allCases {
                     body.newline()
                     body.element("section", [("id", id.rawValue), ("class", "report-section")]) { section in
@@ -47,15 +52,38 @@ public enum HTMLReport {
         }
     }
 
+    /// A section's details, folded: the findings above already show its headline chart and reading.
     private static func renderSection(_ id: ReportSectionID, _ data: ReportData, into html: inout HTMLWriter) {
-        switch id {
-        case .provenance: data.provenance?.render(into: &html)
-        case .lens: data.lens?.render(into: &html)
-        case .mexa: data.mexa?.render(into: &html)
-        case .lape: data.lape?.render(into: &html)
-        case .ablation: data.ablation?.render(into: &html)
+        guard has(id, data) else { html.noData(data.absentReasons[id] ?? defaultAbsence(id)); return }
+        if id == .provenance, let p = data.provenance { html.paragraph(p.headline, class: "method") }
+        html.element("details") { details in
+            details.element("summary", text: detailsLabel(id, data))
+            switch id {
+            case .provenance: data.provenance?.render(into: &details)
+            case .lens: data.lens?.render(into: &details)
+            case .mexa: data.mexa?.render(into: &details)
+            case .lape: data.lape?.render(into: &details)
+            case .ablation: data.ablation?.render(into: &details)
+            }
         }
-        if !has(id, data) { html.noData(data.absentReasons[id] ?? defaultAbsence(id)) }
+    }
+
+    /// What opening a section's details shows, with its size, so the reader knows before unfolding it.
+    static func detailsLabel(_ id: ReportSectionID, _ data: ReportData) -> String {
+        switch id {
+        case .lens:
+            let n = data.lens?.pairs.count ?? 0
+            return "Method, the average's top tokens, and \(n) pair\(n == 1 ? "" : "s") with curves and top tokens"
+        case .mexa:
+            let at = (data.mexa?.heatmapLayers ?? []).map { $0 == 0 ? "the embeddings" : "layer \($0)" }
+            return "Method, intervals, and every pair at " + at.joined(separator: ", ")
+        case .lape:
+            return "Method, warnings, overlap between languages, shared neurons" + (data.lape?.cards == nil ? "" : ", each language's top neurons with contexts")
+        case .ablation:
+            return "Which run and set, every language against every language, the full table"
+        case .provenance:
+            return "Model, tokenizer, architecture, corpora per language, every ingest parameter"
+        }
     }
 
     static func defaultAbsence(_ id: ReportSectionID) -> String {
@@ -71,6 +99,7 @@ public enum HTMLReport {
     private static func navigation(_ data: ReportData, into html: inout HTMLWriter) {
         html.element("nav") { nav in
             nav.element("ul") { list in
+                list.element("li") { $0.element("a", [("href", "#\(ReportData.summaryID)")], text: ReportData.summaryHeading) }
                 for id in ReportSectionID.allCases {
                     list.element("li") { item in
                         item.element("a", [("href", "#\(id.rawValue)")], text: id.heading)
@@ -86,8 +115,8 @@ public enum HTMLReport {
     body { font-family: system-ui, "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #1d1d1d;
       background: #fafafa; margin: 0 auto; max-width: 1180px; padding: 0 24px 48px; line-height: 1.45; }
     header { border-bottom: 2px solid #0072B2; margin-bottom: 8px; }
-    h1 { margin: 24px 0 0; font-size: 28px; }
-    h2 { border-bottom: 1px solid #ccc; padding-bottom: 4px; margin-top: 36px; }
+    h1 { margin: 16px 0 0; font-size: 26px; }
+    h2 { border-bottom: 1px solid #ccc; padding-bottom: 4px; margin: 24px 0 8px; }
     h3 { margin-top: 24px; }
     .subtitle { color: #555; margin: 4px 0 8px; font-family: "DejaVu Sans Mono", monospace; }
     nav ul { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 6px 20px; }
@@ -111,5 +140,12 @@ public enum HTMLReport {
     a.csv { display: inline-block; margin: 4px 0; font-size: 13px; color: #0b5394; }
     .truncated { color: #666; font-size: 13px; }
     footer { margin-top: 48px; color: #777; font-size: 13px; }
+    ul.findings { padding-left: 20px; margin: 8px 0; max-width: 1130px; }
+    ul.findings li { margin: 4px 0; }
+    a.finding-name { font-weight: bold; color: #1d1d1d; }
+    .summary-charts figure { margin: 8px 0; }
+    details { margin: 8px 0; }
+    details > summary { cursor: pointer; color: #0b5394; padding: 4px 0; }
+    details[open] > summary { margin-bottom: 8px; }
     """
 }

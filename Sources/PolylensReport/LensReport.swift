@@ -4,9 +4,11 @@ extension LensSection {
     func render(into html: inout HTMLWriter) {
         html.paragraph(method, class: "method")
         if pairs.isEmpty { html.noData("no source/target pair has lens prompts."); return }
-        average?.render(into: &html)
+        // The average's chart opens the page (the findings); here only its top tokens.
+        average?.render(into: &html, chart: false)
         html.element("div", [("class", "grid")]) { grid in
-            for pair in pairs { pair.render(into: &grid) }
+            // A single pair's chart is the findings' lens chart.
+            for pair in pairs { pair.render(into: &grid, chart: pairs.count > 1) }
         }
     }
 }
@@ -15,31 +17,32 @@ extension LensSection.Pair {
     var slug: String { "lens-\(ReportNames.slug(source))-\(ReportNames.slug(target))" }
     var heading: String { label ?? "\(source) → \(target)" }
 
-    func render(into html: inout HTMLWriter) {
+    /// The curves' numbers with their intervals, one row per layer.
+    var curvesCSV: CSVTable {
+        func at(_ v: [Double]?, _ i: Int) -> CSVTable.Cell { .number(i < (v?.count ?? 0) ? v![i] : .nan, decimals: 4) }
+        return CSVTable(fileName: "\(slug)-curves.csv",
+                        header: ["layer"] + curves.flatMap { c in c.low == nil ? [c.name] : [c.name, c.name + " 95% low", c.name + " 95% high"] },
+                        rows: layers.indices.map { i in
+                            [.integer(layers[i])] + curves.flatMap { c in c.low == nil ? [at(c.values, i)] : [at(c.values, i), at(c.low, i), at(c.high, i)] }
+                        })
+    }
+
+    /// The chart (unless the findings already show it) and the top tokens at the chosen layers.
+    func render(into html: inout HTMLWriter, chart: Bool = true) {
         html.element("div", [("class", "pair"), ("id", slug)]) { div in
             div.element("h3", text: heading)
-            var chart = LineChart(
-                title: "\(heading): token sets by layer",
-                description: "Mean probability the logit lens gives to each token set at each layer, \(label ?? "\(source) to \(target) translation").",
-                xLabel: AxisLabel("layer", unit: "0 = embeddings"), yLabel: AxisLabel("mean probability", unit: "0–1"),
-                series: curves.map { c in
-                    LineChart.Series(name: c.name, points: zip(layers, c.values).map { (Double($0.0), $0.1) })
-                },
-                yIncludesZero: true, width: 560, height: 320)
-            chart.xTickNames = [0: "embeddings"]
-            func at(_ v: [Double]?, _ i: Int) -> CSVTable.Cell { .number(i < (v?.count ?? 0) ? v![i] : .nan, decimals: 4) }
-            let data = CSVTable(fileName: "\(slug)-curves.csv",
-                                header: ["layer"] + curves.flatMap { c in c.low == nil ? [c.name] : [c.name, c.name + " 95% low", c.name + " 95% high"] },
-                                rows: layers.indices.map { i in
-                                    [.integer(layers[i])] + curves.flatMap { c in c.low == nil ? [at(c.values, i)] : [at(c.values, i), at(c.low, i), at(c.high, i)] }
-                                })
-            div.figure(chart.svg, caption: "Probability of each token set per layer over \(prompts) prompts and \(positions) target positions.",
-                       data: data)
+            if chart {
+                div.figure(StudyCharts.lens(title: "\(heading): token sets by layer",
+                                            description: "Mean probability the logit lens gives to each token set at each layer, \(label ?? "\(source) to \(target) translation").",
+                                            layers: layers, curves: curves.map(\.chartCurve)),
+                           caption: "Probability of each token set per layer over \(prompts) prompts and \(positions) target positions.",
+                           data: curvesCSV)
+            }
             guard !topTokens.isEmpty else { return }
             let k = topTokens.map(\.tokens.count).max() ?? 0
             let wide = CSVTable(fileName: "\(slug)-top-tokens.csv", header: ["layer"] + (1...max(k, 1)).map { "#\($0)" },
                                 rows: topTokens.map { layer in
-                                    [layer.layer == 0 ? .text("embeddings") : .integer(layer.layer)] + (0..<max(k, 1)).map { r in
+                                    [layer.layer == 0 ? .text(StudyCharts.layerName(0)) : .integer(layer.layer)] + (0..<max(k, 1)).map { r in
                                         r < layer.tokens.count
                                             ? .text("\(ReportNames.visibleToken(layer.tokens[r].token)) \(String(format: "%.3f", layer.tokens[r].probability))")
                                             : .text("")

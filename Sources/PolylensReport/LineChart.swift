@@ -6,7 +6,14 @@ public struct LineChart: Sendable {
         public var name: String
         /// Points with a non-finite y (or y ≤ 0 on a log axis) are gaps: the line breaks there.
         public var points: [(x: Double, y: Double)]
-        public init(name: String, points: [(x: Double, y: Double)]) { self.name = name; self.points = points }
+        /// An interval at each point (same order), drawn as a light band behind the line; nil: none.
+        public var band: [(low: Double, high: Double)]?
+        /// The palette slot (`Palette.color`); nil: the series' position. Fixed slots keep a series' colour the
+        /// same in every chart that shows it, whichever other series are shown beside it.
+        public var colorIndex: Int?
+        public init(name: String, points: [(x: Double, y: Double)], band: [(low: Double, high: Double)]? = nil, colorIndex: Int? = nil) {
+            self.name = name; self.points = points; self.band = band; self.colorIndex = colorIndex
+        }
         /// Values at x = 0, 1, 2, … (per-layer curves).
         public init(name: String, values: [Double]) {
             self.init(name: name, points: values.enumerated().map { (Double($0.offset), $0.element) })
@@ -39,10 +46,11 @@ public struct LineChart: Sendable {
 
     public var svg: SVGElement {
         let frame = ChartFrame(width: width, height: height, legendNames: series.map(\.name))
-        let drawable = series.flatMap { $0.points }.filter { $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) }
+        let bandPoints = series.flatMap { s in zip(s.points, s.band ?? []).flatMap { [($0.x, $1.low), ($0.x, $1.high)] } }
+        let drawable = (series.flatMap { $0.points } + bandPoints.map { (x: $0.0, y: $0.1) }).filter { $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) }
         var parts = [frame.title(title)]
         // x spans exactly the data (layers 0…L), without widening to a round number.
-        let xs = drawable.map(\.x)
+        let xs = series.flatMap { $0.points }.filter { $0.x.isFinite && $0.y.isFinite }.map(\.x)
         let xRange = xs.min().flatMap { lo in xs.max().flatMap { hi in hi > lo ? lo...hi : nil } }
         let xScale = AxisScale.linear(values: xs, fixed: xRange, pixels: (frame.plotLeft, frame.plotRight))
         let yPixels = (frame.plotBottom, frame.plotTop)
@@ -56,13 +64,34 @@ public struct LineChart: Sendable {
                                 yTicks: yScale.ticks().compactMap { t in yScale.pixel(t.value).map { ($0, t.label) } },
                                 xLabel: xLabel, yLabel: yLabel))
         if drawable.isEmpty { parts.append(frame.noData()) }
+        for (index, s) in series.enumerated() where s.band != nil {
+            parts.append(bandGroup(s, index: s.colorIndex ?? index, x: xScale, y: yScale))
+        }
         for (index, s) in series.enumerated() {
-            parts.append(seriesGroup(s, index: index, x: xScale, y: yScale))
+            parts.append(seriesGroup(s, index: s.colorIndex ?? index, x: xScale, y: yScale))
         }
         parts.append(frame.legend(series.enumerated().map {
-            ($0.element.name, .line(color: Palette.color($0.offset), dash: Palette.dash($0.offset)))
+            let slot = $0.element.colorIndex ?? $0.offset
+            return ($0.element.name, .line(color: Palette.color(slot), dash: Palette.dash(slot)))
         }))
         return SVG.root(width: width, height: height, title: title, description: description, parts)
+    }
+
+    /// The interval as a translucent polygon (upper edge left to right, lower edge back), broken where unmeasured.
+    private func bandGroup(_ s: Series, index: Int, x: AxisScale, y: AxisScale) -> SVGElement {
+        var runs: [[(Double, Double, Double)]] = [[]]
+        for (p, b) in zip(s.points, s.band ?? []) {
+            if let px = x.pixel(p.x), let lo = y.pixel(b.low), let hi = y.pixel(b.high), !(logY && b.low <= 0) {
+                runs[runs.count - 1].append((px, lo, hi))
+            } else if !runs[runs.count - 1].isEmpty {
+                runs.append([])
+            }
+        }
+        let polygons = runs.filter { $0.count > 1 }.map { run in
+            SVGElement("polygon", [("points", (run.map { "\(SVG.num($0.0)),\(SVG.num($0.2))" } + run.reversed().map { "\(SVG.num($0.0)),\(SVG.num($0.1))" }).joined(separator: " ")),
+                                   ("fill", Palette.color(index)), ("fill-opacity", "0.18"), ("stroke", "none")])
+        }
+        return SVG.group([("class", "band"), ("data-name", s.name)], polygons)
     }
 
     /// One `<g class="series">` per series, always present (even when all its points are gaps)

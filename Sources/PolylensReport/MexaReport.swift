@@ -1,6 +1,19 @@
 import Foundation
 
 extension MexaSection {
+    /// The pivot averages with their intervals, one row per layer (the findings' MEXA chart).
+    var pivotAveragesCSV: CSVTable {
+        let pivotInterval = { (p: Int, i: Int) in self.pivotIntervals[safe: p]?[safe: i] ?? .unknown }
+        return CSVTable(fileName: "mexa-pivot-averages.csv",
+                        header: ["layer"] + languages.flatMap { [$0, "\($0) low", "\($0) high"] },
+                        rows: layers.enumerated().map { i, layer in
+                            [.integer(layer)] + languages.indices.flatMap { p -> [CSVTable.Cell] in
+                                [.number(pivotAverages[safe: p]?[safe: i] ?? .nan, decimals: 4),
+                                 .number(pivotInterval(p, i).low, decimals: 4), .number(pivotInterval(p, i).high, decimals: 4)]
+                            }
+                        })
+    }
+
     func render(into html: inout HTMLWriter) {
         html.paragraph("Alignment of languages A and B at a layer: the fraction of the \(items) parallel items whose "
                        + "\(pooling == "last" ? "last-token" : "position-weighted mean") embedding in A is the strict best "
@@ -12,33 +25,12 @@ extension MexaSection {
         let pivotInterval = { (p: Int, i: Int) in self.pivotIntervals[safe: p]?[safe: i] ?? .unknown }
         let scoreInterval = { (i: Int, a: Int, b: Int) in self.scoreIntervals[safe: i]?[safe: a]?[safe: b] ?? .unknown }
 
-        let pivots = LineChart(
-            title: "Alignment by layer, per pivot language",
-            description: "Mean MEXA score of each pivot language with the other languages at each layer.",
-            xLabel: AxisLabel("layer", unit: "0 = embeddings"), yLabel: AxisLabel("mean MEXA score", unit: "0–1"),
-            series: languages.enumerated().map { p, name in
-                LineChart.Series(name: name, points: layers.enumerated().map { i, layer in
-                    (Double(layer), p < pivotAverages.count && i < pivotAverages[p].count ? pivotAverages[p][i] : .nan)
-                })
-            },
-            yRange: 0...1)
-        html.figure(pivots.svg,
-                    caption: "Mean alignment of each pivot language with the others against layer (\(includesSelf ? "self-pair included" : "self-pair excluded")).",
-                    data: CSVTable(fileName: "mexa-pivot-averages.csv",
-                                   header: ["layer"] + languages.flatMap { [$0, "\($0) low", "\($0) high"] },
-                                   rows: layers.enumerated().map { i, layer in
-                                       [.integer(layer)] + languages.indices.flatMap { p -> [CSVTable.Cell] in
-                                           [.number(p < pivotAverages.count && i < pivotAverages[p].count ? pivotAverages[p][i] : .nan, decimals: 4),
-                                            .number(pivotInterval(p, i).low, decimals: 4), .number(pivotInterval(p, i).high, decimals: 4)]
-                                       }
-                                   }))
-
         if !pivotIntervals.isEmpty {
             // The chart's numbers at the heatmap layers, with their intervals, so the error bars are on the page.
             let shown = heatmapLayers.compactMap { layers.firstIndex(of: $0) }
             html.table(CSVTable(fileName: "mexa-pivot-intervals.csv", header: ["layer"] + languages,
                                 rows: shown.map { i in
-                                    [.integer(layers[i])] + languages.indices.map { p -> CSVTable.Cell in
+                                    [.text(StudyCharts.layerName(layers[i]))] + languages.indices.map { p -> CSVTable.Cell in
                                         let v = pivotAverages[safe: p]?[safe: i] ?? .nan, c = pivotInterval(p, i)
                                         return .text(String(format: "%.3f [%.3f, %.3f]", v, c.low, c.high))
                                     }
@@ -48,14 +40,8 @@ extension MexaSection {
         html.element("div", [("class", "grid")]) { grid in
             for layer in heatmapLayers {
                 guard let index = layers.firstIndex(of: layer), index < scores.count else { continue }
-                let heatmap = Heatmap(
-                    title: "Pair alignment at layer \(layer)",
-                    description: "MEXA score of every language pair at layer \(layer); rows and columns are languages.",
-                    rowLabels: languages, columnLabels: languages, values: scores[index],
-                    rowAxis: AxisLabel("language A"), columnAxis: AxisLabel("language B"),
-                    valueLabel: AxisLabel("MEXA score", unit: "0–1"), scale: .sequential(0...1))
-                grid.figure(heatmap.svg,
-                            caption: "Fraction of \(items) items matched to their own translation at layer \(layer).",
+                grid.figure(StudyCharts.mexaPairs(layer: layer, languages: languages, scores: scores[index]),
+                            caption: "Fraction of \(items) items matched to their own translation at layer \(StudyCharts.layerName(layer)).",
                             data: CSVTable(fileName: "mexa-layer-\(layer).csv", header: ["language"] + languages,
                                            rows: languages.enumerated().map { a, name in
                                                [.text(name)] + languages.indices.map { b in

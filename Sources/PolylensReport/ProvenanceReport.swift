@@ -1,6 +1,13 @@
 import Foundation
 
 extension ProvenanceSection {
+    /// One line that identifies the run, shown above the folded tables.
+    var headline: String {
+        let tokens = corpora.map(\.tokens).reduce(0, +)
+        return "Model \(modelPath) (\(modelFormat)), \(corpora.count) languages, "
+            + "\(tokens) tokens counted; file written by Polylens \(fileVersion), report by \(reportVersion)."
+    }
+
     func render(into html: inout HTMLWriter) {
         html.table(CSVTable(fileName: "provenance-model.csv", header: ["field", "value"], rows: [
             ["file", file], ["model", modelPath], ["model format", modelFormat], ["model sha256", modelSHA256],

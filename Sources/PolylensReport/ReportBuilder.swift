@@ -65,9 +65,10 @@ public enum ReportBuilder {
         guard let run = runs.first(where: { $0.id == runID }) else { throw PolylensFileError("\(file.url.path): there is no run \(runID)") }
         let stats = try file.neuronStats(run: run.id)
         data.provenance = try provenance(file: file, run: run, stats: stats, reportVersion: reportVersion)
-        let lensPrompts = Dictionary(grouping: try file.lensPromptKeys(run: run.id)) { [$0.source, $0.target] }.values
-            .reduce(0) { $0 + min($1.count, options.lensPrompts ?? Int.max) }
-        let meter = ProgressMeter(task: "report", unit: "steps", total: 3 + (lensLoader == nil ? 0 : lensPrompts), report: progress)
+        // The lens's steps are its summaries: one per pair, and the average over all pairs when there are several.
+        let lensPairs = Set(try file.lensPromptKeys(run: run.id).map { LensPair(source: $0.source, target: $0.target) }).count
+        let lensSteps = lensLoader == nil ? 0 : lensPairs + (lensPairs > 1 ? 1 : 0)
+        let meter = ProgressMeter(task: "report", unit: "steps", total: 3 + lensSteps, report: progress)
         meter.advance(by: 0, detail: "LAPE")
         section(.lape, &data) { try lape(stats, options) }.map { data.lape = $0 }
         if data.lape != nil { data.lape?.cards = try neuronCards(file, run: run, stats: stats, options) }
@@ -209,10 +210,11 @@ public enum ReportBuilder {
             let summary = try LensSummary.of(prompts, sets: sets)
             let layers = summary.layers.map(\.layer)
             var curves = LensRole.allCases.map { role in
-                LensSection.Curve(name: roleNames[role.rawValue], values: summary.layers.map { $0.roleMass[role.rawValue].estimate },
+                LensSection.Curve(name: roleNames[role.rawValue], series: .role(role.rawValue),
+                                  values: summary.layers.map { $0.roleMass[role.rawValue].estimate },
                                   low: summary.layers.map { $0.roleMass[role.rawValue].low }, high: summary.layers.map { $0.roleMass[role.rawValue].high })
             }.filter { $0.values.contains(where: \.isFinite) }
-            curves.append(.init(name: "correct next token", values: summary.layers.map(\.correctProbability.estimate),
+            curves.append(.init(name: "correct next token", series: .correctToken, values: summary.layers.map(\.correctProbability.estimate),
                                 low: summary.layers.map(\.correctProbability.low), high: summary.layers.map(\.correctProbability.high)))
             let shown = options.lensLayers?.filter(layers.contains) ?? evenlySpaced(layers, count: 5)
             return .init(source: source, target: target, prompts: summary.prompts, positions: summary.layers.first?.positions ?? 0,
@@ -222,13 +224,15 @@ public enum ReportBuilder {
                          }, label: label)
         }
         let out = try pairs.map { p in
-            try section(results.filter { $0.source == p.source && $0.target == p.target }, source: p.source, target: p.target,
-                        roleNames: ["English words", "\(p.target) keywords", "\(p.source) keywords"])
+            defer { meter?.advance(by: 1, detail: "logit lens \(p.source) → \(p.target)") }
+            return try section(results.filter { $0.source == p.source && $0.target == p.target }, source: p.source, target: p.target,
+                               roleNames: ["English words", "\(p.target) keywords", "\(p.source) keywords"])
         }
         let average = pairs.count > 1
             ? try section(results, source: "all", target: "all", roleNames: ["English words", "target keywords", "source keywords"],
                           label: "Average over all \(pairs.count) pairs")
             : nil
+        meter?.advance(by: pairs.count > 1 ? 1 : 0, detail: "logit lens average")
         let english = sets.first { $0.kind == TokenSet.english }
         let interval = BootstrapInterval(estimate: .nan, low: .nan, high: .nan, level: 0.95, resamples: Bootstrap.defaultResamples).method
         return LensSection(pairs: out, average: average, method: "Mean over prompts (each prompt's target positions averaged "

@@ -21,9 +21,10 @@ public struct ReportData: Sendable {
     }
 }
 
-/// The report's sections, in page order; the raw value is the section's HTML id.
+/// The report's detail sections, in page order after the findings; the raw value is the section's HTML id.
+/// Provenance comes last: it says where the numbers came from, once the reader has seen them.
 public enum ReportSectionID: String, Sendable, CaseIterable {
-    case provenance, lens, mexa, lape, ablation
+    case lens, mexa, lape, ablation, provenance
 
     public var heading: String {
         switch self {
@@ -90,8 +91,10 @@ public struct LensSection: Sendable {
         /// The 95% interval over prompts at each layer, when measured.
         public var low: [Double]?
         public var high: [Double]?
-        public init(name: String, values: [Double], low: [Double]? = nil, high: [Double]? = nil) {
-            self.name = name; self.values = values; self.low = low; self.high = high
+        /// Which of the lens's series this is (its colour, and what the summary reads from it).
+        public var series: StudyCharts.LensSeries
+        public init(name: String, series: StudyCharts.LensSeries, values: [Double], low: [Double]? = nil, high: [Double]? = nil) {
+            self.name = name; self.series = series; self.values = values; self.low = low; self.high = high
         }
     }
 

@@ -136,16 +136,20 @@ struct AblateCommand: ParsableCommand {
             func matrix(_ value: (AblationSummary.Cell) -> Double) -> [[Double]] {
                 rows.map { a in columns.map { e in summary.cells.first { $0.ablated == a && $0.evaluated == e }.map(value) ?? .nan } }
             }
-            var charts = [Heatmap(title: "Ablation of \(set)", description: "Change of mean NLL per token when each language's neurons are zeroed (rows), per evaluated language (columns).",
-                                  rowLabels: rows, columnLabels: columns, values: matrix { $0.change.estimate },
-                                  rowAxis: AxisLabel("ablated set"), columnAxis: AxisLabel("evaluated language"),
-                                  valueLabel: AxisLabel("ΔNLL", unit: "nats/token"), scale: .diverging(maxAbs: nil)).svg]
-            if !summary.controlSeeds.isEmpty {
-                charts.append(Heatmap(title: "Random control", description: "The same for random neurons with the same per-layer counts, mean over \(summary.controlSeeds.count) seeds.",
-                                      rowLabels: rows, columnLabels: columns, values: matrix { $0.control.mean },
-                                      rowAxis: AxisLabel("matched set"), columnAxis: AxisLabel("evaluated language"),
-                                      valueLabel: AxisLabel("ΔNLL", unit: "nats/token"), scale: .diverging(maxAbs: nil)).svg)
+            let own = rows.filter(columns.contains).compactMap { lang in
+                summary.cells.first { $0.ablated == lang && $0.evaluated == lang }.map { c in
+                    StudyCharts.OwnVersusControl(language: lang, own: c.change.estimate, ownLow: c.change.low, ownHigh: c.change.high,
+                                                 control: c.control.seeds > 0 ? c.control.mean : .nan,
+                                                 controlSpread: c.control.seeds > 0 ? c.control.standardDeviation : .nan)
+                }
             }
+            var charts = [StudyCharts.ablationMatrix(control: false, setName: set, rows: rows, columns: columns,
+                                                     values: matrix { $0.change.estimate }, maxAbs: nil)]
+            if !summary.controlSeeds.isEmpty {
+                charts.append(StudyCharts.ablationMatrix(control: true, setName: set, rows: rows, columns: columns,
+                                                         values: matrix { $0.control.mean }, maxAbs: nil))
+            }
+            if !own.isEmpty { charts.append(StudyCharts.ablationOwnVersusControl(own)) }
             try AnalysisOutput.writeSVG(charts, to: path)
         }
     }

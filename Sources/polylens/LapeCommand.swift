@@ -126,16 +126,8 @@ struct LapeCommand: ParsableCommand {
             AnalysisOutput.write(out)
         }
         if let path = options.plot {
-            let chart = LineChart(
-                title: "LAPE neurons per layer", description: "Language-specific neurons selected in each layer, one line per language.",
-                xLabel: AxisLabel("layer"), yLabel: AxisLabel("selected neurons", unit: "count"),
-                series: zip(r.languages, counts).map { LineChart.Series(name: $0, values: $1.map(Double.init)) })
-            let heat = Heatmap(
-                title: "LAPE overlap", description: "Neurons selected for both languages of each pair (diagonal: set size).",
-                rowLabels: r.languages, columnLabels: r.languages, values: overlap.map { $0.map(Double.init) },
-                rowAxis: AxisLabel("language"), columnAxis: AxisLabel("language"), valueLabel: AxisLabel("shared neurons", unit: "count"),
-                decimals: 0)
-            try AnalysisOutput.writeSVG([chart.svg, heat.svg], to: path)
+            try AnalysisOutput.writeSVG([StudyCharts.lapeCounts(languages: r.languages, countsPerLayer: counts, layers: r.layers),
+                                         StudyCharts.lapeOverlap(languages: r.languages, overlap: overlap.map { $0.map(Double.init) })], to: path)
         }
     }
 

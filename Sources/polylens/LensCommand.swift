@@ -101,17 +101,28 @@ struct LensCommand: ParsableCommand {
         } ?? 0
         let r = results[shown], k = r.columns.topK
         func piece(_ id: Int32) -> String { (tok?.piece(Int(id)) ?? "#\(id)").debugDescription }
-        out += "\nTop \(k) tokens of prompt \(r.itemKey) (position: next token; per layer)\n"
+        out += "\nTop \(k) tokens of prompt \(r.itemKey) per position and layer (as many as fit; json: all)\n"
         for pos in 0..<r.positions {
             out += "position \(r.firstPosition + pos) → \(piece(r.next[pos]))\n"
             for l in 0..<r.layers {
                 let row = r.row(layer: l, position: pos)
-                out += "  \(LensTables.layerName(l)): " + (0..<k).map { j in
+                out += fitted("  \(LensTables.layerName(l)):", (0..<k).map { j in
                     "\(piece(r.columns.topIds[row * k + j])) \(AnalysisOutput.number(Double(r.columns.topProbabilities[row * k + j]), 3))"
-                }.joined(separator: ", ") + "\n"
+                })
             }
         }
         return out
+    }
+
+    /// `head` and as many of `items` (best first) as fit in `width` columns, on one line.
+    private func fitted(_ head: String, _ items: [String], width: Int = 100) -> String {
+        var line = head
+        for (i, item) in items.enumerated() {
+            let piece = (i == 0 ? " " : ", ") + item
+            if line.count + piece.count > width { break }
+            line += piece
+        }
+        return line + "\n"
     }
 
     /// `items` after `head`, comma-separated, in lines that fit the 100-column table.

@@ -6,7 +6,7 @@ import PolylensReport
 /// and layer, JSON layers and the plot.
 enum LensTables {
     /// Layer 0 is the embedding output, not a block.
-    static func layerName(_ layer: Int) -> String { layer == 0 ? "embeddings" : "\(layer)" }
+    static func layerName(_ layer: Int) -> String { StudyCharts.layerName(layer) }
 
     static func table(_ s: LensSummary) -> TextTable {
         var t = TextTable(["layer", "p_correct", "95% CI", "top\(s.topK)", "rank", "entropy", "english", "target_kw", "source_kw"])
@@ -56,27 +56,31 @@ enum LensTables {
         }
     }
 
-    /// Mass and top-k membership per layer of the correct token and each role's set, and the entropy.
+    /// Mass (with intervals) and top-k membership per layer of the correct token and each role's set, and the entropy;
+    /// the mass chart is the report's lens chart (`StudyCharts.lens`), in the same colours.
     static func charts(_ s: LensSummary, title: String) -> [SVGElement] {
         let names = ["English words", "target keywords", "source keywords"]
-        let x = AxisLabel("layer", unit: "0 = embeddings")
-        var mass = LineChart(
-            title: "Logit lens \(title)", description: "Mean probability of the correct next token and of each token set, per layer, over \(s.prompts) prompts.",
-            xLabel: x, yLabel: AxisLabel("probability", unit: "mean over prompts"),
-            series: [LineChart.Series(name: "correct token", values: s.layers.map(\.correctProbability.estimate))]
-                + names.indices.map { k in LineChart.Series(name: names[k], values: s.layers.map { $0.roleMass[k].estimate }) },
-            yRange: 0...1)
-        var membership = LineChart(
-            title: "Top-\(s.topK) membership \(title)", description: "Fraction of positions whose top-\(s.topK) tokens include the correct token or a token of each set.",
-            xLabel: x, yLabel: AxisLabel("fraction of positions"),
-            series: [LineChart.Series(name: "correct token", values: s.layers.map(\.correctInTopK))]
-                + names.indices.map { k in LineChart.Series(name: names[k], values: s.layers.map { $0.roleInTopK[k] }) },
-            yRange: 0...1)
+        let layers = s.layers.map(\.layer)
+        let correct = s.layers.map(\.correctProbability)
+        let mass = [StudyCharts.LensCurve(name: "correct next token", series: .correctToken, values: correct.map(\.estimate),
+                                          low: correct.map(\.low), high: correct.map(\.high))]
+            + names.indices.map { k in
+                StudyCharts.LensCurve(name: names[k], series: .role(k), values: s.layers.map { $0.roleMass[k].estimate },
+                                      low: s.layers.map { $0.roleMass[k].low }, high: s.layers.map { $0.roleMass[k].high })
+            }
+        let membership = [StudyCharts.LensCurve(name: "correct next token", series: .correctToken, values: s.layers.map(\.correctInTopK))]
+            + names.indices.map { k in StudyCharts.LensCurve(name: names[k], series: .role(k), values: s.layers.map { $0.roleInTopK[k] }) }
         var entropy = LineChart(
             title: "Entropy \(title)", description: "Mean entropy of the lens distribution per layer.",
-            xLabel: x, yLabel: AxisLabel("entropy", unit: "nats"),
+            xLabel: AxisLabel("layer", unit: "0 = embeddings"), yLabel: AxisLabel("entropy", unit: "nats"),
             series: [LineChart.Series(name: "entropy", values: s.layers.map(\.entropy))])
-        mass.xTickNames = [0: "embeddings"]; membership.xTickNames = [0: "embeddings"]; entropy.xTickNames = [0: "embeddings"]
-        return [mass.svg, membership.svg, entropy.svg]
+        entropy.xTickNames = [0: StudyCharts.layerName(0)]
+        return [StudyCharts.lens(title: "Logit lens \(title)",
+                                 description: "Mean probability of the correct next token and of each token set, per layer, over \(s.prompts) prompts, with 95% intervals.",
+                                 layers: layers, curves: mass, width: 720, height: 380),
+                StudyCharts.lens(title: "Top-\(s.topK) membership \(title)",
+                                 description: "Fraction of positions whose top-\(s.topK) tokens include the correct token or a token of each set.",
+                                 layers: layers, curves: membership, yLabel: AxisLabel("fraction of positions"), width: 720, height: 380),
+                entropy.svg]
     }
 }

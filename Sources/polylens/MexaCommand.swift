@@ -125,10 +125,10 @@ struct MexaCommand: ParsableCommand {
             for li in r.layers.indices {
                 var t = TextTable([""] + e.languages)
                 for a in pivots { t.add([e.languages[a]] + e.languages.indices.map { shown(r.scores[li][a][$0], intervals[li][a][$0], 2) }) }
-                out += "Layer \(r.layers[li])\n" + t.text(format: .table) + "\n"
+                out += "Layer \(StudyCharts.layerName(r.layers[li]))\n" + t.text(format: .table) + "\n"
             }
             var avg = TextTable(["layer"] + pivots.map { e.languages[$0] })
-            for li in r.layers.indices { avg.add(["\(r.layers[li])"] + pivots.map { shown(averages[li][$0], averageIntervals[li][$0], 3) }) }
+            for li in r.layers.indices { avg.add([StudyCharts.layerName(r.layers[li])] + pivots.map { shown(averages[li][$0], averageIntervals[li][$0], 3) }) }
             out += "Per-pivot average over \(targets.joined(separator: ", ")), \(selfNote)\n" + avg.text(format: .table)
             out += "\n[low, high]: \(method)\n"
             AnalysisOutput.write(out)
@@ -136,17 +136,11 @@ struct MexaCommand: ParsableCommand {
         if let path = options.plot {
             let li = plotLayer.flatMap { r.layers.firstIndex(of: $0) } ?? r.layers.count / 2
             if let wanted = plotLayer, !r.layers.contains(wanted) { throw CLIError("--plot-layer \(wanted) is not among the layers computed") }
-            let heat = Heatmap(
-                title: "MEXA at layer \(r.layers[li])", description: "Alignment of each language pair at layer \(r.layers[li]), strict row-and-column rule.",
-                rowLabels: e.languages, columnLabels: e.languages, values: r.scores[li],
-                rowAxis: AxisLabel("language A"), columnAxis: AxisLabel("language B"), valueLabel: AxisLabel("MEXA", unit: "fraction of items"),
-                scale: .sequential(0...1))
-            let line = LineChart(
-                title: "MEXA against layer", description: "Per-pivot average alignment at each layer, \(selfNote).",
-                xLabel: AxisLabel("layer"), yLabel: AxisLabel("MEXA", unit: "fraction of items"),
-                series: pivots.map { a in LineChart.Series(name: e.languages[a], points: r.layers.indices.map { (Double(r.layers[$0]), averages[$0][a]) }) },
-                yRange: 0...1)
-            try AnalysisOutput.writeSVG([heat.svg, line.svg], to: path)
+            let pivotAverages = e.languages.indices.map { a in r.layers.indices.map { averages[$0][a] } }
+            let pivotIntervals = e.languages.indices.map { a in r.layers.indices.map { (low: averageIntervals[$0][a].low, high: averageIntervals[$0][a].high) } }
+            try AnalysisOutput.writeSVG([StudyCharts.mexaPairs(layer: r.layers[li], languages: e.languages, scores: r.scores[li]),
+                                         StudyCharts.mexaPivots(languages: e.languages, pivots: pivots, layers: r.layers, averages: pivotAverages,
+                                                                intervals: pivotIntervals, selfNote: selfNote)], to: path)
         }
     }
 }

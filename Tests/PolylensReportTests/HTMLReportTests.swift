@@ -22,7 +22,8 @@ final class HTMLReportTests: XCTestCase {
         let html = HTMLReport.render(SampleReportData.full)
         let page = try XMLTree.parse(html)
         XCTAssertEqual(page.name, "html")
-        XCTAssertEqual(page.elements("section").map { $0.attributes["id"] }, ReportSectionID.allCases.map(\.rawValue))
+        XCTAssertEqual(page.elements("section").map { $0.attributes["id"] }, ["summary"] + ReportSectionID.allCases.map(\.rawValue),
+                       "the findings first, provenance last")
         XCTAssertTrue(page.elements("p", class: "no-data").isEmpty)
         for forbidden in ["<script", "<link", "@import", "url(", "@font-face", "<iframe", "<img"] {
             XCTAssertFalse(html.contains(forbidden), forbidden)
@@ -31,15 +32,17 @@ final class HTMLReportTests: XCTestCase {
 
         XCTAssertEqual(seriesCounts(try section(page, .lens)), [3, 1], "one line per token set in each pair's chart")
         let mexa = try section(page, .mexa)
-        XCTAssertEqual(seriesCounts(mexa), [3, 0, 0], "pivot chart, then one heatmap per selected layer")
-        XCTAssertEqual(mexa.elements("svg").dropFirst().map { $0.elements("rect", class: "cell").count }, [9, 9])
+        XCTAssertEqual(seriesCounts(mexa), [0, 0], "one heatmap per selected layer (the pivot chart is in the findings)")
+        XCTAssertEqual(mexa.elements("svg").map { $0.elements("rect", class: "cell").count }, [9, 9])
         let lape = try section(page, .lape)
-        XCTAssertEqual(seriesCounts(lape), [3, 0])
-        XCTAssertEqual(lape.elements("rect", class: "bar").count, 3 * 5, "one bar per language and layer, zeros included")
+        XCTAssertEqual(seriesCounts(lape), [0], "the overlap (the counts chart is in the findings)")
         XCTAssertEqual(lape.elements("rect", class: "cell").count, 9)
+        let summary = try XCTUnwrap(page.elements("section").first { $0.attributes["id"] == "summary" })
+        XCTAssertEqual(seriesCounts(summary), [3, 3, 2], "MEXA pivots, LAPE languages, ablation own and control")
+        XCTAssertEqual(summary.elements("rect", class: "bar").count, 3 * 5 + 2 * 2, "LAPE: language × layer, zeros included; ablation: 2 × 2")
         let ablation = try section(page, .ablation)
         XCTAssertEqual(ablation.elements("svg").map { $0.elements("rect", class: "cell").count }, [4, 4])
-        XCTAssertTrue(ablation.allText.contains("more than the random control for 2 of 2 languages; for 2 of them the whole 95% interval lies above the control's mean."))
+        XCTAssertTrue(summary.allText.contains("more than random neurons of the same per-layer counts for 2 of 2 languages, with the whole 95% interval above the control's mean for 2."))
         XCTAssertEqual(ablation.elements("code").map(\.text), ["5e5e5e5e5e5e5e5e…", #"{"per_language":400,"quantile":0.95}"#,
                                                                #"{"control_seeds":[0,1,2,3,4]}"#], "the set's identity and the run's settings")
         XCTAssertTrue(ablation.allText.contains("Shown: ablation #3"))
@@ -113,7 +116,10 @@ final class HTMLReportTests: XCTestCase {
             XCTAssertTrue(s.elements("svg").isEmpty)
         }
         XCTAssertEqual(try section(page, .ablation).elements("p", class: "no-data").first?.text, "No data: no neuron set was saved")
-        XCTAssertEqual(page.elements("span", class: "absent").count, 5)
+        XCTAssertEqual(try XCTUnwrap(page.elements("nav").first).elements("span", class: "absent").count, 5)
+        let findings = try XCTUnwrap(page.elements("ul", class: "findings").first)
+        XCTAssertEqual(findings.elements("span", class: "absent").map(\.text).last, "No data: no neuron set was saved",
+                       "each finding says why it is missing")
     }
 
     func testPartialDataRendersWhatThereIs() throws {
@@ -123,7 +129,7 @@ final class HTMLReportTests: XCTestCase {
         data.ablation = AblationSection(setName: "s", entries: [])
         data.lens = LensSection(pairs: [], method: "m")
         let page = try XMLTree.parse(HTMLReport.render(data))
-        XCTAssertEqual(try section(page, .lape).elements("svg").count, 2)
+        XCTAssertEqual(try section(page, .lape).elements("svg").count, 1)
         XCTAssertTrue(try section(page, .lape).elements("p", class: "no-data").isEmpty)
         for id in [ReportSectionID.provenance, .mexa, .lens, .ablation] {
             XCTAssertEqual(try section(page, id).elements("p", class: "no-data").count, 1, id.rawValue)
@@ -136,7 +142,7 @@ final class HTMLReportTests: XCTestCase {
         let lape = LapeSection(languages: ["A", "B"], layers: 3, countsPerLayer: [[1]], overlap: [],
                                sharedByAll: [], tau: 0.1, quantile: 0.95, selection: "x")
         let page = try XMLTree.parse(HTMLReport.render(ReportData(title: "ragged", mexa: mexa, lape: lape)))
-        XCTAssertEqual(try section(page, .mexa).elements("svg").count, 2, "pivot chart and the one layer that has scores")
+        XCTAssertEqual(try section(page, .mexa).elements("svg").count, 1, "the one layer that has scores")
         XCTAssertTrue(try section(page, .lape).allText.contains("No neuron is selected for all 2 languages."))
     }
 }

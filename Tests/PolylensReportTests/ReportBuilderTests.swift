@@ -176,7 +176,8 @@ final class ReportBuilderTests: XCTestCase {
 
         let page = try XMLTree.parse(HTMLReport.render(data))
         XCTAssertTrue(page.elements("p", class: "no-data").isEmpty)
-        XCTAssertEqual(page.elements("svg").count, 1 + (1 + 3) + 2 + 2, "lens, MEXA pivots + 3 heatmaps, LAPE bars + overlap, ablation ×2")
+        XCTAssertEqual(page.elements("svg").count, 1 + (1 + 3) + 2 + (2 + 1),
+                       "lens, MEXA pivots + 3 heatmaps, LAPE bars + overlap, ablation ×2 + own against control")
     }
 
     /// Two recorded ablation runs of differently selected sets under one name, plus unrecorded rows: the report shows

@@ -21,13 +21,13 @@ enum SampleReportData {
         let layers = Array(0...5)
         let pair = LensSection.Pair(
             source: "C", target: "Python", prompts: 4, positions: 57, layers: layers,
-            curves: [.init(name: "English words", values: [0.01, 0.05, 0.2, 0.3, 0.1, 0.02]),
-                     .init(name: "Python keywords", values: [0, 0.01, 0.05, 0.1, 0.3, 0.5]),
-                     .init(name: "correct next token", values: [0, 0, 0.01, 0.05, 0.4, 0.8])],
+            curves: [.init(name: "English words", series: .english, values: [0.01, 0.05, 0.2, 0.3, 0.1, 0.02]),
+                     .init(name: "Python keywords", series: .targetKeywords, values: [0, 0.01, 0.05, 0.1, 0.3, 0.5]),
+                     .init(name: "correct next token", series: .correctToken, values: [0, 0, 0.01, 0.05, 0.4, 0.8])],
             topTokens: [.init(layer: 3, tokens: [(" if", 0.2), ("\u{1}ctl", 0.1), ("<&>", 0.05)]),
                         .init(layer: 5, tokens: [("\n", 0.6), ("def", 0.2)])])
         return LensSection(pairs: [pair, .init(source: "Python", target: "C", prompts: 4, positions: 60, layers: layers,
-                                               curves: [.init(name: "English words", values: [0.1, 0.1, 0.1, 0.1, 0.1, 0.1])],
+                                               curves: [.init(name: "English words", series: .english, values: [0.1, 0.1, 0.1, 0.1, 0.1, 0.1])],
                                                topTokens: [])],
                            method: "Token sets: wamerican words; keywords from the paper's lists.")
     }

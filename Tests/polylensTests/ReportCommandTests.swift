@@ -66,7 +66,7 @@ final class ReportCommandTests: XCTestCase {
         let parser = XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: out)))
         parser.delegate = census
         XCTAssertTrue(parser.parse(), "the report is not well-formed: \(String(describing: parser.parserError))")
-        XCTAssertEqual(census.order, ["provenance", "lens", "mexa", "lape", "ablation"])
+        XCTAssertEqual(census.order, ["summary", "lens", "mexa", "lape", "ablation", "provenance"], "findings first, provenance last")
 
         let stored = try PolylensFile.open(URL(fileURLWithPath: file))
         let run = try XCTUnwrap(try stored.runs().last?.id)
@@ -78,14 +78,59 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertEqual(sections["provenance"]?.noData, 0)
         XCTAssertEqual(sections["provenance"]?.csvLinks, 4)
         // polycode: 4 blocks, so layers 0 (embeddings) … 4.
-        XCTAssertEqual(sections["lens"]?.svgSeries, [4, 4, 4], "the average over all pairs, C→Python and Python→C: English, two keyword sets, correct token")
-        XCTAssertEqual(sections["mexa"]?.svgSeries, [parallelLanguages, 0, 0, 0], "pivot curves, heatmaps at layers 0, 2, 4")
-        XCTAssertEqual(sections["lape"]?.svgSeries, [statLanguages, 0], "one bar series per language, then the overlap")
+        // The findings: the lens average over all pairs (English, two keyword sets, correct token), MEXA pivot curves,
+        // one LAPE bar series per language; no ablation was run.
+        XCTAssertEqual(sections["summary"]?.svgSeries, [4, parallelLanguages, statLanguages])
+        XCTAssertEqual(sections["summary"]?.csvLinks, 3)
+        XCTAssertEqual(sections["lens"]?.svgSeries, [4, 4], "C→Python and Python→C")
+        XCTAssertEqual(sections["mexa"]?.svgSeries, [0, 0, 0], "heatmaps at layers 0, 2, 4")
+        XCTAssertEqual(sections["lape"]?.svgSeries, [0], "the overlap")
         XCTAssertEqual(sections["ablation"]?.svgSeries, [])
         XCTAssertEqual(sections["ablation"]?.noData, 1)
         for id in ["lens", "mexa", "lape"] { XCTAssertEqual(sections[id]?.noData, 0, id) }
 
         try screenshot(out, dir: dir)
+        try assertPlotColoursMatchTheReport(file: file, report: out, dir: dir)
+    }
+
+    /// `--plot` and the report draw with the same code: every series the two have in common (a language, a lens token
+    /// set) has the same colour in both, and the lens and MEXA plots label layer 0 "embeddings".
+    private func assertPlotColoursMatchTheReport(file: String, report: String, dir: String) throws {
+        let reportColours = try seriesColours(String(contentsOfFile: report, encoding: .utf8))
+        for command in ["lape", "mexa", "lens"] {
+            let plot = "\(dir)/\(command).svg"
+            let r = try PolylensCLI.run([command, file, "--plot", plot, "--format", "csv"])
+            XCTAssertEqual(r.status, 0, r.err)
+            let text = try String(contentsOfFile: plot, encoding: .utf8)
+            let plotColours = try seriesColours(text)
+            let shared = Set(plotColours.keys).intersection(reportColours.keys)
+            XCTAssertFalse(shared.isEmpty, "\(command): no series in common with the report")
+            for name in shared { XCTAssertEqual(plotColours[name], reportColours[name], "\(command): series \(name)") }
+            if command != "lape" { XCTAssertTrue(text.contains(">embeddings</text>"), "\(command): layer 0 is the embeddings") }
+        }
+    }
+
+    /// The first colour (stroke of a line, fill of a bar) of each named series in a page or SVG file.
+    private func seriesColours(_ markup: String) throws -> [String: String] {
+        final class Colours: NSObject, XMLParserDelegate {
+            var byName: [String: String] = [:]
+            private var current: String?
+            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                        attributes: [String: String] = [:]) {
+                if name == "g", attributes["class"] == "series" { current = attributes["data-name"] }
+                guard let series = current, byName[series] == nil else { return }
+                if name == "polyline" { byName[series] = attributes["stroke"] }
+                if name == "rect" { byName[series] = attributes["fill"] }
+            }
+            func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+                if name == "g" { current = nil }
+            }
+        }
+        let colours = Colours()
+        let parser = XMLParser(data: Data(markup.utf8))
+        parser.delegate = colours
+        XCTAssertTrue(parser.parse(), "\(String(describing: parser.parserError))")
+        return colours.byName
     }
 
     /// Where a browser is installed (CI installs Debian's `chromium`): the page opens without errors and is not blank.
@@ -140,6 +185,6 @@ final class ReportCommandTests: XCTestCase {
         // A file with no run is not an error: every section says it has no data.
         let r = try PolylensCLI.run(["report", empty, "--out", out])
         XCTAssertEqual(r.status, 0, r.err)
-        XCTAssertTrue(r.out.hasSuffix("no data for: Provenance, Logit lens, MEXA cross-lingual alignment, LAPE language-specific neurons, Ablation\n"), r.out)
+        XCTAssertTrue(r.out.hasSuffix("no data for: Logit lens, MEXA cross-lingual alignment, LAPE language-specific neurons, Ablation, Provenance\n"), r.out)
     }
 }
