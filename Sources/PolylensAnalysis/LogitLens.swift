@@ -3,7 +3,7 @@ import PolylensEngine
 import PolylensStore
 import PolylensTokenizer
 
-/// The logit lens (METHODS.md §1) over stored f16 states, for files ingested without lens results (schema 1, or
+/// The logit lens (METHODS.md §1) over stored states (q8_0 or f16), for files ingested without lens results (schema 1, or
 /// token sets decided later): the same decoding as ingest's, giving the same stored form.
 public enum LogitLens {
     /// `progress`, when given, is called after each prompt (the lens of a large vocabulary takes minutes).

@@ -13,6 +13,13 @@ public enum EngineBenchmark {
                                    maxPositions: 1024, ropeStyle: .interleaved, tiedEmbeddings: true),
     ]
 
+    /// CodeLlama-7B's shape (dim 4096, hidden 11008, 32 heads, vocab 32016) with `layers` layers: the cost of a
+    /// layer, and of decoding one layer's state with the logit lens, do not depend on how many layers there are.
+    public static func codeLlama7BShape(layers: Int = 32) -> LlamaConfig {
+        LlamaConfig(dim: 4096, hiddenDim: 11008, nLayers: layers, nHeads: 32, nKVHeads: 32, vocabSize: 32016,
+                    maxPositions: 16384, ropeTheta: 1_000_000, ropeStyle: .halves, tiedEmbeddings: false)
+    }
+
     /// Llama 3.1 8B's shape (BF16 on the hub) with `layers` layers: the per-layer memory is what matters.
     public static func llama8BShape(layers: Int) -> LlamaConfig {
         LlamaConfig(dim: 4096, hiddenDim: 14336, nLayers: layers, nHeads: 32, nKVHeads: 8, vocabSize: 128_256,

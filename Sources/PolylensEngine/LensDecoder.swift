@@ -102,32 +102,58 @@ public enum LensDecoder {
     }
 
     /// Softmax statistics of one row of logits `z`, with `scratch` (vocab floats) for exp(z − max). One pass finds the
-    /// maximum, the tokens above the correct one and the top-k; the exponentials are a call-free loop the optimiser
-    /// vectorises; sums are in Float64.
+    /// maximum, the tokens above the correct one and the top-k, 16 logits at a time: a block is searched for the
+    /// top-k only when one of its logits beats the k-th held (rare after the first blocks), so the pass costs
+    /// about what the exponentials do. The exponentials are a call-free loop the optimiser vectorises; sums are
+    /// in Float64, four apart so that they do not wait on each other.
     static func read(_ z: UnsafeBufferPointer<Float>, scratch: UnsafeMutablePointer<Float>, correct: Int, sets: [TokenSet],
                      k: Int, row: Int, into c: Pointers) {
         let n = z.count, v = z.baseAddress!
         let zc = v[correct]
-        var m = -Float.infinity, above = 0
         // Top-k by insertion into a short sorted list (k ≪ vocab); ties keep the lower id first.
         var top: [(id: Int32, logit: Float)] = []
         top.reserveCapacity(k + 1)
         var floor = -Float.infinity  // the k-th logit once k are held
-        for id in 0..<n {
-            let x = v[id]
-            if x > m { m = x }
-            if x > zc { above += 1 }
-            guard top.count < k || x > floor else { continue }
-            var i = top.count
-            while i > 0 && top[i - 1].logit < x { i -= 1 }
-            top.insert((Int32(id), x), at: i)
-            if top.count > k { top.removeLast() }
-            if top.count == k { floor = top[k - 1].logit }
+        func consider(_ ids: Range<Int>) {
+            for id in ids {
+                let x = v[id]
+                guard top.count < k || x > floor else { continue }
+                var i = top.count
+                while i > 0 && top[i - 1].logit < x { i -= 1 }
+                top.insert((Int32(id), x), at: i)
+                if top.count > k { top.removeLast() }
+                if top.count == k { floor = top[k - 1].logit }
+            }
+        }
+        // Per lane: the running maximum (NaN never replaces it, as in `if x > m`) and the count above zc.
+        typealias Lanes = SIMD16<Float>
+        var maxima = Lanes(repeating: -.infinity), aboveLanes = SIMD16<Int32>(repeating: 0)
+        let correctLanes = Lanes(repeating: zc)
+        let blocks = n / Lanes.scalarCount * Lanes.scalarCount
+        for start in stride(from: 0, to: blocks, by: Lanes.scalarCount) {
+            let x = UnsafeRawPointer(v + start).loadUnaligned(as: Lanes.self)
+            maxima.replace(with: x, where: x .> maxima)
+            aboveLanes.replace(with: aboveLanes &+ 1, where: x .> correctLanes)
+            if top.count < k || any(x .> Lanes(repeating: floor)) { consider(start..<(start + Lanes.scalarCount)) }
+        }
+        consider(blocks..<n)
+        var m = -Float.infinity, above = Int(aboveLanes.wrappedSum())
+        for lane in 0..<Lanes.scalarCount where maxima[lane] > m { m = maxima[lane] }
+        for id in blocks..<n {
+            if v[id] > m { m = v[id] }
+            if v[id] > zc { above += 1 }
         }
         for i in 0..<n { scratch[i] = FastMath.exp(v[i] - m) }
         // Z = Σ exp(z − m) and H = ln Z − Σ p (z − m).
-        var sum = 0.0, weighted = 0.0
-        for i in 0..<n {
+        var sums = SIMD4<Double>(), weightedSums = SIMD4<Double>()
+        let quads = n / 4 * 4
+        for i in stride(from: 0, to: quads, by: 4) {
+            let e = SIMD4<Double>(Double(scratch[i]), Double(scratch[i + 1]), Double(scratch[i + 2]), Double(scratch[i + 3]))
+            let d = SIMD4<Double>(Double(v[i] - m), Double(v[i + 1] - m), Double(v[i + 2] - m), Double(v[i + 3] - m))
+            sums += e; weightedSums += e * d
+        }
+        var sum = sums.sum(), weighted = weightedSums.sum()
+        for i in quads..<n {
             let e = Double(scratch[i])
             sum += e; weighted += e * Double(v[i] - m)
         }

@@ -23,9 +23,14 @@ public struct IngestOptions: Sendable, Equatable {
     public var storage = StorageOptions()
     /// Tokens kept per (prompt, layer, position) by the lens computed at ingest (the paper's 10).
     public var lensTop = 10
-    /// Also store the raw lens states (f16) and the final norm and unembedding, for token sets decided later;
+    /// Also store the raw lens states and the final norm and unembedding, for token sets decided later;
     /// the lens results are stored either way.
     public var lensStates = false
+    /// How lens states are stored: f16, or q8_0 at half the size. f16 by default: `lens --recompute` from f16
+    /// states moves probabilities by up to 2.6e-4 against f32 on polycode, from q8_0 by up to 9.4e-3 (README, "The
+    /// logit lens at ingest"). Not run-defining: each state's blob names its codec, and the lens results stored at
+    /// ingest are computed from the engine's f32 states either way.
+    public var lensStateCodec: BlobDType = .f16
     /// The word list of the English token set, and the paper's keywords folder (nil: `../shared/data/paper/keywords`).
     public var lensWords = "/usr/share/dict/words"
     public var lensKeywords: String?
@@ -48,6 +53,9 @@ public struct IngestOptions: Sendable, Equatable {
         if lensItems < 0 { throw IngestError("--lens-items must not be negative, got \(lensItems)") }
         if lensLanguages.count < 2 { throw IngestError("--lens-languages needs at least two languages") }
         if lensTop < 1 { throw IngestError("--lens-top must be at least 1, got \(lensTop)") }
+        if !StorageOptions.summaryCodecs.contains(lensStateCodec) {
+            throw IngestError("--lens-state-codec must be f16 or q8_0, got \(lensStateCodec.name)")
+        }
         if promptsDirectory != nil, !corpus.contains(where: { if case .parallel = $0 { return true } else { return false } }) {
             throw IngestError("--prompts needs --parallel (the lens prompts are built from the parallel snippets)")
         }

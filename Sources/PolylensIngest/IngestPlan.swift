@@ -73,17 +73,27 @@ extension Ingestor {
                     && !(heldOut?.sources.contains(document.source) ?? false) { plan.overBudget += 1; continue }
                 limit = min(limit, left)
             }
-            let text = try document.text()
-            let key = DocumentKey(language: document.language, sha256: CorpusDocument.sha256(text), itemKey: document.itemKey)
+            // The held-out plan has read and hashed every corpus document already: its key saves a second
+            // reading, and its tokens a second tokenization, of the documents it chose.
+            var text: String?
+            let key: DocumentKey
+            if let known = heldOut?.keys[index] {
+                key = known
+            } else {
+                text = try document.text()
+                key = DocumentKey(language: document.language, sha256: CorpusDocument.sha256(text!), itemKey: document.itemKey)
+            }
             guard seen.insert(key).inserted else { plan.duplicates += 1; continue }
             if committed.contains(key) { plan.resumedDocuments += 1; continue }
             let plannedHeldOut = isCorpus ? heldOut?.tokens[key] : nil
+            let tokens: [Int]
             if let planned = plannedHeldOut {
-                limit = planned
+                tokens = planned
             } else if spentOut {
                 plan.overBudget += 1; continue
+            } else {
+                tokens = Array(tokenizer.encode(try text ?? self.text(of: document, sha256: key.sha256), addBOS: true, parseSpecial: false).prefix(limit))
             }
-            let tokens = Array(tokenizer.encode(text, addBOS: true, parseSpecial: false).prefix(limit))
             guard tokens.count >= minimum else { plan.empty += 1; continue }
             let isHeldOut = plannedHeldOut != nil
                 || (heldOut == nil && isCorpus && Self.isHeldOut(sha256: key.sha256, fraction: options.heldOut))
@@ -114,43 +124,61 @@ extension Ingestor {
 
     /// The held-out documents under a token budget: per language, among the corpus documents the held-out
     /// fraction would hold out, in ascending content-hash order, until `tokens` tokens (the last one cut
-    /// short): key → tokens to keep, and the chosen documents' sources. Deterministic whatever the corpus
-    /// order, so resumed and grown runs agree on every document they already hold.
-    func heldOutPlan(tokens budget: Int, minimum: Int) throws -> (tokens: [DocumentKey: Int], sources: Set<String>) {
+    /// short). Deterministic whatever the corpus order, so resumed and grown runs agree on every document
+    /// they already hold. Choosing by hash means reading every corpus document first; the plan's walk
+    /// reuses the keys of that reading and the chosen documents' tokens.
+    struct HeldOutPlan {
+        /// Per corpus document (by index; nil for parallel items): its key.
+        var keys: [DocumentKey?]
+        /// The chosen documents: key → their token ids, cut to the budget.
+        var tokens: [DocumentKey: [Int]] = [:]
+        /// The chosen documents' sources.
+        var sources = Set<String>()
+    }
+
+    func heldOutPlan(tokens budget: Int, minimum: Int) throws -> HeldOutPlan {
         var candidates: [String: [(bits: UInt64, key: DocumentKey, document: CorpusDocument)]] = [:]
         var seen = Set<DocumentKey>()
-        for document in corpus.documents where document.itemKey == nil {
+        var plan = HeldOutPlan(keys: Array(repeating: nil, count: corpus.documents.count))
+        for (index, document) in corpus.documents.enumerated() where document.itemKey == nil {
             let text = try document.text()
             let key = DocumentKey(language: document.language, sha256: CorpusDocument.sha256(text), itemKey: nil)
+            plan.keys[index] = key
             guard seen.insert(key).inserted, Self.isHeldOut(sha256: key.sha256, fraction: options.heldOut),
                   let bits = UInt64(key.sha256.prefix(16), radix: 16) else { continue }
             candidates[document.language, default: []].append((bits, key, document))
         }
-        var plan: [DocumentKey: Int] = [:], sources = Set<String>()
         let limit = min(options.maxDocTokens, weights.config.maxPositions)
         for (_, list) in candidates {
             var left = budget
             for c in list.sorted(by: { ($0.bits, $0.key.sha256) < ($1.bits, $1.key.sha256) }) {
                 guard left >= minimum else { break }
-                let count = min(tokenizer.encode(try c.document.text(), addBOS: true, parseSpecial: false).count, limit, left)
-                guard count >= minimum else { continue }
-                plan[c.key] = count
-                sources.insert(c.document.source)
-                left -= count
+                let tokens = tokenizer.encode(try text(of: c.document, sha256: c.key.sha256), addBOS: true, parseSpecial: false)
+                    .prefix(min(limit, left))
+                guard tokens.count >= minimum else { continue }
+                plan.tokens[c.key] = Array(tokens)
+                plan.sources.insert(c.document.source)
+                left -= tokens.count
             }
         }
-        return (plan, sources)
+        return plan
     }
 
+    /// A document's text, read again after the plan hashed it: checked to be the same content, in case
+    /// the file changed since, so that no document is stored under another text's hash.
+    func text(of document: CorpusDocument, sha256: String) throws -> String {
+        let text = try document.text()
+        guard CorpusDocument.sha256(text) == sha256 else {
+            throw IngestError("\(document.source): changed while the ingest was running; run the command again")
+        }
+        return text
+    }
 
     /// The token ids of a planned document: kept by the plan, or read and tokenized again (and checked
     /// to be the same content, in case the file changed since the plan).
     func tokens(of planned: IngestPlan.Document) throws -> [Int] {
         if let tokens = planned.tokens { return tokens.map { Int($0) } }
-        let text = try planned.document.text()
-        guard CorpusDocument.sha256(text) == planned.key.sha256 else {
-            throw IngestError("\(planned.document.source): changed while the ingest was running; run the command again")
-        }
+        let text = try text(of: planned.document, sha256: planned.key.sha256)
         return Array(tokenizer.encode(text, addBOS: true, parseSpecial: false).prefix(planned.tokenCount))
     }
 }

@@ -273,7 +273,7 @@ public final class Ingestor {
         shape.activationHistograms = options.activationHistograms
         shape.contexts = options.contexts
         shape.embedUnembedding = options.lensStates
-        shape.lensStateCodec = options.lensStates ? .f16 : nil
+        shape.lensStateCodec = options.lensStates ? options.lensStateCodec : nil
         return shape
     }
 
@@ -359,6 +359,7 @@ private struct PendingBatch {
                                 activity: delta)
         batch.languageStates = languageStates.sorted { $0.key < $1.key }.flatMap { $0.value.isEmpty ? [] : $0.value.states }
         batch.summaryCodec = options.storage.summaryCodec
+        batch.lensStateCodec = options.lensStateCodec
         self = PendingBatch(config: config, options: options)
         return batch
     }

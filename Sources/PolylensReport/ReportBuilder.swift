@@ -241,12 +241,8 @@ public enum ReportBuilder {
                            + "the source's keywords and built-ins, and the correct next token; read from "
                            + (stored ? "the results stored at ingest" : "the stored states") + ". Intervals (CSV): \(interval) over prompts. "
                            + "Top tokens: mean probability over positions, counted where the token is in the top \(options.lensTop)."
-                           + Self.missingKeywordsNote(TokenSet.languagesWithoutKeywords(sets, among: pairs.flatMap { [$0.source, $0.target] })))
-    }
-
-    /// Says which languages have no keyword list (any language Polylens does not know), so no curve is silently missing.
-    static func missingKeywordsNote(_ languages: [String]) -> String {
-        languages.isEmpty ? "" : " No keyword list for \(languages.joined(separator: ", ")): no keyword curve for \(languages.count == 1 ? "it" : "them")."
+                           + (TokenSet.missingKeywordsNote(sets, among: pairs.flatMap { [$0.source, $0.target] })
+                                .map { " " + $0.prefix(1).uppercased() + $0.dropFirst() + "." } ?? ""))
     }
 
     /// Files without lens results: the stored states decoded with the context's unembedding and token sets.

@@ -51,7 +51,7 @@ extension PolylensFile {
                                            BlobCodec.encode(s.values, as: batch.summaryCodec, shape: [s.layers, s.dim])])
             }
             for p in batch.lensPrompts {
-                try insert(p, run: run, db)
+                try insert(p, run: run, codec: batch.lensStateCodec, db)
             }
             for r in batch.lensResults {
                 try insert(r, run: run, db)
@@ -164,7 +164,7 @@ extension PolylensFile {
         return total
     }
 
-    private func insert(_ p: LensPrompt, run: Int64, _ db: Database) throws {
+    private func insert(_ p: LensPrompt, run: Int64, codec: BlobDType, _ db: Database) throws {
         if try Bool.fetchOne(db, sql: "SELECT 1 FROM lens_prompts WHERE run_id = ? AND source = ? AND target = ? AND item_key = ?",
                              arguments: [run, p.source, p.target, p.itemKey]) == true {
             throw PolylensFileError("\(path): lens prompt \(p.source)→\(p.target) \(p.itemKey) is already in run \(run); the batch was not committed")
@@ -178,7 +178,7 @@ extension PolylensFile {
         for l in 0..<p.layers where !p.states.isEmpty {
             let slice = Array(p.states[(l * stride)..<((l + 1) * stride)])
             try db.execute(sql: "INSERT INTO lens_states (prompt_id, layer, data) VALUES (?, ?, ?)",
-                           arguments: [id, l, BlobCodec.encode(slice, as: .f16, shape: [p.positions, p.dim])])
+                           arguments: [id, l, BlobCodec.encode(slice, as: codec, shape: [p.positions, p.dim])])
         }
     }
 

@@ -147,6 +147,8 @@ public struct IngestBatch: Sendable {
     public var languageStates: [LanguageState] = []
     /// How summaries are stored: f16, or q8_0 (a quarter of f32; IngestOptions chooses).
     public var summaryCodec: BlobDType = .f16
+    /// How lens states are stored: f16 or q8_0 (IngestOptions chooses).
+    public var lensStateCodec: BlobDType = .f16
     /// The lens computed at ingest, one per prompt of `lensPrompts` (matched by source, target and item).
     public var lensResults: [LensPromptResult]
     /// Histograms and top-context candidates of the batch's documents; nil when ingest collects none.

@@ -28,6 +28,14 @@ public struct TokenSet: Sendable, Equatable {
         return Set(languages).subtracting(covered).subtracting(["English"]).sorted()
     }
 
+    /// The note for `languagesWithoutKeywords`, nil when every language has its list: one wording for the lens
+    /// command (a line on stderr and in the table) and the report's lens method (as a sentence).
+    public static func missingKeywordsNote(_ sets: [TokenSet], among languages: [String]) -> String? {
+        let missing = languagesWithoutKeywords(sets, among: languages)
+        return missing.isEmpty ? nil
+            : "no keyword list for \(missing.joined(separator: ", ")): no keyword curve for \(missing.count == 1 ? "it" : "them")"
+    }
+
     public func contains(_ id: Int32) -> Bool {
         var lo = 0, hi = ids.count
         while lo < hi { let mid = (lo + hi) / 2; if ids[mid] < id { lo = mid + 1 } else { hi = mid } }

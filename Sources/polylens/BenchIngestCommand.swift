@@ -20,7 +20,9 @@ struct BenchIngestCommand: ParsableCommand {
         lens and storage). Wall-clock time suffers when other processes share the cores; the process's CPU
         time (all threads) much less so: compare CPU figures with --threads 1 on a busy machine. Nothing is held
         out (--held-out 0 unless given), so both do the same work. The file is closed (WAL folded in) before
-        its size is taken.
+        its size is taken. `--model shape:NAME` (stories15M, stories110M, codellama-7b) times random f32 weights
+        of that shape with the --tokenizer given; `--layers N` keeps N of its layers, since the costs per layer
+        (bare_cpu_microseconds_per_layer_token, lens_cpu_microseconds_per_row) do not depend on the count.
         """)
 
     @OptionGroup var arguments: IngestArguments
@@ -39,8 +41,13 @@ struct BenchIngestCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --compare-neuron-activity: ingests of each kind, alternating; the fastest of each is compared.")
     var repeats = 1
 
+    @Option(parsing: .unconditional, help: "With --model shape:NAME: layers instead of the shape's own (codellama-7b has 32, too many for a small machine); the cost per layer, of prefill and of the lens alike, does not depend on the count.")
+    var layers: Int?
+
     func validate() throws {
         try OptionCheck.atLeast(1, repeats, "--repeats")
+        if let layers { try OptionCheck.atLeast(1, layers, "--layers") }
+        if layers != nil && !arguments.model.hasPrefix("shape:") { throw ValidationError("--layers needs --model shape:NAME") }
     }
 
     func run() throws {
@@ -73,7 +80,9 @@ struct BenchIngestCommand: ParsableCommand {
         try file.close()
         let ingest = timing.stop()
         let bareAfter = try bare()
-        let info = try PolylensFile.open(URL(fileURLWithPath: path)).info()
+        let stored = try PolylensFile.open(URL(fileURLWithPath: path))
+        let info = try stored.info()
+        let lensRows = try stored.lensResults(run: report.run).reduce(0) { $0 + $1.columns.rows }
         let activity = compareNeuronActivity ? try neuronActivityCost(options: options, weights: weights, tokenizer: tokenizer,
                                                                           tokenizerURL: tokenizerURL, first: ingest) : []
 
@@ -93,6 +102,11 @@ struct BenchIngestCommand: ParsableCommand {
             ("read_and_tokenize_cpu_seconds", rounded(prepare.cpu)),
             ("cpu_overhead_excluding_tokenization_percent", rounded(((ingest.cpu - prepare.cpu) / bareCPU - 1) * 100, 1)),
             ("lens_cpu_seconds", rounded(report.lensCPUSeconds)),
+            // Per layer: what one layer's prefill costs a token, and what decoding one layer's state at one
+            // position costs the lens; their ratio is the lens's overhead whatever the layer count.
+            ("layers", weights.config.nLayers), ("lens_rows", lensRows),
+            ("bare_cpu_microseconds_per_layer_token", rounded(bareCPU / Double(tokens * weights.config.nLayers) * 1e6, 2)),
+            ("lens_cpu_microseconds_per_row", rounded(lensRows == 0 ? 0 : report.lensCPUSeconds / Double(lensRows) * 1e6, 2)),
             ("cpu_overhead_excluding_tokenization_and_lens_percent",
              rounded(((ingest.cpu - prepare.cpu - report.lensCPUSeconds) / bareCPU - 1) * 100, 1)),
             ("file_bytes", info.fileBytes),
@@ -110,14 +124,20 @@ struct BenchIngestCommand: ParsableCommand {
         }
     }
 
-    /// The model, or with `--model shape:NAME` random f32 weights of a `bench engine` shape (stories15M,
-    /// stories110M) with the tokenizer given, so ingest can be timed at a size the shared models lack.
+    /// The shapes `--model shape:NAME` accepts: `bench engine`'s, and CodeLlama-7B's (give it `--layers`).
+    static var shapes: [String: LlamaConfig] {
+        EngineBenchmark.shapes.merging(["codellama-7b": EngineBenchmark.codeLlama7BShape()]) { own, _ in own }
+    }
+
+    /// The model, or with `--model shape:NAME` random f32 weights of one of `shapes` (with `--layers` layers) and
+    /// the tokenizer given, so ingest can be timed at a size the shared models lack.
     private func loadModel() throws -> (ModelWeights, Tokenizer, URL) {
         guard arguments.model.hasPrefix("shape:") else { return try arguments.load() }
         let name = String(arguments.model.dropFirst(6))
-        guard let config = EngineBenchmark.shapes[name] else {
-            throw ValidationError("--model shape:NAME: unknown shape '\(name)' (known: \(EngineBenchmark.shapes.keys.sorted().joined(separator: ", ")))")
+        guard var config = Self.shapes[name] else {
+            throw ValidationError("--model shape:NAME: unknown shape '\(name)' (known: \(Self.shapes.keys.sorted().joined(separator: ", ")))")
         }
+        if let layers { config.nLayers = layers }
         guard let path = arguments.tokenizer else { throw ValidationError("--model shape:\(name) needs --tokenizer FILE") }
         let url = URL(fileURLWithPath: path)
         let tokenizer = try TokenizerLoader.load(url)

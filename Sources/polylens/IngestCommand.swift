@@ -26,6 +26,19 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Also store the raw lens states and the final norm and unembedding (f16), for token sets decided later (the lens results are stored either way).")
     var lensStates = false
 
+    @Option(help: "With --lens-states: how the states are stored: f16, or q8_0 (GGUF blocks of 32, ≈ 1.06 bytes a value; lens --recompute then moves probabilities by up to 1e-2, f16 by 3e-4).")
+    var lensStateCodec = "f16"
+
+    func validate() throws { _ = try stateCodec() }
+
+    /// `--lens-state-codec` as a blob dtype.
+    private func stateCodec() throws -> BlobDType {
+        guard let codec = StorageOptions.summaryCodecs.first(where: { $0.name == lensStateCodec }) else {
+            throw ValidationError("--lens-state-codec must be f16 or q8_0, got \(lensStateCodec)")
+        }
+        return codec
+    }
+
     @Flag(help: ArgumentHelp("The older name of --lens-states.", visibility: .hidden))
     var embedUnembedding = false
 
@@ -38,7 +51,8 @@ struct IngestCommand: ParsableCommand {
     var format: Format = .text
 
     func run() throws {
-        let options = try arguments.options(lensStates: lensStates || embedUnembedding, defaultHeldOut: 0.1)
+        var options = try arguments.options(lensStates: lensStates || embedUnembedding, defaultHeldOut: 0.1)
+        options.lensStateCodec = try stateCodec()
         let (weights, tokenizer, tokenizerURL) = try arguments.load()
         let ingestor = try Ingestor(weights: weights, modelPath: arguments.model, tokenizer: tokenizer,
                                     tokenizerURL: tokenizerURL, options: options)

@@ -57,9 +57,7 @@ struct LensSource {
 
     /// The note for `languagesWithoutKeywords`, nil when every language has its list.
     var missingKeywordsNote: String? {
-        let missing = languagesWithoutKeywords
-        return missing.isEmpty ? nil
-            : "no keyword list for \(missing.joined(separator: ", ")): no keyword token set for \(missing.count == 1 ? "it" : "them")"
+        TokenSet.missingKeywordsNote(sets, among: results.flatMap { [$0.source, $0.target] })
     }
 
     /// `source`/`target`: only those prompts' results are read (the command still checks the choice).

@@ -33,6 +33,14 @@ final class TokenSetTests: XCTestCase {
         XCTAssertEqual(set.language, "C")
     }
 
+    /// One wording for the lens command and the report: English never needs a list, languages sorted and named once.
+    func testMissingKeywordsNote() {
+        let sets = [TokenSet(name: "Python", language: "Python", ids: [1]), TokenSet(name: "English", kind: TokenSet.english, ids: [2])]
+        XCTAssertNil(TokenSet.missingKeywordsNote(sets, among: ["Python", "English", "Python"]))
+        XCTAssertEqual(TokenSet.missingKeywordsNote(sets, among: ["C", "Python", "C"]), "no keyword list for C: no keyword curve for it")
+        XCTAssertEqual(TokenSet.missingKeywordsNote(sets, among: ["Rust", "English", "C"]), "no keyword list for C, Rust: no keyword curve for them")
+    }
+
     func testRealWordListAndKeywordFiles() throws {
         let words = try WordLists.english()
         XCTAssertTrue(words.contains("for"))

@@ -39,7 +39,7 @@ extension AnalysisCommandsTests {
         let (file, keywords) = try fileWithPythonKeywordsOnly()
         let r = try PolylensCLI.run(["lens", file, "--source", "C", "--target", "Python", "--format", "json"])
         XCTAssertEqual(r.status, 0, r.err)
-        XCTAssertTrue(r.err.contains("polylens: lens: no keyword list for C: no keyword token set for it"), r.err)
+        XCTAssertTrue(r.err.contains("polylens: lens: no keyword list for C: no keyword curve for it"), r.err)
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
         XCTAssertEqual(json["languages_without_keywords"] as? [String], ["C"])
         let sets = try XCTUnwrap(json["token_sets"] as? [[String: Any]]).compactMap { $0["language"] as? String }
