@@ -21,14 +21,21 @@ extension AblationSection {
         return m
     }
 
+    /// What the run did to the neurons, from its recorded `set_to` (`ablate --set-to`; runs before it zeroed them).
+    var pinned: String {
+        let json = provenance.flatMap { try? JSONSerialization.jsonObject(with: Data($0.settings.utf8)) as? [String: Any] }
+        guard let setTo = json?["set_to"] as? String, setTo != "zero" else { return "zeroed" }
+        return setTo.hasPrefix("p") ? "set to their own \(setTo) in the ablated language" : "set to \(setTo)"
+    }
+
     func render(into html: inout HTMLWriter) {
-        html.paragraph("Neuron set “\(setName)”: each language's neurons are zeroed (before the product with up_proj) in "
-                       + "every layer, and every language's held-out tokens are scored. The control zeroes random neurons "
+        html.paragraph("Neuron set “\(setName)”: each language's neurons are \(pinned) (before the product with up_proj) in "
+                       + "every layer, and every language's held-out tokens are scored. The control does the same to random neurons "
                        + "with the same per-layer counts. Values are changes in mean negative log-likelihood, nats per token.",
                        class: "method")
         html.element("p", [("class", "method")]) { p in
             if let provenance {
-                p.text("Shown: ablation #\(provenance.ablationID) of \(provenance.createdAt), which zeroed set “\(setName)” with sha256 ")
+                p.text("Shown: ablation #\(provenance.ablationID) of \(provenance.createdAt), which \(pinned == "zeroed" ? "zeroed" : "pinned") set “\(setName)” with sha256 ")
                 p.element("code", text: String(provenance.setSHA256.prefix(16)) + "…")
                 p.text(" (\(provenance.setStatus == "saved" ? "the set saved under that name now" : "that set was \(provenance.setStatus)"))")
                 if let setParameters { p.text(", selected with "); p.element("code", text: setParameters) }
@@ -50,15 +57,15 @@ extension AblationSection {
             for (isControl, matrix) in [(false, measured), (true, control)] {
                 let what = isControl ? "random control" : "language neurons"
                 let heatmap = Heatmap(
-                    title: isControl ? "NLL change, random neurons (control)" : "NLL change, language neurons zeroed",
-                    description: "Change in held-out mean NLL of each column language when the row language's \(what) are zeroed.",
+                    title: isControl ? "NLL change, random neurons (control)" : "NLL change, language neurons \(pinned == "zeroed" ? "zeroed" : "pinned")",
+                    description: "Change in held-out mean NLL of each column language when the row language's \(what) are \(pinned).",
                     rowLabels: rows, columnLabels: columns, values: matrix,
                     rowAxis: AxisLabel("ablated set"), columnAxis: AxisLabel("evaluated language"),
                     valueLabel: AxisLabel("ΔNLL", unit: "nats/token"), scale: .diverging(maxAbs: bound), decimals: 3)
                 grid.figure(heatmap.svg,
                             caption: isControl
                                 ? "Same, with random neurons of the same per-layer counts as each language's set (same colour scale; the mean over seeds when there are several)."
-                                : "Change in mean NLL per token when the row language's neurons are zeroed.",
+                                : "Change in mean NLL per token when the row language's neurons are \(pinned).",
                             data: CSVTable(fileName: isControl ? "ablation-control-matrix.csv" : "ablation-matrix.csv",
                                            header: ["ablated \\ evaluated"] + columns,
                                            rows: rows.enumerated().map { r, name in
