@@ -2,8 +2,8 @@ import PolylensEngine
 import PolylensStore
 
 /// Activation histograms and top-k contexts of a = SiLU(gate_proj · x) for one language's documents in a
-/// batch (issue 12). Per activation the work is an eighth of the vector bin computation and an increment for
-/// the histogram and an eighth of a vector compare against the neuron's current k-th best value; only activations that reach it (a few per
+/// batch (issue 12). Per activation the work is a table lookup and an increment for the histogram and one
+/// compare against the neuron's current k-th best value; only activations that reach it (a few per
 /// thousand) take the slow path that keeps the k best in `ContextOrder`. The BOS position is counted in
 /// the histograms but never a context: its activation is the same in every document.
 public final class NeuronActivityAccumulator: TapConsumer {
@@ -16,6 +16,7 @@ public final class NeuronActivityAccumulator: TapConsumer {
     public let histograms: Bool
     private let k: Int
     private let bins = ActivationBins.count
+    private let binTable: UnsafeMutablePointer<UInt8>
     private var tokens: [Int64]
     /// layers × neurons × bins.
     private let counts: UnsafeMutablePointer<UInt32>
@@ -40,6 +41,8 @@ public final class NeuronActivityAccumulator: TapConsumer {
         k = shape?.collected ?? 0
         taps = Set((0..<layers).map { TapPoint.mlpAct($0) })
         tokens = Array(repeating: 0, count: layers)
+        binTable = .allocate(capacity: 1024)
+        binTable.initialize(from: ActivationBins.table, count: 1024)
         let cells = layers * neurons
         counts = .allocate(capacity: histograms ? cells * bins : 0)
         counts.initialize(repeating: 0, count: histograms ? cells * bins : 0)
@@ -52,7 +55,7 @@ public final class NeuronActivityAccumulator: TapConsumer {
     }
 
     deinit {
-        counts.deallocate(); threshold.deallocate()
+        binTable.deallocate(); counts.deallocate(); threshold.deallocate()
         slotValue.deallocate(); slotDocument.deallocate(); slotPosition.deallocate(); used.deallocate(); worstSlot.deallocate()
     }
 
@@ -67,9 +70,7 @@ public final class NeuronActivityAccumulator: TapConsumer {
         tokens[layer] += Int64(rows)
         let cell = layer * neurons
         let counts = self.counts + cell * bins, threshold = self.threshold + cell
-        let bins = self.bins, collect = k > 0, histograms = self.histograms
-        // Eight neighbouring neurons' rows of counts.
-        let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &* Int32(bins)
+        let table = UnsafePointer(binTable), bins = self.bins, collect = k > 0, histograms = self.histograms
         let document = Int32(documents.count - 1)
         var start = 0
         while start < width {
@@ -77,15 +78,9 @@ public final class NeuronActivityAccumulator: TapConsumer {
             for r in 0..<rows {
                 let row = base + r * width
                 if histograms {
-                    var i = start
-                    while i + 8 <= end {
-                        let cell = ActivationBins.bins(UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<Float>.self)) &+ lanes
-                        let c = counts + i &* bins
-                        c[Int(cell[0])] &+= 1; c[Int(cell[1])] &+= 1; c[Int(cell[2])] &+= 1; c[Int(cell[3])] &+= 1
-                        c[Int(cell[4])] &+= 1; c[Int(cell[5])] &+= 1; c[Int(cell[6])] &+= 1; c[Int(cell[7])] &+= 1
-                        i += 8
+                    for i in start..<end {
+                        counts[i &* bins &+ ActivationBins.bin(row[i], table: table)] &+= 1
                     }
-                    for j in i..<end { counts[j &* bins &+ ActivationBins.bin(row[j])] &+= 1 }
                 }
                 let position = firstPosition + r
                 guard collect, position > 0 else { continue }

@@ -3,11 +3,10 @@
 /// Half-octave bins on a signed log scale resolve both the bulk of a = SiLU(gate_proj · x) near zero and
 /// the tail: bin edges are ±{1, 1.5}·2^e. Bin 0 is a ≤ −0.25 (SiLU's minimum is −0.2785), bins 1…10 cover
 /// −0.25 < a ≤ −2⁻⁷, bin 11 is −2⁻⁷ < a ≤ 0, bin 12 is 0 < a < 2⁻⁷, bins 13…38 cover 2⁻⁷ ≤ a < 64,
-/// bin 39 is a ≥ 64 (and NaN; a NaN with the sign bit set goes to bin 0).
+/// bin 39 is a ≥ 64 (and NaN). So bins 12… count exactly the tokens with a > 0, as LAPE's `active`.
 ///
-/// A value's bin follows from its top ten bits (sign, exponent, first mantissa bit: the "slot") by a clamp,
-/// computed for eight values at once: no search, no branch, no table, so ingest pays about one vector
-/// instruction and an increment per activation.
+/// A value's bin is one table lookup on its top ten bits (sign, exponent, first mantissa bit): no search,
+/// no branch, so ingest pays an increment per activation.
 public enum ActivationBins {
     public static let count = 40
     /// The first bin of positive values: bins `firstPositive...` count a > 0.
@@ -25,22 +24,28 @@ public enum ActivationBins {
         return e
     }()
 
-    /// The bins of eight values. With slot s = bits >> 22: a positive value's bin is s − 227 clamped to 12…39
-    /// (slot 240 is 2⁻⁷, slot 266 is 64), +0's is 11; a negative value's (s = 512 + slot) is 762 − s clamped to
-    /// 0…11 (slot 240, −2⁻⁷, is bin 10; slot 250, −0.25, is bin 0).
-    @inlinable @inline(__always)
-    public static func bins(_ a: SIMD8<Float>) -> SIMD8<Int32> {
-        let bits = unsafeBitCast(a, to: SIMD8<UInt32>.self)
-        let slot = SIMD8<Int32>(truncatingIfNeeded: bits &>> 22)
-        let negative = slot .>= 512
-        let x = (slot &- 227).replacing(with: 762 &- slot, where: negative)
-        let low = SIMD8<Int32>(repeating: 12).replacing(with: 0, where: negative)
-        let high = SIMD8<Int32>(repeating: 39).replacing(with: 11, where: negative)
-        return pointwiseMin(pointwiseMax(x, low), high).replacing(with: 11, where: bits .== 0)
+    /// Bin of every value of the top ten bits of a Float.
+    public static let table: [UInt8] = (0..<1024).map { index in
+        let slot = index & 511
+        if index < 512 {
+            if slot == 0 { return 11 }                  // +0 (positive denormals below 2⁻¹²⁷ are fixed up in `bin`)
+            if slot < 240 { return 12 }
+            return UInt8(min(13 + slot - 240, 39))
+        }
+        if slot < 240 { return 11 }
+        return UInt8(max(10 - (slot - 240), 0))
     }
 
-    /// The bin of one value (the same computation as `bins`).
-    public static func bin(_ a: Float) -> Int { Int(bins(SIMD8(repeating: a))[0]) }
+    /// The bin of `a`: the table lookup, plus one for the positive values that share +0's slot (bits 1…0x3FFFFF).
+    @inline(__always)
+    public static func bin(_ a: Float, table: UnsafePointer<UInt8>) -> Int {
+        let bits = a.bitPattern
+        return Int(table[Int(bits >> 22)]) &+ (bits &- 1 < 0x003F_FFFF ? 1 : 0)
+    }
+
+    public static func bin(_ a: Float) -> Int {
+        table.withUnsafeBufferPointer { bin(a, table: $0.baseAddress!) }
+    }
 
     /// Smallest magnitude of a slot (exponent field e = slot / 2, first mantissa bit = slot % 2).
     private static func magnitude(slot: Int) -> Float {
