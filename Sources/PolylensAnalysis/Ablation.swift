@@ -1,4 +1,5 @@
 import Foundation
+import PolylensEngine
 import PolylensModel
 import PolylensStore
 
@@ -16,7 +17,7 @@ public struct DocumentNLL: Sendable, Equatable {
     public var change: Double { ablated - baseline }
 }
 
-/// Mean NLL per token of one evaluated language, before and after zeroing a neuron set, and per document.
+/// Mean NLL per token of one evaluated language, before and after ablating a neuron set, and per document.
 public struct AblationMeasurement: Sendable, Equatable {
     public var language: String
     /// Predicted tokens (each held-out sequence of T tokens predicts T - 1).
@@ -70,8 +71,9 @@ public struct EvaluationDocument: Sendable, Equatable {
     public init(id: Int64, tokens: [Int32]) { self.id = id; self.tokens = tokens }
 }
 
-/// Ablation (METHODS.md §4): zero a = SiLU(gate_proj · x) at a set's neurons in every layer and measure each
-/// language's held-out mean NLL per token, against the unablated model and against a random control.
+/// Ablation (METHODS.md §4): zero a = SiLU(gate_proj · x) at a set's neurons in every layer (or pin it to a value,
+/// `AblationPins`) and measure each language's held-out mean NLL per token, against the unablated model and
+/// against a random control.
 public enum Ablation {
     /// The engine's form of a set: layer → neuron indices (sorted).
     public static func byLayer(_ set: [NeuronRef]) -> [Int: [Int]] {
@@ -125,17 +127,19 @@ public enum Ablation {
 
     /// Every language's set ablated in turn and, for each of `controlSeeds`, a random control per set (drawn in
     /// set order from one generator seeded with that seed), each measured on every language of `evaluation`.
-    /// `evaluate(tokens, ablation)` returns the NLL of tokens[1...] with `ablation` (layer → neurons) zeroed.
+    /// `pin(language, neurons)` gives the engine's ablation of a set or of a control matched to `language`'s set
+    /// (default: zero them); `evaluate(tokens, ablation)` returns the NLL of tokens[1...] under it.
     public static func run(sets: [(language: String, neurons: [NeuronRef])],
                            evaluation: [(language: String, documents: [EvaluationDocument])],
                            width: Int, controlSeeds: [UInt64],
-                           evaluate: ([Int32], [Int: [Int]]?) throws -> [Double]) throws -> [AblationOutcome] {
+                           pin: (String, [NeuronRef]) throws -> NeuronAblation = { NeuronAblation(neurons: byLayer($1)) },
+                           evaluate: ([Int32], NeuronAblation?) throws -> [Double]) throws -> [AblationOutcome] {
         for e in evaluation where e.documents.isEmpty {
             throw AnalysisError("ablation: language \(e.language) has no held-out tokens to evaluate")
         }
         let baseline = try evaluation.map { e in try documentNLL(e.documents) { try evaluate($0, nil) } }
-        func measure(_ neurons: [NeuronRef]) throws -> [AblationMeasurement] {
-            let ablation = byLayer(neurons)
+        func measure(_ neurons: [NeuronRef], as language: String) throws -> [AblationMeasurement] {
+            let ablation = try pin(language, neurons)
             return try evaluation.enumerated().map { i, e in
                 let after = try documentNLL(e.documents) { try evaluate($0, ablation) }
                 let documents = e.documents.indices.map { j in
@@ -145,14 +149,14 @@ public enum Ablation {
             }
         }
         var outcomes = try sets.map { s in
-            AblationOutcome(setLanguage: s.language, controlSeed: nil, neurons: s.neurons, measurements: try measure(s.neurons))
+            AblationOutcome(setLanguage: s.language, controlSeed: nil, neurons: s.neurons, measurements: try measure(s.neurons, as: s.language))
         }
         for seed in controlSeeds {
             var rng = SplitMix64(seed: seed)
             for s in sets {
                 let control = try randomControl(like: s.neurons, width: width, rng: &rng)
                 outcomes.append(AblationOutcome(setLanguage: s.language, controlSeed: seed, neurons: control,
-                                                measurements: try measure(control)))
+                                                measurements: try measure(control, as: s.language)))
             }
         }
         return outcomes

@@ -16,10 +16,10 @@ public enum LogitsWanted: Sendable {
 /// continued chunk by chunk or token by token (generation).
 ///
 /// Per layer: RMSNorm → q, k, v → RoPE → causal grouped-query attention → o → residual;
-/// RMSNorm → a = SiLU(gate · x) → (ablation zeroes a) → a ⊙ (up · x) → down → residual.
+/// RMSNorm → a = SiLU(gate · x) → (ablation pins a: zero or a value) → a ⊙ (up · x) → down → residual.
 ///
 /// Taps deliver values per chunk, in sequence order: `.embed`, then per layer `.mlpAct(l)` (a after any
-/// ablation zeroing: what the rest of the model sees; record an unablated run for LAPE counts) and
+/// ablation: what the rest of the model sees; record an unablated run for LAPE counts) and
 /// `.residPost(l)`, then `.finalNorm` and `.logits` (all positions of the chunk).
 ///
 /// Not thread-safe: one forward pass at a time per instance. OpenBLAS's thread count is process-wide;
@@ -141,9 +141,9 @@ public final class Transformer {
 
     // MARK: - One chunk
 
-    /// Checks the request and returns, per layer, the neurons to zero.
+    /// Checks the request and returns, per layer, the neurons to pin and their values.
     private func prepare(_ tokens: [Int], startPosition: Int, taps: TapConsumer?,
-                         ablation: NeuronAblation?) throws -> [[Int]] {
+                         ablation: NeuronAblation?) throws -> [[(neuron: Int, value: Float)]] {
         let c = config
         guard !tokens.isEmpty else { throw EngineError("no tokens to run") }
         guard startPosition >= 0, startPosition <= cachedPositions else {
@@ -159,13 +159,20 @@ public final class Transformer {
             default: break
             }
         }
-        var silenced = [[Int]](repeating: [], count: c.nLayers)
+        var silenced = [[(neuron: Int, value: Float)]](repeating: [], count: c.nLayers)
         for (l, ns) in ablation?.neurons ?? [:] {
             guard l >= 0, l < c.nLayers else { throw EngineError("ablation names layer \(l), outside 0..<\(c.nLayers)") }
             if let bad = ns.first(where: { $0 < 0 || $0 >= c.hiddenDim }) {
                 throw EngineError("ablation names neuron \(bad) of layer \(l), outside 0..<\(c.hiddenDim)")
             }
-            silenced[l] = ns
+            let values = ablation?.values[l] ?? [Float](repeating: 0, count: ns.count)
+            guard values.count == ns.count else {
+                throw EngineError("ablation gives \(values.count) values for the \(ns.count) neurons of layer \(l)")
+            }
+            if let bad = values.first(where: { !$0.isFinite }) {
+                throw EngineError("ablation sets a neuron of layer \(l) to \(bad), not a finite value")
+            }
+            silenced[l] = Array(zip(ns, values)).map { (neuron: $0.0, value: $0.1) }
         }
         BLAS.setThreads(threads)
         return silenced
@@ -184,7 +191,7 @@ public final class Transformer {
     /// Runs `tokens` (at most `chunkSize`) at positions `start…` through every layer. When `logitsFrom` is set,
     /// `emit` receives the logits of rows `logitsFrom..<n`.
     private func chunk(_ tokens: ArraySlice<Int>, at start: Int, logitsFrom: Int?, taps: TapConsumer?,
-                       silenced: [[Int]], emit: (UnsafeBufferPointer<Float>) -> Void) throws {
+                       silenced: [[(neuron: Int, value: Float)]], emit: (UnsafeBufferPointer<Float>) -> Void) throws {
         let c = config, n = tokens.count, dim = c.dim, hd = c.headDim, qDim = c.qDim, kvDim = c.kvDim
         let hidden = c.hiddenDim, positions = start + n
         let wanted = taps?.taps ?? []
@@ -245,7 +252,7 @@ public final class Transformer {
             loop(n, work: n * hidden * 8) { rows in
                 FastMath.silu(gate + rows.lowerBound * hidden, count: rows.count * hidden)
             }
-            for neuron in silenced[l] { for r in 0..<n { gate[r * hidden + neuron] = 0 } }
+            for (neuron, value) in silenced[l] { for r in 0..<n { gate[r * hidden + neuron] = value } }
             tap(.mlpAct(l), gate, width: hidden)
             loop(n, work: n * hidden) { rows in
                 let a = gate + rows.lowerBound * hidden, b = up + rows.lowerBound * hidden

@@ -21,14 +21,20 @@ extension AblationSection {
         return m
     }
 
+    /// What the run did to the neurons, from its recorded `set_to` (`ablate --set-to`; runs before it zeroed them).
+    var pinned: String {
+        let json = provenance.flatMap { try? JSONSerialization.jsonObject(with: Data($0.settings.utf8)) as? [String: Any] }
+        return StudyCharts.ablationWording(setTo: json?["set_to"] as? String ?? "zero")
+    }
+
     func render(into html: inout HTMLWriter) {
-        html.paragraph("Neuron set “\(setName)”: each language's neurons are zeroed (before the product with up_proj) in "
-                       + "every layer, and every language's held-out tokens are scored. The control zeroes random neurons "
+        html.paragraph("Neuron set “\(setName)”: each language's neurons are \(pinned) (before the product with up_proj) in "
+                       + "every layer, and every language's held-out tokens are scored. The control does the same to random neurons "
                        + "with the same per-layer counts. Values are changes in mean negative log-likelihood, nats per token.",
                        class: "method")
         html.element("p", [("class", "method")]) { p in
             if let provenance {
-                p.text("Shown: ablation #\(provenance.ablationID) of \(provenance.createdAt), which zeroed set “\(setName)” with sha256 ")
+                p.text("Shown: ablation #\(provenance.ablationID) of \(provenance.createdAt), which \(pinned == "zeroed" ? "zeroed" : "pinned") set “\(setName)” with sha256 ")
                 p.element("code", text: String(provenance.setSHA256.prefix(16)) + "…")
                 p.text(" (\(provenance.setStatus == "saved" ? "the set saved under that name now" : "that set was \(provenance.setStatus)"))")
                 if let setParameters { p.text(", selected with "); p.element("code", text: setParameters) }
@@ -48,10 +54,10 @@ extension AblationSection {
         let bound = (measured + control).joined().filter { $0.isFinite }.map { abs($0) }.max() ?? 1
         html.element("div", [("class", "grid")]) { grid in
             for (isControl, matrix) in [(false, measured), (true, control)] {
-                grid.figure(StudyCharts.ablationMatrix(control: isControl, setName: "language", rows: rows, columns: columns, values: matrix, maxAbs: bound),
+                grid.figure(StudyCharts.ablationMatrix(control: isControl, setName: "language", rows: rows, columns: columns, values: matrix, maxAbs: bound, pinned: pinned),
                             caption: isControl
                                 ? "Same, with random neurons of the same per-layer counts as each language's set (same colour scale; the mean over seeds when there are several)."
-                                : "Change in mean NLL per token when the row language's neurons are zeroed.",
+                                : "Change in mean NLL per token when the row language's neurons are \(pinned).",
                             data: CSVTable(fileName: isControl ? "ablation-control-matrix.csv" : "ablation-matrix.csv",
                                            header: ["ablated \\ evaluated"] + columns,
                                            rows: rows.enumerated().map { r, name in

@@ -137,12 +137,18 @@ public enum StudyCharts {
             width: width, height: height).svg
     }
 
-    /// ΔNLL of each evaluated language (columns) when each row language's set (or its control) is zeroed.
+    /// What an ablation did to its neurons, from its `set_to` (`ablate --set-to`; "zero" for runs before it).
+    public static func ablationWording(setTo: String) -> String {
+        guard setTo != "zero" else { return "zeroed" }
+        return setTo.hasPrefix("p") ? "set to their own \(setTo) in the ablated language" : "set to \(setTo)"
+    }
+
+    /// ΔNLL of each evaluated language (columns) when each row language's set (or its control) is zeroed or pinned.
     public static func ablationMatrix(control: Bool, setName: String, rows: [String], columns: [String], values: [[Double]],
-                                      maxAbs: Double?) -> SVGElement {
+                                      maxAbs: Double?, pinned: String = "zeroed") -> SVGElement {
         Heatmap(
-            title: control ? "NLL change, random neurons (control)" : "NLL change, \(setName) neurons zeroed",
-            description: "Change in held-out mean NLL of each column language when the row language's \(control ? "random control" : "language neurons") are zeroed.",
+            title: control ? "NLL change, random neurons (control)" : "NLL change, \(setName) neurons \(pinned == "zeroed" ? "zeroed" : "pinned")",
+            description: "Change in held-out mean NLL of each column language when the row language's \(control ? "random control" : "language neurons") are \(pinned).",
             rowLabels: rows, columnLabels: columns, values: values,
             rowAxis: AxisLabel(control ? "matched set" : "ablated set"), columnAxis: AxisLabel("evaluated language"),
             valueLabel: AxisLabel("ΔNLL", unit: "nats/token"), scale: .diverging(maxAbs: maxAbs), decimals: 3).svg

@@ -36,11 +36,11 @@ public enum ActivationBins {
         return UInt8(max(10 - (slot - 240), 0))
     }
 
-    /// The bin of `a`: the table lookup, plus one for the positive values that share +0's slot.
+    /// The bin of `a`: the table lookup, plus one for the positive values that share +0's slot (bits 1…0x3FFFFF).
     @inline(__always)
     public static func bin(_ a: Float, table: UnsafePointer<UInt8>) -> Int {
         let bits = a.bitPattern
-        return Int(table[Int(bits >> 22)]) &+ (bits &- 1 < 0x0040_0000 ? 1 : 0)
+        return Int(table[Int(bits >> 22)]) &+ (bits &- 1 < 0x003F_FFFF ? 1 : 0)
     }
 
     public static func bin(_ a: Float) -> Int {

@@ -23,7 +23,7 @@ public struct ContextShape: Sendable, Equatable, Codable {
     public var before: Int
     public var after: Int
 
-    public init(k: Int = 16, perLanguage: Int = 4, before: Int = 8, after: Int = 4) {
+    public init(k: Int = 16, perLanguage: Int = 3, before: Int = 8, after: Int = 4) {
         self.k = k; self.perLanguage = perLanguage; self.before = before; self.after = after
     }
 

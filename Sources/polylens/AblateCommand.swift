@@ -10,10 +10,13 @@ import PolylensStore
 struct AblateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ablate",
-        abstract: "Zero a neuron set's activations and measure every language's held-out NLL, against a random control.",
+        abstract: "Zero (or pin) a neuron set's activations and measure every language's held-out NLL, against a random control.",
         discussion: """
         For each language of the set, a = SiLU(gate_proj · x) is set to zero at its neurons (before the product with
-        up_proj) in every layer, and every language's held-out documents (kept out of the neuron statistics by
+        up_proj) in every layer, or with --set-to to a number or to a percentile of each neuron's own activation
+        distribution in that language (p50, p90, p99, p99.9: read from the file's activation histograms, as
+        `polylens neuron` shows them; a random control takes its neurons' percentiles in the language of the set it
+        matches), and every language's held-out documents (kept out of the neuron statistics by
         ingest) are scored: mean negative log-likelihood per predicted token (nats; the original reports this value
         as "ppl") and its exponential, the perplexity, before and after. The random control draws, per set, as many
         neurons per layer as the set has (uniform), once per seed of --control-seeds. Each ablation is stored in the file
@@ -35,6 +38,8 @@ struct AblateCommand: ParsableCommand {
     @Option(help: "random: also ablate random sets with the same per-layer counts; none: skip them.") var control: Control = .random
     @Option(parsing: .unconditional, help: "Random controls drawn per set, with seeds --seed, --seed + 1, …") var controlSeeds = 5
     @Option(parsing: .unconditional, help: "The first seed of the random controls.") var seed: UInt64 = 0
+    @Option(help: ArgumentHelp("What ablated neurons are set to: zero, a percentile of their activation in the ablated language (p50, p90, p99, p99.9) or a number.",
+                               valueName: "zero|pQ|number")) var setTo = "zero"
     @Option(parsing: .unconditional, help: "Engine threads (default: all cores).") var threads: Int?
     @Flag(help: "Print the result without storing it (a smoke test that leaves the file as it was).") var noSave = false
 
@@ -42,7 +47,10 @@ struct AblateCommand: ParsableCommand {
         try OptionCheck.atLeast(1, threads, "--threads")
         if let n = evalTokens, n < 1 { throw ValidationError("--eval-tokens must be ≥ 1, got \(n)") }
         guard controlSeeds >= 1 else { throw ValidationError("--control-seeds must be ≥ 1, got \(controlSeeds) (use --control none for no control)") }
+        do { _ = try value() } catch { throw ValidationError("\(error)") }
     }
+
+    func value() throws -> AblationValue { try AblationValue(parsing: setTo) }
 
     var seeds: [UInt64] { control == .random ? (0..<controlSeeds).map { seed &+ UInt64($0) } : [] }
 
@@ -62,7 +70,8 @@ struct AblateCommand: ParsableCommand {
         }
         guard !evaluation.isEmpty else { throw CLIError("\(options.file): run \(run) holds no held-out documents to evaluate") }
         let sets = neuronSet.keys.sorted().map { (language: $0, neurons: neuronSet[$0]!) }
-        let outcomes = try measure(weights, sets: sets, evaluation: evaluation)
+        let pins = try AblationPins(try value(), file: file, run: run, languages: sets.map(\.language))
+        let outcomes = try measure(weights, sets: sets, pins: pins, evaluation: evaluation)
         let ablation = AblationRun(run: run, setName: set, setSHA256: record.contentSHA256 ?? NeuronSetRecord.contentSHA256(of: neuronSet),
                                    setParametersJSON: record.parametersJSON, parametersJSON: try parametersJSON(modelSHA256: digest))
         let id = noSave ? nil : try save(ablation, outcomes, to: file)
@@ -72,7 +81,7 @@ struct AblateCommand: ParsableCommand {
     }
 
     /// Runs the engine over every set, control and document, with progress (tokens of every pass).
-    private func measure(_ weights: ModelWeights, sets: [(language: String, neurons: [NeuronRef])],
+    private func measure(_ weights: ModelWeights, sets: [(language: String, neurons: [NeuronRef])], pins: AblationPins,
                          evaluation: [(language: String, documents: [EvaluationDocument])]) throws -> [AblationOutcome] {
         let transformer = try Transformer(weights, threads: threads)
         // Every evaluated token is run once for the baseline and once per set and per control seed.
@@ -83,12 +92,12 @@ struct AblateCommand: ParsableCommand {
                                   total: passes * evaluation.reduce(0) { $0 + $1.documents.reduce(0) { $0 + $1.tokens.count } }) { printer?.update($0) }
         Interruption.install()
         let outcomes = try Ablation.run(sets: sets, evaluation: evaluation, width: weights.config.hiddenDim,
-                                        controlSeeds: seeds) { tokens, ablation in
+                                        controlSeeds: seeds, pin: pins.ablation) { tokens, ablation in
             // Results are stored only when every measurement is done, so an interrupt leaves the file as it was.
             if Interruption.requested {
                 throw CLIError("\(options.file): interrupted; no ablation result was written (nothing is stored before every measurement is done); run the same command again")
             }
-            let nll = try transformer.negativeLogLikelihoods(tokens.map(Int.init), ablation: ablation.map { NeuronAblation(neurons: $0) })
+            let nll = try transformer.negativeLogLikelihoods(tokens.map(Int.init), ablation: ablation)
             meter.advance(by: tokens.count)
             return nll
         }
@@ -100,14 +109,16 @@ struct AblateCommand: ParsableCommand {
     private func parametersJSON(modelSHA256: String) throws -> String {
         struct Parameters: Encodable {
             var eval_tokens: Int?, control: String, control_seeds: [UInt64], model_sha256: String
-            var interval: String, control_spread: String
+            var interval: String, control_spread: String, set_to: String, set_to_source: String
         }
+        let value = try value()
         let method = BootstrapInterval.standardMethod
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(Parameters(
             eval_tokens: evalTokens, control: control.rawValue, control_seeds: seeds, model_sha256: modelSHA256,
-            interval: "ΔNLL per token: \(method) over held-out documents", control_spread: ControlSpread.method)), as: UTF8.self)
+            interval: "ΔNLL per token: \(method) over held-out documents", control_spread: ControlSpread.method,
+            set_to: value.description, set_to_source: value.source)), as: UTF8.self)
     }
 
     /// One transaction: the ablation run, its per-language rows and its per-document NLL.
@@ -144,10 +155,12 @@ struct AblateCommand: ParsableCommand {
                 }
             }
             var charts = [StudyCharts.ablationMatrix(control: false, setName: set, rows: rows, columns: columns,
-                                                     values: matrix { $0.change.estimate }, maxAbs: nil)]
+                                                     values: matrix { $0.change.estimate }, maxAbs: nil,
+                                                     pinned: StudyCharts.ablationWording(setTo: setTo))]
             if !summary.controlSeeds.isEmpty {
                 charts.append(StudyCharts.ablationMatrix(control: true, setName: set, rows: rows, columns: columns,
-                                                         values: matrix { $0.control.mean }, maxAbs: nil))
+                                                         values: matrix { $0.control.mean }, maxAbs: nil,
+                                                         pinned: StudyCharts.ablationWording(setTo: setTo)))
             }
             if !own.isEmpty { charts.append(StudyCharts.ablationOwnVersusControl(own)) }
             try AnalysisOutput.writeSVG(charts, to: path)

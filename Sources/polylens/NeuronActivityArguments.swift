@@ -8,7 +8,7 @@ struct NeuronActivityArguments: ParsableArguments {
     var topContexts = 16
 
     @Option(parsing: .unconditional, help: "Top-activating contexts kept per neuron and language (0: none).")
-    var topContextsPerLanguage = 4
+    var topContextsPerLanguage = 3
 
     @Option(help: ArgumentHelp("Tokens stored before and after each context's firing token.", valueName: "BEFORE,AFTER"))
     var contextWindow = "8,4"

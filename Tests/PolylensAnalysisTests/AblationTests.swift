@@ -1,5 +1,6 @@
 import XCTest
 import PolylensModel
+import PolylensEngine
 import PolylensStore
 @testable import PolylensAnalysis
 
@@ -48,8 +49,8 @@ final class AblationTests: XCTestCase {
     }
 
     /// A fake engine whose NLL per token is 1 + (number of ablated neurons of layer 0 that the token id names).
-    private let evaluate: ([Int32], [Int: [Int]]?) throws -> [Double] = { tokens, ablation in
-        let hit = Set(ablation?[0] ?? [])
+    private let evaluate: ([Int32], NeuronAblation?) throws -> [Double] = { tokens, ablation in
+        let hit = Set(ablation?.neurons[0] ?? [])
         return tokens.dropFirst().map { 1 + (hit.contains(Int($0)) ? 1 : 0) }
     }
 
@@ -79,6 +80,34 @@ final class AblationTests: XCTestCase {
             XCTAssertEqual("\($0)", "ablation: language PHP has no held-out tokens to evaluate")
         }
         XCTAssertThrowsError(try Ablation.documentNLL([EvaluationDocument(id: 1, tokens: [1, 2])]) { _ in [1, 2] })
+    }
+
+    func testSetToParsesZeroPercentilesAndNumbers() throws {
+        XCTAssertEqual(try AblationValue(parsing: "zero"), .zero)
+        XCTAssertEqual(try AblationValue(parsing: "p99"), .quantile(0.99))
+        XCTAssertEqual(try AblationValue(parsing: "P99.9"), .quantile(0.999))
+        XCTAssertEqual(try AblationValue(parsing: "p50"), .quantile(0.5))
+        XCTAssertEqual(try AblationValue(parsing: "-0.25"), .constant(-0.25))
+        XCTAssertEqual(["zero", "p90", "p99.9", "1.5"].map { try? AblationValue(parsing: $0).description }, ["zero", "p90", "p99.9", "1.5"])
+        XCTAssertTrue(try AblationValue(parsing: "p90").needsHistograms)
+        XCTAssertFalse(try AblationValue(parsing: "2").needsHistograms)
+        for bad in ["p0", "p101", "pq", "nan", "inf", ""] { XCTAssertThrowsError(try AblationValue(parsing: bad), bad) }
+    }
+
+    /// Controls are pinned as the set they match: `pin` gets that set's language.
+    func testPinIsAskedWithTheSetsLanguageForSetsAndControls() throws {
+        var asked: [String] = []
+        let eval = [(language: "C", documents: [EvaluationDocument(id: 10, tokens: [0, 3, 3])])]
+        let out = try Ablation.run(sets: [(language: "C", neurons: [n(0, 3)]), (language: "Java", neurons: [n(0, 4)])], evaluation: eval,
+                                   width: 10, controlSeeds: [1], pin: { language, neurons in
+                                       asked.append(language)
+                                       return NeuronAblation(neurons: Ablation.byLayer(neurons), values: [0: neurons.map { _ in 1 }])
+                                   }) { tokens, ablation in
+            XCTAssertEqual(ablation.map { $0.values[0] ?? [] } ?? [1], [1])
+            return tokens.dropFirst().map { _ in 1 }
+        }
+        XCTAssertEqual(out.count, 4)
+        XCTAssertEqual(asked, ["C", "Java", "C", "Java"])
     }
 
     /// Hand-worked: documents with ΔNLL 2 (2 tokens) and 0 (1 token). A resample holds k copies of the first of

@@ -135,6 +135,55 @@ final class TransformerTests: XCTestCase {
         XCTAssertEqual(before.values[.residPost(1)], after.values[.residPost(1)])
     }
 
+    /// Pinning neurons to values (`ablate --set-to`), on polycode: at position 0 attention is the identity on v in
+    /// every layer, so the whole forward pass with pinned neurons in several layers can be recomputed by hand.
+    func testPinnedNeuronsEqualADirectComputationOnPolycode() throws {
+        let w = try ModelLoader.load(Models.polycode)
+        let c = w.config
+        let pins: [Int: [Int]] = [0: [3, 200], 2: [17, 487, 511], 3: [85]]
+        let values: [Int: [Float]] = [0: [0.75, -0.125], 2: [2.5, 0.0, 1.25], 3: [4.0]]
+        func matvec(_ t: LlamaTensor, _ x: [Float]) throws -> [Float] {
+            let m = try w.tensor(t).floats(), cols = x.count
+            return (0..<(m.count / cols)).map { r in
+                (0..<cols).reduce(Double(0)) { $0 + Double(m[r * cols + $1]) * Double(x[$1]) }
+            }.map { Float($0) }
+        }
+        func norm(_ x: [Float], _ t: LlamaTensor) throws -> [Float] {
+            let g = try w.tensor(t).floats()
+            let inv = 1 / (x.map { Double($0) * Double($0) }.reduce(0, +) / Double(x.count) + Double(c.normEps)).squareRoot()
+            return x.indices.map { g[$0] * Float(inv * Double(x[$0])) }
+        }
+        let token = 1234
+        var x = Array(try w.tensor(.tokenEmbedding).floats()[(token * c.dim)..<((token + 1) * c.dim)])
+        let group = c.nHeads / c.nKVHeads
+        for l in 0..<c.nLayers {
+            let v = try matvec(.wv(l), try norm(x, .attnNorm(l)))
+            let att = (0..<c.qDim).map { i in v[(i / c.headDim / group) * c.headDim + i % c.headDim] }
+            let o = try matvec(.wo(l), att)
+            x = x.indices.map { x[$0] + o[$0] }
+            let xn = try norm(x, .mlpNorm(l))
+            var a = try matvec(.gate(l), xn).map { $0 / (1 + exp(-$0)) }
+            for (n, value) in zip(pins[l] ?? [], values[l] ?? []) { a[n] = value }
+            let u = try matvec(.up(l), xn)
+            let down = try matvec(.down(l), a.indices.map { a[$0] * u[$0] })
+            x = x.indices.map { x[$0] + down[$0] }
+        }
+        let expected = try matvec(c.tiedEmbeddings ? .tokenEmbedding : .output, try norm(x, .finalNorm))
+
+        let m = try Transformer(w, threads: 2)
+        let pinned = try m.forward([token], ablation: NeuronAblation(neurons: pins, values: values), logits: .last)
+        XCTAssertLessThan(maxRelativeDifference(pinned, expected), 1e-4)
+        let zeroed = try m.forward([token], ablation: NeuronAblation(neurons: pins), logits: .last)
+        XCTAssertGreaterThan(maxRelativeDifference(zeroed, expected), 1e-3, "the values, not zero, were applied")
+        // Every position of a longer sequence sees the pinned values.
+        let consumer = RecordingConsumer([.mlpAct(2)])
+        _ = try m.forward([1, token, 99, 1000, 7], taps: consumer, ablation: NeuronAblation(neurons: pins, values: values))
+        let a2 = consumer.values[.mlpAct(2)]!
+        for r in 0..<5 { XCTAssertEqual([17, 487, 511].map { a2[r * c.hiddenDim + $0] }, values[2]!) }
+        XCTAssertThrowsError(try m.forward([1], ablation: NeuronAblation(neurons: [0: [1, 2]], values: [0: [1]])))
+        XCTAssertThrowsError(try m.forward([1], ablation: NeuronAblation(neurons: [0: [1]], values: [0: [.nan]])))
+    }
+
     func testNegativeLogLikelihoodsMatchLogSoftmaxOfLogits() throws {
         let m = try model(chunkSize: 100)
         let nll = try m.negativeLogLikelihoods(Self.tokens)

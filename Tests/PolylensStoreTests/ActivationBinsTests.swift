@@ -40,6 +40,18 @@ final class ActivationBinsTests: XCTestCase {
         XCTAssertEqual(ActivationBins.bin(.leastNonzeroMagnitude), 12, "every a > 0 is in bins 12…, as LAPE counts it")
     }
 
+    /// Every slot of the top ten bits, at both ends of its mantissa range and beside them.
+    func testTableAgreesWithTheEdgesInEverySlot() {
+        for slot in UInt32(0)..<1024 {
+            for low: UInt32 in [0, 1, 0x1F_FFFF, 0x20_0000, 0x3F_FFFF] {
+                let a = Float(bitPattern: slot << 22 | low)
+                if !a.isNaN { XCTAssertEqual(ActivationBins.bin(a), binByEdges(a), "a = \(a)") }
+            }
+        }
+        XCTAssertEqual(ActivationBins.bin(.nan), 39)
+        XCTAssertEqual(ActivationBins.bin(-Float.nan), 0)
+    }
+
     func testQuantilesFromCountsFollowNumpysRank() {
         // 10 values: 4 in bin 11 ((−2⁻⁷, 0]), 5 in bin 20, 1 in bin 39. numpy's rank for q is (n − 1)·q.
         var counts = [Int64](repeating: 0, count: ActivationBins.count)

@@ -282,6 +282,72 @@ final class AnalysisCommandsTests: XCTestCase {
         XCTAssertEqual(q.out.split(separator: "\n").dropFirst().first.map { String($0.split(separator: ",")[0]) }, sources[worst.document], q.out)
     }
 
+    /// `ablate --set-to p99`: each neuron is pinned to its own p99 in the ablated language, the value `polylens neuron`
+    /// reads from the histogram; the stored NLL equals the engine run directly with those values; the setting is recorded.
+    func testAblateSetToAPercentilePinsEachNeuronToItsHistogramQuantile() throws {
+        // On a copy, so that the other ablate tests see only their own runs.
+        let path = Self.directory + "/pinned.polylens"
+        try? FileManager.default.removeItem(atPath: path)
+        try FileManager.default.copyItem(atPath: Self.file, toPath: path)
+        XCTAssertEqual(try PolylensCLI.run(["lape", path, "--per-language", "6", "--save", "six", "--format", "csv"]).status, 0)
+        let out = try json(["ablate", path, "--set", "six", "--model", Self.model, "--eval-tokens", "60", "--set-to", "p99",
+                            "--control", "none"])
+        let f = try PolylensFile.open(URL(fileURLWithPath: path))
+        let run = try XCTUnwrap(f.runs().first?.id)
+        let ablation = try XCTUnwrap(try f.ablationRuns(run: run).last)
+        XCTAssertEqual(out["ablation_id"] as? Int, ablation.id.map(Int.init))
+        let parameters = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(ablation.parametersJSON.utf8)) as? [String: Any])
+        XCTAssertEqual(parameters["set_to"] as? String, "p99")
+        XCTAssertTrue((parameters["set_to_source"] as? String)?.contains("0.99-quantile in the ablated set's language") ?? false, "\(parameters)")
+        let listed = try json(["results", path])
+        XCTAssertTrue((listed["ablations"] as? [[String: Any]] ?? []).contains { ($0["parameters"] as? String)?.contains(#""set_to":"p99""#) ?? false }, "\(listed)")
+
+        // The values: each neuron's p99 in the set's language, as `polylens neuron --language L` shows it.
+        let set = try f.neuronSet(run: run, name: "six")
+        let python = try XCTUnwrap(set["Python"])
+        var values: [Int: [Float]] = [:]
+        for n in Ablation.byLayer(python).flatMap({ l, ns in ns.map { NeuronRef(layer: l, neuron: $0) } }).sorted() {
+            let shown = try json(["neuron", path, "\(n.layer):\(n.neuron)", "--language", "Python"])
+            let language = try XCTUnwrap((shown["languages"] as? [[String: Any]])?.first)
+            let p99 = try XCTUnwrap((language["quantiles"] as? [String: Double])?["p99"])
+            let pins = try AblationPins(.quantile(0.99), file: f, run: run, languages: ["Python"])
+            XCTAssertEqual(Double(try pins.value(of: n, language: "Python")), p99, accuracy: 1e-6, "\(n)")
+            values[n.layer, default: []].append(Float(p99))
+        }
+        // The stored NLL after pinning equals the engine run directly with those values, document by document.
+        let transformer = try Transformer(try ModelLoader.load(URL(fileURLWithPath: Self.model)), threads: 2)
+        let pinned = NeuronAblation(neurons: Ablation.byLayer(python), values: values)
+        let held = Dictionary(uniqueKeysWithValues: try f.languages(run: run).flatMap { try f.heldOutDocuments(run: run, language: $0) }
+            .map { ($0.id, $0.document) })
+        let rows = try f.ablationDocuments(ablation: try XCTUnwrap(ablation.id)).filter { $0.ablatedLanguage == "Python" }
+        XCTAssertFalse(rows.isEmpty)
+        for row in rows.prefix(4) {
+            let ids = try XCTUnwrap(held[row.document]?.tokenIds).prefix(row.tokens + 1).map(Int.init)
+            let nll = try transformer.negativeLogLikelihoods(ids, ablation: pinned)
+            XCTAssertEqual(nll.reduce(0, +) / Double(nll.count), row.nllAfter, accuracy: 1e-9)
+            let zeroed = try transformer.negativeLogLikelihoods(ids, ablation: NeuronAblation(neurons: Ablation.byLayer(python)))
+            XCTAssertNotEqual(zeroed.reduce(0, +) / Double(zeroed.count), row.nllAfter, "pinned, not zeroed")
+        }
+        let report = try PolylensCLI.run(["report", path, "--ablation", "\(ablation.id!)", "--out", Self.directory + "/pinned.html"])
+        XCTAssertEqual(report.status, 0, report.err)
+        let html = try String(contentsOfFile: Self.directory + "/pinned.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("set to their own p99 in the ablated language"), "the report says what was done")
+
+        try assertFailure(["ablate", path, "--set", "six", "--model", Self.model, "--set-to", "p0"], "a percentile must lie in (0, 100]")
+        try assertFailure(["ablate", path, "--set", "six", "--model", Self.model, "--set-to", "high"],
+                          "--set-to must be zero, a percentile (p50, p90, p99, p99.9) or a finite number, got 'high'")
+        // A file ingested without histograms has no distribution to read.
+        let bare = Self.directory + "/bare.polylens"
+        let ingest = try PolylensCLI.run(["ingest", bare, "--model", Self.model, "--lang", "C=/usr/include/*.h", "--lang", "Python=/usr/lib/python3.11/*.py",
+                                          "--held-out", "0.3",
+                                          "--max-doc-tokens", "64", "--max-tokens-per-language", "600", "--no-activation-histograms",
+                                          "--format", "json"])
+        XCTAssertEqual(ingest.status, 0, ingest.err)
+        XCTAssertEqual(try PolylensCLI.run(["lape", bare, "--per-language", "3", "--save", "three", "--format", "csv"]).status, 0)
+        try assertFailure(["ablate", bare, "--set", "three", "--model", Self.model, "--set-to", "p90"],
+                          "bare.polylens: run 1 has no activation histograms")
+    }
+
     func testSavedSetsAreNeverSilentlyReplacedAndResultsListsAndDeletes() throws {
         XCTAssertEqual(try PolylensCLI.run(["lape", Self.file, "--per-language", "4", "--save", "four", "--format", "csv"]).status, 0)
         try assertFailure(["lape", Self.file, "--per-language", "5", "--save", "four", "--format", "csv"],
