@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PolylensModel
 import PolylensReport
 
 /// How the analysis commands write their answer on stdout.
@@ -37,7 +38,8 @@ struct TextTable {
 }
 
 enum AnalysisOutput {
-    static func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
+    /// Tables and CSV carry language names and paths from the file: escaped for the terminal.
+    static func write(_ text: String) { FileHandle.standardOutput.write(Data(text.terminalSafe.utf8)) }
 
     /// Pretty, key-sorted JSON; non-finite numbers (an undefined average) become null-like strings.
     static func writeJSON<T: Encodable>(_ value: T, keys: JSONEncoder.KeyEncodingStrategy = .useDefaultKeys) throws {

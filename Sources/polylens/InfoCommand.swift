@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PolylensModel
 import PolylensStore
 
 struct InfoCommand: ParsableCommand {
@@ -19,7 +20,7 @@ struct InfoCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(info), as: UTF8.self))
         case .text:
-            print(text(info))
+            print(text(info).terminalSafe)
         }
     }
 
