@@ -68,19 +68,23 @@ extension PolylensFile {
         let expected = try expectedSchema(applied)
         let expectedByName = Dictionary(expected.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let actualNames = Set(actual.map(\.name))
-        var problems: [String] = []
-        for object in actual.subtracting(expected).sorted() {
+        // Ranked so that the one line other commands print is the telling one: a view standing in for a table, a
+        // planted view or trigger, then other extra, missing and altered objects (a renamed table also rewrites the
+        // foreign keys of the tables that refer to it).
+        var ranked: [(rank: Int, object: SchemaObject, line: String)] = []
+        for object in actual.subtracting(expected) {
             if let want = expectedByName[object.name] {
-                problems.append(want.type == object.type
-                    ? "\(object) differs from the one schema version \(version) defines"
-                    : "\(object) stands where schema version \(version) has a \(want.type)")
+                ranked.append(want.type == object.type
+                    ? (4, object, "\(object) differs from the one schema version \(version) defines")
+                    : (0, object, "\(object) stands where schema version \(version) has a \(want.type)"))
             } else {
-                problems.append("\(object) is not part of schema version \(version)")
+                ranked.append((["view", "trigger"].contains(object.type) ? 1 : 2, object, "\(object) is not part of schema version \(version)"))
             }
         }
-        for object in expected.subtracting(actual).sorted() where !actualNames.contains(object.name) {
-            problems.append("\(object) of schema version \(version) is missing")
+        for object in expected.subtracting(actual) where !actualNames.contains(object.name) {
+            ranked.append((3, object, "\(object) of schema version \(version) is missing"))
         }
+        let problems = ranked.sorted { ($0.rank, $0.object) < ($1.rank, $1.object) }.map(\.line)
         return problems
     }
 }

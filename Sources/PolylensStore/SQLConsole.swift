@@ -71,7 +71,7 @@ public final class SQLConsole {
                 let statements = try db.allStatements(sql: sql)
                 while let statement = try statements.next() {
                     guard statement.isReadonly else {
-                        throw PolylensFileError("\(path): only reading statements are allowed (\(statement.sql.printableExcerpt(limit: 60)))")
+                        throw PolylensFileError("\(path): sql is read-only, refused: \(statement.sql.printableExcerpt(limit: 60))")
                     }
                     let rows: [[SQLValue]] = try Row.fetchAll(statement).map { row in row.databaseValues.map(Self.value) }
                     results.append(SQLResult(columns: statement.columnNames, rows: rows))

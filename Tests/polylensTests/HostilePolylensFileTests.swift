@@ -105,7 +105,7 @@ final class HostilePolylensFileTests: XCTestCase {
         let statements = [
             "VACUUM INTO '\(dir)/copy.polylens'", "ATTACH DATABASE '\(dir)/x.db' AS x", "ATTACH DATABASE '\(path)' AS again",
             "SELECT fts3_tokenizer('simple')", "SELECT hex(fts3_tokenizer('porter'))", "SELECT load_extension('libm.so.6')",
-            "SELECT fts3_tokenizer('simple', x'0000000000000000')", "PRAGMA writable_schema = ON", "DELETE FROM neuron_stats",
+            "SELECT fts3_tokenizer('simple', x'0000000000000000')", "DELETE FROM neuron_stats",
             "CREATE TEMP TRIGGER t AFTER INSERT ON documents BEGIN SELECT 1; END", "PRAGMA journal_mode = DELETE",
             "VACUUM", "REINDEX", "ANALYZE", "PRAGMA user_version = 7",
         ]
@@ -121,6 +121,10 @@ final class HostilePolylensFileTests: XCTestCase {
         let ok = try runBounded(["sql", path, "SELECT count(*) AS n FROM documents", "--format", "csv"])
         XCTAssertEqual(ok.status, 0, ok.err)
         XCTAssertTrue(ok.out.hasPrefix("n\n"), ok.out)
+        // Defensive mode: writable_schema may be set but never lets sqlite_master be written.
+        let schema = try runBounded(["sql", path, "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = 'CREATE TABLE x(y)' WHERE name = 'runs'"])
+        XCTAssertNotEqual(schema.status, 0, schema.out)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
     }
 
     /// Absurd numbers in rows: one line naming the table and row, never an allocation attempt or a trap; `verify`

@@ -74,16 +74,20 @@ def problems(db):
     want = expected(names)
     by_name = {o[1]: o for o in want}
     present = {o[1] for o in actual}
-    out = []
-    for o in sorted(actual - want, key=lambda o: (o[1], o[0])):
+    # Ranked as in Swift: a view standing in for a table, a planted view or trigger, other extra objects, missing
+    # ones, altered ones (a renamed table also rewrites the foreign keys that refer to it).
+    ranked = []
+    for o in actual - want:
         w = by_name.get(o[1])
         if w is None:
-            out.append("%s is not part of schema version %d" % (_label(o), version))
+            ranked.append((1 if o[0] in ("view", "trigger") else 2, o,
+                           "%s is not part of schema version %d" % (_label(o), version)))
         elif w[0] == o[0]:
-            out.append("%s differs from the one schema version %d defines" % (_label(o), version))
+            ranked.append((4, o, "%s differs from the one schema version %d defines" % (_label(o), version)))
         else:
-            out.append("%s stands where schema version %d has a %s" % (_label(o), version, w[0]))
-    for o in sorted(want - actual, key=lambda o: (o[1], o[0])):
+            ranked.append((0, o, "%s stands where schema version %d has a %s" % (_label(o), version, w[0])))
+    for o in want - actual:
         if o[1] not in present:
-            out.append("%s of schema version %d is missing" % (_label(o), version))
+            ranked.append((3, o, "%s of schema version %d is missing" % (_label(o), version)))
+    out = [line for _, _, line in sorted(ranked, key=lambda r: (r[0], r[1][1], r[1][0]))]
     return out
