@@ -38,6 +38,9 @@ enum RunModel {
                 return directory.appendingPathComponent(name)
             }
         }
+        if let missing = files.first(where: { !FileManager.default.fileExists(atPath: $0.path) }) {
+            throw CLIError("\(shown): not the model run \(run) used (no \(missing.lastPathComponent.printableExcerpt(limit: 80)) there; recorded \(recorded.printableExcerpt(limit: 200)))")
+        }
         let digest: String
         do {
             digest = try FileDigest.sha256(of: files)

@@ -46,6 +46,7 @@ final class HostileRecordedPathTests: XCTestCase {
         let dir = try temporaryDirectory("hostile-recorded-")
         try FileManager.default.createDirectory(atPath: dir + "/m", withIntermediateDirectories: true)
         XCTAssertEqual(mkfifo(dir + "/m/config.json", 0o600), 0)
+        try Data().write(to: URL(fileURLWithPath: dir + "/m/model.safetensors"))
         let fifo = try HostileFileFixture.copy(into: dir, name: "fifo.polylens", sql: "UPDATE runs SET model_path = '\(dir)/m'")
         let started = Date()
         assertRefused(try runBounded(["ablate", fifo] + ablate, seconds: 20), "not a regular file", "FIFO")
