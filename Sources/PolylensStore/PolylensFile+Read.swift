@@ -253,9 +253,9 @@ extension PolylensFile {
         let tokens = try decode(row["tokens"], "lens_prompts(\(id)).tokens").int32s()
         let first: Int = row["first_position"]
         let positions = tokens.count - 1 - first
-        // Numbers from the row bound the reservation only after they are checked: layers = dim = 10^9 must be an
-        // error naming the row, not a 3.7·10^18-byte allocation.
-        guard (1...LlamaConfig.Limits.layers).contains(layers), (1...LlamaConfig.Limits.dim).contains(dim), positions >= 0 else {
+        // Numbers from the row are checked before anything is sized from them (layers count the embeddings too):
+        // layers = dim = 10^9 must be an error naming the row, not a 3.7·10^18-byte allocation.
+        guard (1...LlamaConfig.Limits.layers + 1).contains(layers), (1...LlamaConfig.Limits.dim).contains(dim), positions >= 0 else {
             throw PolylensFileError("\(path): lens_prompts(\(id)) claims \(layers) layers of dim \(dim) for \(positions) positions, beyond any model Polylens reads")
         }
         var states: [Float] = []
