@@ -99,9 +99,9 @@ extension PolylensFile {
         let page = 512
         return try writing("merge \(source.path) into") { db in
             try requireRun(run, db)
-            func check(_ value: DatabaseValue, _ what: @autoclosure () -> String) throws -> Data? {
-                guard case .blob(let data) = value.storage else {
-                    if value.isNull { return nil }
+            func check(_ value: DatabaseValue?, _ what: @autoclosure () -> String) throws -> Data? {
+                guard let value, case .blob(let data) = value.storage else {
+                    if value?.isNull ?? true { return nil }
                     _ = try source.decode(value, what())  // names the row: an integer or text where a blob belongs
                     return nil
                 }

@@ -29,9 +29,9 @@ extension PolylensFile {
 
     /// A language name read from a row: text of at most `maxLanguageName` characters. Names key every analysis
     /// and output line; a 10 KB one made `mexa` take a minute, so it is an error naming the row instead.
-    func languageName(_ value: DatabaseValue, _ row: @autoclosure () -> String) throws -> String {
-        guard case .string(let name) = value.storage else {
-            throw PolylensFileError("\(path): \(row()): language is \(value.isNull ? "missing" : "not text")")
+    func languageName(_ value: DatabaseValue?, _ row: @autoclosure () -> String) throws -> String {
+        guard case .string(let name) = (value ?? .null).storage else {
+            throw PolylensFileError("\(path): \(row()): language is \(value?.isNull ?? true ? "missing" : "not text")")
         }
         guard name.utf8.count <= Self.maxLanguageName else {
             throw PolylensFileError("\(path): \(row()): language \(name.printableExcerpt(limit: 40)) is \(name.utf8.count) bytes long, not a language name (at most \(Self.maxLanguageName))")
@@ -196,9 +196,9 @@ extension PolylensFile {
 
     /// Takes the column's raw value: a row written by someone else may hold an integer or text where a blob
     /// belongs, which must be an error naming the row, not GRDB's conversion trap.
-    func decode(_ value: DatabaseValue, _ what: @autoclosure () -> String) throws -> Blob {
+    func decode(_ value: DatabaseValue?, _ what: @autoclosure () -> String) throws -> Blob {
         let data: Data
-        switch value.storage {
+        switch (value ?? .null).storage {
         case .blob(let d): data = d
         case .null: throw PolylensFileError("\(path): \(what()) is missing")
         case .int64: throw PolylensFileError("\(path): \(what()) holds an integer where a blob belongs")
@@ -241,7 +241,7 @@ extension PolylensFile {
 
     func document(_ row: Row) throws -> DocumentInfo {
         let id: Int64 = row["id"]
-        let ids: DatabaseValue = row["token_ids"]
+        let ids = (row["token_ids"] as DatabaseValue?) ?? .null  // absent when the query did not select it
         let tokenIds = try ids.isNull ? nil : decode(ids, "documents(\(id)).token_ids").int32s()
         return DocumentInfo(language: try languageName(row["language"], "documents(\(id))"), source: row["source"], itemKey: row["item_key"],
                             sha256: row["sha256"], bytes: row["bytes"], tokens: row["tokens"],
