@@ -1,14 +1,22 @@
 import Foundation
 import Crypto
+import PolylensModel
 
 /// sha256 of files read in chunks, so a 13 GB checkpoint is hashed without mapping it into memory at once.
 public enum FileDigest {
-    /// Lower-case hex sha256 of the file's bytes.
+    /// Lower-case hex sha256 of the file's bytes. Only a regular file is read: paths come from files someone
+    /// else wrote, and a FIFO would block forever (O_NONBLOCK makes opening one return at once).
     public static func sha256(_ url: URL) throws -> String {
-        guard let handle = try? FileHandle(forReadingFrom: url) else {
-            throw IngestError("\(url.path): unreadable (\(String(cString: strerror(errno))))")
+        let fd = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw IngestError("\(url.path.printableExcerpt(limit: 200)): unreadable (\(String(cString: strerror(errno))))")
         }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         defer { try? handle.close() }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw IngestError("\(url.path.printableExcerpt(limit: 200)): not a regular file (a FIFO, device, socket or directory)")
+        }
         var hasher = SHA256()
         while true {
             let chunk: Data?

@@ -15,6 +15,18 @@ extension String {
         return out
     }
 
+    /// The whole text with the same escapes, line breaks and tabs kept: the one function every string that came
+    /// from a file passes on its way to the terminal (tables, `info`, errors), so an ESC stored in a model path or
+    /// a language name can neither retitle the window nor forge output lines.
+    public var terminalSafe: String {
+        guard unicodeScalars.contains(where: { !Self.isPrintable($0) && $0 != "\n" && $0 != "\t" }) else { return self }
+        var out = ""
+        for s in unicodeScalars {
+            if Self.isPrintable(s) || s == "\n" || s == "\t" { out.unicodeScalars.append(s) } else { out += "\\u{\(String(s.value, radix: 16))}" }
+        }
+        return out
+    }
+
     private static func isPrintable(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
         case 0..<0x20, 0x7F...0x9F: return false              // C0, DEL, C1 (ESC, CSI)

@@ -99,9 +99,13 @@ extension PolylensFile {
         let page = 512
         return try writing("merge \(source.path) into") { db in
             try requireRun(run, db)
-            func check(_ data: Data?, _ what: @autoclosure () -> String) throws -> Data? {
-                guard let data else { return nil }
-                _ = try source.decode(data, what())
+            func check(_ value: DatabaseValue?, _ what: @autoclosure () -> String) throws -> Data? {
+                guard let value, case .blob(let data) = value.storage else {
+                    if value?.isNull ?? true { return nil }
+                    _ = try source.decode(value, what())  // names the row: an integer or text where a blob belongs
+                    return nil
+                }
+                _ = try source.decode(value, what())
                 return data
             }
             var documentIDs: [Int64: Int64] = [:]

@@ -12,11 +12,18 @@ public struct VerifyReport: Sendable {
 }
 
 extension PolylensFile {
-    /// Checks the whole file: SQLite's integrity check, foreign keys, and every blob decoded,
+    /// Checks the whole file: first that its schema is exactly the one its version defines (when it is not, the
+    /// differences are the problems and no table is read: a planted view could run forever), then SQLite's
+    /// integrity check, foreign keys, and every blob decoded,
     /// CRC-checked and matched against the element type its column must hold.
     /// `progress` counts blobs (a large file takes a while to decode and CRC-check).
     public func verify(progress: ((WorkProgress) -> Void)? = nil) throws -> VerifyReport {
         try guarded("verify") { db in
+            let schema = try Self.schemaProblems(db)
+            guard schema.isEmpty else {
+                return VerifyReport(schemaVersion: try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0, blobsChecked: 0,
+                                    problems: schema.map { "schema: \($0)" } + ["not read further: every other command refuses this file"])
+            }
             var problems: [String] = []
             for line in try String.fetchAll(db, sql: "PRAGMA integrity_check") where line != "ok" {
                 problems.append("integrity_check: \(line)")
@@ -39,7 +46,7 @@ extension PolylensFile {
                     checked += 1
                     meter.advance(by: 1)
                     let name = "\(c.table).\(c.column) (\(row["k"] as String? ?? "?"))"
-                    guard let data = row["b"] as Data? else {
+                    guard case .blob(let data) = (row["b"] as DatabaseValue).storage else {
                         problems.append("\(name): not a blob")
                         continue
                     }
@@ -57,6 +64,7 @@ extension PolylensFile {
                     }
                 }
             }
+            problems += try numberProblems(db)
             problems += try lensProblems(db)
             let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
             // An older version is sound (it is upgraded when opened for writing); a newer one cannot be opened.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PolylensModel
 
 /// Reading: every blob is decoded and CRC-checked on the way out; a bad one is an error naming it.
 extension PolylensFile {
@@ -18,12 +19,24 @@ extension PolylensFile {
     /// Every language with documents or statistics in the run, sorted.
     public func languages(run: Int64) throws -> [String] {
         try guarded("read the languages of") { db in
-            try String.fetchAll(db, sql: """
+            try DatabaseValue.fetchAll(db, sql: """
                 SELECT language FROM documents WHERE run_id = ?1
                 UNION SELECT language FROM neuron_stats WHERE run_id = ?1
                 ORDER BY language
-                """, arguments: [run])
+                """, arguments: [run]).map { try languageName($0, "documents or neuron_stats of run \(run)") }
         }
+    }
+
+    /// A language name read from a row: text of at most `maxLanguageName` characters. Names key every analysis
+    /// and output line; a 10 KB one made `mexa` take a minute, so it is an error naming the row instead.
+    func languageName(_ value: DatabaseValue?, _ row: @autoclosure () -> String) throws -> String {
+        guard case .string(let name) = (value ?? .null).storage else {
+            throw PolylensFileError("\(path): \(row()): language is \(value?.isNull ?? true ? "missing" : "not text")")
+        }
+        guard name.utf8.count <= Self.maxLanguageName else {
+            throw PolylensFileError("\(path): \(row()): language \(name.printableExcerpt(limit: 40)) is \(name.utf8.count) bytes long, not a language name (at most \(Self.maxLanguageName))")
+        }
+        return name
     }
 
     /// Statistics per (language, layer), sorted by language then layer.
@@ -181,8 +194,17 @@ extension PolylensFile {
 
     // MARK: - Row decoding
 
-    func decode(_ data: Data?, _ what: @autoclosure () -> String) throws -> Blob {
-        guard let data else { throw PolylensFileError("\(path): \(what()) is missing") }
+    /// Takes the column's raw value: a row written by someone else may hold an integer or text where a blob
+    /// belongs, which must be an error naming the row, not GRDB's conversion trap.
+    func decode(_ value: DatabaseValue?, _ what: @autoclosure () -> String) throws -> Blob {
+        let data: Data
+        switch (value ?? .null).storage {
+        case .blob(let d): data = d
+        case .null: throw PolylensFileError("\(path): \(what()) is missing")
+        case .int64: throw PolylensFileError("\(path): \(what()) holds an integer where a blob belongs")
+        case .double: throw PolylensFileError("\(path): \(what()) holds a real number where a blob belongs")
+        case .string: throw PolylensFileError("\(path): \(what()) holds text where a blob belongs")
+        }
         do {
             return try BlobCodec.decode(data)
         } catch let e as BlobError {
@@ -191,7 +213,8 @@ extension PolylensFile {
     }
 
     func neuronStats(_ row: Row) throws -> NeuronStats {
-        let language: String = row["language"], layer: Int = row["layer"], neurons: Int = row["neurons"]
+        let language = try languageName(row["language"], "neuron_stats of run \(row["run_id"] as DatabaseValue)")
+        let layer: Int = row["layer"], neurons: Int = row["neurons"]
         let name = "neuron_stats(run \(row["run_id"] as Int64), \(language), layer \(layer))"
         let active = try decode(row["active"], "\(name).active").int64s()
         let sum = try decode(row["sum"], "\(name).sum").doubles()
@@ -205,7 +228,8 @@ extension PolylensFile {
     }
 
     func languageState(_ row: Row) throws -> LanguageState {
-        let language: String = row["language"], layer: Int = row["layer"], dim: Int = row["dim"]
+        let language = try languageName(row["language"], "language_states of run \(row["run_id"] as DatabaseValue)")
+        let layer: Int = row["layer"], dim: Int = row["dim"]
         let name = "language_states(run \(row["run_id"] as Int64), \(language), layer \(layer))"
         let sum = try decode(row["sum"], "\(name).sum").doubles()
         let sumsq = try decode(row["sumsq"], "\(name).sumsq").doubles()
@@ -217,8 +241,9 @@ extension PolylensFile {
 
     func document(_ row: Row) throws -> DocumentInfo {
         let id: Int64 = row["id"]
-        let tokenIds = try (row["token_ids"] as Data?).map { try decode($0, "documents(\(id)).token_ids").int32s() }
-        return DocumentInfo(language: row["language"], source: row["source"], itemKey: row["item_key"],
+        let ids = (row["token_ids"] as DatabaseValue?) ?? .null  // absent when the query did not select it
+        let tokenIds = try ids.isNull ? nil : decode(ids, "documents(\(id)).token_ids").int32s()
+        return DocumentInfo(language: try languageName(row["language"], "documents(\(id))"), source: row["source"], itemKey: row["item_key"],
                             sha256: row["sha256"], bytes: row["bytes"], tokens: row["tokens"],
                             heldOut: row["held_out"], tokenIds: tokenIds)
     }
@@ -228,8 +253,12 @@ extension PolylensFile {
         let tokens = try decode(row["tokens"], "lens_prompts(\(id)).tokens").int32s()
         let first: Int = row["first_position"]
         let positions = tokens.count - 1 - first
+        // Numbers from the row are checked before anything is sized from them (layers count the embeddings too):
+        // layers = dim = 10^9 must be an error naming the row, not a 3.7·10^18-byte allocation.
+        guard (1...LlamaConfig.Limits.layers + 1).contains(layers), (1...LlamaConfig.Limits.dim).contains(dim), positions >= 0 else {
+            throw PolylensFileError("\(path): lens_prompts(\(id)) claims \(layers) layers of dim \(dim) for \(positions) positions, beyond any model Polylens reads")
+        }
         var states: [Float] = []
-        states.reserveCapacity(layers * max(positions, 0) * dim)
         let stateRows = try Row.fetchAll(db, sql: "SELECT layer, data FROM lens_states WHERE prompt_id = ? ORDER BY layer",
                                          arguments: [id])
         guard stateRows.count == layers || stateRows.isEmpty else {

@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import GRDB
 
@@ -23,9 +24,16 @@ public final class PolylensFile {
         try connect(url, readOnly: false, creating: true)
     }
 
-    /// Opens an existing Polylens file; read-only unless asked.
+    /// Opens an existing Polylens file; read-only unless asked. A file whose schema is not exactly the one its
+    /// version defines (a planted view, trigger or index, an altered table) is refused before anything is read.
     public static func open(_ url: URL, readOnly: Bool = true) throws -> PolylensFile {
         try connect(url, readOnly: readOnly, creating: false)
+    }
+
+    /// Opens a file read-only even when its schema differs, for `verify` alone: `verify` names the differences
+    /// and then reads no table (a view over `runs` could run forever).
+    public static func inspect(_ url: URL) throws -> PolylensFile {
+        try connect(url, readOnly: true, creating: false, checkingSchema: false)
     }
 
     var path: String { url.path }
@@ -48,7 +56,7 @@ public final class PolylensFile {
 
     // MARK: - Opening
 
-    private static func connect(_ url: URL, readOnly: Bool, creating: Bool) throws -> PolylensFile {
+    private static func connect(_ url: URL, readOnly: Bool, creating: Bool, checkingSchema: Bool = true) throws -> PolylensFile {
         let path = url.path
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
@@ -74,7 +82,10 @@ public final class PolylensFile {
         config.readonly = readOnly
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(30)
-        config.journalMode = readOnly ? .default : .wal
+        // WAL is switched on only after the checks (`enableWAL`): it rewrites the header, and a refused file must
+        // be left byte for byte as it was.
+        config.journalMode = .default
+        config.prepareDatabase { db in try harden(db, path: path) }
         let queue: DatabaseQueue
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
@@ -82,8 +93,20 @@ public final class PolylensFile {
             throw describe(error, path: path, doing: "open")
         }
         let file = PolylensFile(url: url, readOnly: readOnly, queue: queue)
-        try file.checkIdentityAndMigrate(allowInitialize: creating)
+        try file.checkIdentityAndMigrate(allowInitialize: creating, checkingSchema: checkingSchema)
         return file
+    }
+
+    /// The one place every connection to a Polylens file is configured for files from strangers: SQLite's
+    /// defensive mode, `trusted_schema = OFF`, no extension loading, no ATTACH, bounded SQL and trigger depth
+    /// (CSQLite/shim.h). Together with the exact-schema check nothing the file brought can run.
+    static func harden(_ db: Database, path: String) throws {
+        guard let connection = db.sqliteConnection,
+              polylens_sqlite_harden(UnsafeMutableRawPointer(connection)) == 0 else {
+            throw PolylensFileError("\(path): could not enable SQLite's defensive mode")
+        }
+        polylens_sqlite_limit(UnsafeMutableRawPointer(connection))
+        try db.execute(sql: "PRAGMA trusted_schema = OFF")
     }
 
     /// A file that is not SQLite at all gets its own message rather than SQLite's "file is not a database".
@@ -99,7 +122,7 @@ public final class PolylensFile {
         }
     }
 
-    private func checkIdentityAndMigrate(allowInitialize: Bool) throws {
+    private func checkIdentityAndMigrate(allowInitialize: Bool, checkingSchema: Bool) throws {
         let (appID, version, objects) = try guarded("read the header of") { db in
             (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
              try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
@@ -110,19 +133,38 @@ public final class PolylensFile {
             if version > latest {
                 throw PolylensFileError("\(path): written by a newer Polylens (schema version \(version); this build reads up to \(latest)); upgrade Polylens")
             }
+            if checkingSchema, let problem = try guarded("read the schema of", Self.schemaProblems).first {
+                throw PolylensFileError("\(path): refused, its schema is not Polylens' own (\(problem)); `polylens verify` lists every difference")
+            }
             // An older file opened read-only is read as it is: readers treat the tables of later migrations as
             // empty (e.g. no lens_results before schema 3). Opened for writing, it is upgraded.
             if readOnly { return }
+            try enableWAL()
             // Migrations merged out of order (004 after 005) leave a file at the latest version without an
             // earlier one: apply whatever is missing, not only what is newer.
             if version == latest, try guarded("read the migrations of", { try Self.migrator.hasCompletedMigrations($0) }) { return }
         } else if appID != 0 || objects != 0 || !allowInitialize || readOnly {
             throw PolylensFileError("\(path): not a Polylens file (an SQLite database with application_id \(appID) and \(objects) schema objects)")
         }
+        if appID != Self.applicationID { try enableWAL() }
         do {
             try Self.migrator.migrate(queue)
         } catch {
             throw Self.describe(error, path: path, doing: "initialize the schema of")
+        }
+    }
+
+    /// What GRDB's `.wal` journal mode does, done once the file has passed the checks.
+    private func enableWAL() throws {
+        do {
+            try queue.writeWithoutTransaction { db in
+                guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                    throw PolylensFileError("\(path): could not switch the file to WAL mode")
+                }
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+        } catch {
+            throw Self.describe(error, path: path, doing: "open")
         }
     }
 
@@ -135,9 +177,11 @@ public final class PolylensFile {
         return Migration(version: version, name: m.name, sql: m.sql)
     }.sorted { $0.version < $1.version }
 
-    private static var migrator: DatabaseMigrator {
+    private static var migrator: DatabaseMigrator { migrator(migrations) }
+
+    static func migrator(_ chosen: [Migration]) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        for m in migrations {
+        for m in chosen {
             migrator.registerMigration(m.name) { db in
                 try db.execute(sql: m.sql)
                 let current = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0

@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 import GRDB
+import PolylensModel
 
 /// A value of a query result, independent of the SQLite binding.
 public enum SQLValue: Sendable, Hashable {
@@ -14,8 +15,11 @@ public struct SQLResult: Sendable, Equatable {
 }
 
 /// A hardened, read-only connection for ad-hoc SQL on a file that may come from someone else: opened with
-/// SQLITE_OPEN_READONLY, `query_only`, SQLITE_DBCONFIG_DEFENSIVE and `trusted_schema = OFF`, so a query can
-/// neither write nor run code hidden in the file's schema. Adds the blob functions of `BlobSQLFunctions` and
+/// SQLITE_OPEN_READONLY, `query_only` and the settings of `PolylensFile.harden` (defensive mode,
+/// `trusted_schema = OFF`, no extensions, no ATTACH), on a file whose schema passed the exact-schema check, so a
+/// query can neither write nor run code hidden in the file's schema. A statement SQLite does not call read-only
+/// (VACUUM INTO creates its target before failing) is refused before it runs, and functions that leak process
+/// state are replaced by ones that fail (`disabledFunctions`). Adds the blob functions of `BlobSQLFunctions` and
 /// the virtual table `neuron_rows(run, language, layer, neuron, n, p_active, mean, std, max)` (`NeuronRowsTable`).
 public final class SQLConsole {
     private let queue: DatabaseQueue
@@ -28,11 +32,8 @@ public final class SQLConsole {
         var config = Configuration()
         config.readonly = true
         config.prepareDatabase { db in
-            guard polylens_sqlite_harden(UnsafeMutableRawPointer(db.sqliteConnection)) == 0 else {
-                throw PolylensFileError("\(url.path): could not enable SQLite's defensive mode")
-            }
-            try db.execute(sql: "PRAGMA trusted_schema = OFF")
-            for f in BlobSQLFunctions.all { db.add(function: f) }
+            try PolylensFile.harden(db, path: url.path)
+            for f in BlobSQLFunctions.all + Self.disabledFunctions { db.add(function: f) }
             guard let connection = db.sqliteConnection, NeuronRowsTable.register(connection) else {
                 throw PolylensFileError("\(url.path): could not register neuron_rows")
             }
@@ -69,6 +70,9 @@ public final class SQLConsole {
                 var results: [SQLResult] = []
                 let statements = try db.allStatements(sql: sql)
                 while let statement = try statements.next() {
+                    guard statement.isReadonly else {
+                        throw PolylensFileError("\(path): sql is read-only, refused: \(statement.sql.printableExcerpt(limit: 60))")
+                    }
                     let rows: [[SQLValue]] = try Row.fetchAll(statement).map { row in row.databaseValues.map(Self.value) }
                     results.append(SQLResult(columns: statement.columnNames, rows: rows))
                 }
@@ -78,6 +82,17 @@ public final class SQLConsole {
             throw PolylensFileError("\(path): \(e.message ?? "\(e.resultCode)")")
         } catch let e as BlobError {
             throw PolylensFileError("\(path): \(e.description)")
+        }
+    }
+
+
+    /// Built-ins that must not answer: `fts3_tokenizer(name)` returns a tokenizer's address in this process's
+    /// memory (and with two arguments installs one), `load_extension` runs a library. Registered under the same
+    /// name and arity, these replace SQLite's and fail.
+    static let disabledFunctions: [DatabaseFunction] = [("fts3_tokenizer", 1), ("fts3_tokenizer", 2),
+                                                         ("load_extension", 1), ("load_extension", 2)].map { name, arity in
+        DatabaseFunction(name, argumentCount: arity, pure: false) { _ -> DatabaseValue in
+            throw DatabaseError(message: "\(name)() is disabled in polylens sql")
         }
     }
 

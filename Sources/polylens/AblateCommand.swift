@@ -33,7 +33,7 @@ struct AblateCommand: ParsableCommand {
     @OptionGroup var options: AnalysisFileOptions
     @OptionGroup var progress: ProgressOptions
     @Option(help: "The neuron set to ablate (saved by `polylens lape --save`).") var set: String
-    @Option(help: "The model the run used (checked by sha256).") var model: String
+    @Option(help: "The model the run used (default: the path the run recorded; checked by sha256 either way).") var model: String?
     @Option(parsing: .unconditional, help: "Predicted tokens per language at most (default: all held-out tokens).") var evalTokens: Int?
     @Option(help: "random: also ablate random sets with the same per-layer counts; none: skip them.") var control: Control = .random
     @Option(parsing: .unconditional, help: "Random controls drawn per set, with seeds --seed, --seed + 1, …") var controlSeeds = 5
@@ -62,7 +62,7 @@ struct AblateCommand: ParsableCommand {
         }
         let neuronSet = try file.neuronSet(run: run, name: set)
         guard !neuronSet.isEmpty else { throw CLIError("\(options.file): neuron set \(set) is empty") }
-        let (weights, digest) = try RunModel.load(model, run: run, recordedSHA256: info.modelSHA256)
+        let (weights, digest, _) = try RunModel.load(model, run: run, info: info)
         var evaluation: [(language: String, documents: [EvaluationDocument])] = []
         for language in try file.languages(run: run) {
             let documents = Ablation.evaluationDocuments(try file.heldOutDocuments(run: run, language: language), cap: evalTokens)

@@ -49,7 +49,8 @@ struct TextTable {
 
 /// The analysis commands' answer on stdout (through StandardOutput) and their --plot files.
 enum AnalysisOutput {
-    static func write(_ text: String) { StandardOutput.write(text) }
+    /// Tables and CSV carry language names and paths from the file: escaped for the terminal.
+    static func write(_ text: String) { StandardOutput.write(text.terminalSafe) }
 
     /// Pretty, key-sorted JSON; non-finite numbers (an undefined average) become null-like strings.
     static func writeJSON<T: Encodable>(_ value: T, keys: JSONEncoder.KeyEncodingStrategy = .useDefaultKeys) throws {

@@ -18,7 +18,7 @@ struct InfoCommand: ParsableCommand {
         case .json:
             try AnalysisOutput.writeJSON(try json(info))
         case .text:
-            print(text(info))
+            print(text(info).terminalSafe)
         }
     }
 

@@ -36,8 +36,8 @@ extension LapeCommand {
     }
 
     func stabilityCheck(_ file: PolylensFile, run: Int64, result r: LAPEResult, resamples: Int) throws -> Stability {
-        guard let info = try file.runs().first(where: { $0.id == run })?.info, let model else { throw CLIError("\(options.file): no run \(run)") }
-        let (weights, _) = try RunModel.load(model, run: run, recordedSHA256: info.modelSHA256)
+        guard let info = try file.runs().first(where: { $0.id == run })?.info else { throw CLIError("\(options.file): no run \(run)") }
+        let (weights, _, _) = try RunModel.load(model, run: run, info: info)
         let transformer = try Transformer(weights, threads: threads)
         var activity: [DocumentActivity] = []
         let documents = try r.languages.map { try file.heldOutDocuments(run: run, language: $0) }

@@ -25,9 +25,9 @@ struct LapeCommand: ParsableCommand {
     @Option(help: "Languages to compare, comma-separated (default: all in the file).") var languages: String?
     @Option(help: "Store the selection in the file as a neuron set with this name (an existing name is refused).") var save: String?
     @Flag(help: "With --save: replace a set of that name (ablations of the old set keep its identity).") var replace = false
-    @Option(parsing: .unconditional, help: "Stability check: rerun LAPE on this many bootstrap resamples of the held-out documents (needs --model).")
+    @Option(parsing: .unconditional, help: "Stability check: rerun LAPE on this many bootstrap resamples of the held-out documents (runs the model).")
     var stability: Int?
-    @Option(help: "For --stability: the model the run used (checked by sha256), to count the held-out documents' activations.")
+    @Option(help: "For --stability: the model the run used (default: the path the run recorded; checked by sha256), to count the held-out documents' activations.")
     var model: String?
     @Option(parsing: .unconditional, help: "For --stability: engine threads (default: all cores).") var threads: Int?
     @OptionGroup(title: "Activation threshold (from the activation histograms)") var threshold: LapeThresholdOptions
@@ -42,7 +42,7 @@ struct LapeCommand: ParsableCommand {
         try OptionCheck.fraction(quantile, "--quantile", zero: false)
         try OptionCheck.atLeast(1, threads, "--threads")
         if let n = stability, n < 1 { throw ValidationError("--stability must be ≥ 1, got \(n)") }
-        if (stability == nil) != (model == nil) { throw ValidationError("--stability and --model go together") }
+        if stability == nil, model != nil { throw ValidationError("--model is for --stability (which defaults to the model the run recorded)") }
     }
 
     var selection: LAPESelection { topRate.map(LAPESelection.topRate) ?? .perLanguage(perLanguage ?? 400) }

@@ -19,12 +19,7 @@ enum LensInputs {
             return (try Unembedding(finalNorm: stored.finalNorm, matrix: stored.matrix, vocab: stored.vocab, dim: stored.dim,
                                     eps: Float(arch.norm_eps)), "the file")
         }
-        let path = model ?? info.modelPath
-        let weights = try ModelLoader.load(URL(fileURLWithPath: path))
-        let digest = try FileDigest.sha256(of: weights.files)
-        guard digest == info.modelSHA256 else {
-            throw CLIError("\(path): not the model run \(run) used (sha256 \(digest), recorded \(info.modelSHA256))")
-        }
+        let (weights, _, path) = try RunModel.load(model, run: run, info: info)
         let c = weights.config
         return (try Unembedding(finalNorm: try weights.tensor(.finalNorm).floats(), matrix: try weights.tensor(.output).floats(),
                                 vocab: c.vocabSize, dim: c.dim, eps: Float(arch.norm_eps)), path)

@@ -23,8 +23,16 @@ struct MergeCommand: ParsableCommand {
     func run() throws {
         let printer = progress.printer()
         defer { printer?.finish() }
-        let s = try PolylensFile.merge(into: URL(fileURLWithPath: output), from: inputs.map { URL(fileURLWithPath: $0) }) {
-            printer?.update($0)
+        // A merge that fails part-way (a bad blob in the second input) leaves no new output behind.
+        let created = !FileManager.default.fileExists(atPath: output)
+        let s: MergeSummary
+        do {
+            s = try PolylensFile.merge(into: URL(fileURLWithPath: output), from: inputs.map { URL(fileURLWithPath: $0) }) {
+                printer?.update($0)
+            }
+        } catch {
+            if created { for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: output + suffix) } }
+            throw error
         }
         printer?.finish()
         print("\(output): run \(s.run) +\(s.documents) documents, +\(s.lensPrompts) lens prompts from \(inputs.count) file(s)")

@@ -42,9 +42,14 @@ struct MexaCommand: ParsableCommand {
         var layers: [JSONLayer]
     }
 
+    /// Ends beyond any model Polylens reads are refused before a range is expanded: `0-99999999999` would be
+    /// an 800 GB array.
     static func parseLayers(_ text: String) throws -> [Int] {
         try text.split(separator: ",").flatMap { part -> [Int] in
             let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            if let beyond = ends.compactMap({ $0 }).first(where: { $0 > LlamaConfig.Limits.layers }) {
+                throw CLIError("--layers: \(beyond) is beyond any model's layers (at most \(LlamaConfig.Limits.layers))")
+            }
             switch ends.count {
             case 1: if let a = ends[0] { return [a] }
             case 2: if let a = ends[0], let b = ends[1], a <= b { return Array(a...b) }

@@ -31,7 +31,7 @@ struct ModelInfoCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(summary), as: UTF8.self))
         case .text:
-            print(Self.text(summary))
+            print(Self.text(summary).terminalSafe)
         }
     }
 

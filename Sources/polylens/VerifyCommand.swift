@@ -13,7 +13,7 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let printer = progress.printer()
-        let report = try PolylensFile.open(URL(fileURLWithPath: file)).verify { printer?.update($0) }
+        let report = try PolylensFile.inspect(URL(fileURLWithPath: file)).verify { printer?.update($0) }
         printer?.finish()
         for p in report.problems { print("\(file): \(p)") }
         if report.isSound {

@@ -143,7 +143,7 @@ final class SQLConsoleTests: XCTestCase {
         XCTAssertEqual(results, [SQLResult(columns: ["a"], rows: [[.integer(1)]]),
                                  SQLResult(columns: ["language"], rows: [[.text("C")], [.text("Python")]])])
         assertError(try console.query("SELECT 1; SELECT 2"), contains: "expected one SQL statement, found 2")
-        assertError(try console.run("SELECT 1; DELETE FROM runs"), contains: "readonly")
+        assertError(try console.run("SELECT 1; DELETE FROM runs"), contains: "sql is read-only, refused: DELETE FROM runs")
     }
 
     func testBlobDescription() {

@@ -15,6 +15,7 @@ import json
 import numpy as np
 
 from . import codec
+from . import schema
 from . import sql as sqlmod
 
 APPLICATION_ID = 0x504C4E53
@@ -38,6 +39,10 @@ def check_identity(db, path):
         raise PolylensError("%s: not a Polylens file (application_id %#x)" % (path, app))
     if version > SCHEMA_VERSION:
         raise PolylensError("%s: schema version %d is newer than this reader (%d)" % (path, version, SCHEMA_VERSION))
+    found = schema.problems(db)
+    if found:
+        raise PolylensError("%s: refused, its schema is not Polylens' own (%s); `polylens verify` lists every difference"
+                            % (path, found[0]))
     return version
 
 

@@ -278,11 +278,28 @@ def connect(path, read_only=True):
         db = sqlite3.connect(uri, uri=True, factory=Connection, isolation_level=None)
     except sqlite3.OperationalError as e:
         raise FileNotFoundError("%s: cannot open (%s)" % (path, e)) from None
+    harden(db)
     check_identity(db, path)
     register(db)
     if read_only:
         db.execute("PRAGMA query_only = ON")
     return db
+
+
+def harden(db):
+    """What PolylensFile.harden does in Swift, as far as this Python's sqlite3 reaches: defensive mode (3.12+),
+    trusted_schema off (views and triggers call no side-effecting function), no extension loading, no ATTACH,
+    triggers one deep. With the exact-schema check of check_identity, nothing the file brought can run."""
+    if hasattr(db, "setconfig"):
+        db.setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, True)
+        db.setconfig(sqlite3.SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, False)
+    if hasattr(db, "enable_load_extension"):
+        db.enable_load_extension(False)
+    if hasattr(db, "setlimit"):
+        db.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+        db.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, 10_000_000)
+        db.setlimit(sqlite3.SQLITE_LIMIT_TRIGGER_DEPTH, 1)
+    db.execute("PRAGMA trusted_schema = OFF")
 
 
 def _quote(path):

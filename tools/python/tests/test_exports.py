@@ -92,7 +92,7 @@ def test_sql_output_options(ingested, tmp_path):
     missing = cli("sql", ingested, tmp_path / "missing.sql", check=False)
     assert missing.returncode != 0 and "missing.sql: no such query file" in missing.stderr
     write = cli("sql", ingested, "SELECT 1; DELETE FROM runs", check=False)
-    assert write.returncode != 0 and "readonly" in write.stderr
+    assert write.returncode != 0 and "sql is read-only, refused: DELETE FROM runs" in write.stderr
     with polylens.open(ingested) as f:
         assert f.db.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
     bad = cli("sql", ingested, "SELECT 1", "--hex-blobs", check=False)
