@@ -54,8 +54,13 @@ final class ShardCommandsTests: XCTestCase {
         r = try PolylensCLI.run(["execute", plan, "--shard", "0/2", "--out", results])
         XCTAssertTrue(r.out.contains("already complete, not recomputed"), r.out)
 
+        r = try PolylensCLI.run(["info", results + "/result-00001-of-00002.polylens"])
+        XCTAssertTrue(r.out.contains("shard 1/2 of plan") && r.out.contains("shard 1/2 computed by polylens-swift"), r.out)
+
         r = try PolylensCLI.run(["combine", plan, results, "--out", combined])
         XCTAssertEqual(r.status, 0, r.err)
+        r = try PolylensCLI.run(["verify", combined])
+        XCTAssertEqual(r.status, 0, r.out + r.err)
         XCTAssertTrue(r.out.contains("2 shards (polylens-swift float32)"), r.out)
         assertFailure(try PolylensCLI.run(["combine", plan, results, "--out", combined]), "exists; combine writes a new file")
         r = try PolylensCLI.run(["sql", combined, "SELECT shard, engine, device, dtype FROM shard_results ORDER BY shard", "--format", "csv"])
