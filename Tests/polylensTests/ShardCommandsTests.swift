@@ -59,9 +59,9 @@ final class ShardCommandsTests: XCTestCase {
 
         r = try PolylensCLI.run(["combine", plan, results, "--out", combined])
         XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("2 shards (polylens-swift float32)"), r.out)
         r = try PolylensCLI.run(["verify", combined])
         XCTAssertEqual(r.status, 0, r.out + r.err)
-        XCTAssertTrue(r.out.contains("2 shards (polylens-swift float32)"), r.out)
         assertFailure(try PolylensCLI.run(["combine", plan, results, "--out", combined]), "exists; combine writes a new file")
         r = try PolylensCLI.run(["sql", combined, "SELECT shard, engine, device, dtype FROM shard_results ORDER BY shard", "--format", "csv"])
         XCTAssertEqual(r.status, 0, r.err)
