@@ -18,7 +18,7 @@ extension PolylensFile {
     /// CRC-checked and matched against the element type its column must hold.
     /// `progress` counts blobs (a large file takes a while to decode and CRC-check).
     public func verify(progress: ((WorkProgress) -> Void)? = nil) throws -> VerifyReport {
-        try guarded("verify") { db in
+        var report = try guarded("verify") { db in
             let schema = try Self.schemaProblems(db)
             guard schema.isEmpty else {
                 return VerifyReport(schemaVersion: try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0, blobsChecked: 0,
@@ -73,5 +73,7 @@ extension PolylensFile {
             }
             return VerifyReport(schemaVersion: version, blobsChecked: checked, problems: problems)
         }
+        if report.problems.isEmpty { report.problems += try shardProblems() }
+        return report
     }
 }
