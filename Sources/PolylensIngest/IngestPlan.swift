@@ -24,7 +24,9 @@ struct IngestPlan {
     }
 
     struct Prompt {
-        var prompt: FewShotPrompt
+        var source: String
+        var target: String
+        var itemKey: String
         var tokens: [Int32]
         var firstPosition: Int
     }
@@ -100,7 +102,8 @@ extension Ingestor {
             }
             let (tokens, first) = try prompt.tokenize(tokenizer)
             guard tokens.count <= weights.config.maxPositions else { plan.promptsTooLong += 1; continue }
-            plan.prompts.append(IngestPlan.Prompt(prompt: prompt, tokens: tokens, firstPosition: first))
+            plan.prompts.append(IngestPlan.Prompt(source: prompt.source, target: prompt.target, itemKey: prompt.itemKey,
+                                                  tokens: tokens, firstPosition: first))
         }
         return plan
     }

@@ -4,7 +4,9 @@ import PolylensModel
 import PolylensStore
 import PolylensTokenizer
 
-/// Runs the model once over every document and prompt and commits what the analyses need.
+/// Runs the model once over every document and prompt and commits what the analyses need: plans
+/// (`IngestPlan`, in memory, one shard), then executes the plan into the target file (`PlanExecutor`,
+/// the same loop `polylens execute` runs over a shard plan file).
 ///
 /// Resumable: documents and prompts already in the run are skipped, and batches are cut at fixed
 /// counts (never by time), so a run killed at any moment and started again commits exactly the
@@ -29,8 +31,8 @@ public final class Ingestor {
     public let tokenSets: [TokenSet]
     let weights: ModelWeights
     let tokenizer: Tokenizer
-    private let modelPath: String
-    private let tokenizerURL: URL
+    let modelPath: String
+    let tokenizerURL: URL
 
     /// Reads the corpus specs and prompts: input errors surface here, before a file is opened.
     public init(weights: ModelWeights, modelPath: String, tokenizer: Tokenizer, tokenizerURL: URL,
@@ -103,7 +105,6 @@ public final class Ingestor {
     public func run(into file: PolylensFile, choice: RunIdentity.Choice? = nil, threads: Int? = nil,
                     planning: ((Int, Int) -> Void)? = nil, progress: ((IngestProgress) -> Void)? = nil,
                     shouldStop: (() -> Bool)? = nil) throws -> Report {
-        let config = weights.config
         let choice = try choice ?? chooseRun(in: file, allowNewRun: false)
         let committed = try choice.run.map { try file.documentKeys(run: $0) } ?? []
         let plan = try self.plan(committed: committed,
@@ -117,101 +118,13 @@ public final class Ingestor {
         } else {
             run = try file.createRun(choice.info)
         }
-        let transformer = try Transformer(weights, threads: threads)
-        if options.lensStates, try file.unembedding(run: run) == nil {
-            try file.storeUnembedding(run: run, finalNorm: try weights.tensor(.finalNorm).floats(),
-                                      matrix: try weights.tensor(.output).floats(), vocab: config.vocabSize, dim: config.dim)
-        }
-        if !prompts.isEmpty { try file.storeTokenSets(run: run, tokenSets) }
-        // Made only when a prompt is left to compute: the f32 unembedding is vocab × dim floats.
-        var unembedding: Unembedding?
-
         var report = Report(run: run, documentsResumed: plan.resumedDocuments, promptsResumed: plan.resumedPrompts,
                             duplicates: plan.duplicates, empty: plan.empty, overBudget: plan.overBudget,
                             promptsTooLong: plan.promptsTooLong)
-        let start = Date()
-        var batch = PendingBatch(config: config, options: options)
-        var state = IngestProgress(itemsDone: 0, itemsTotal: plan.items, tokensDone: 0, tokensTotal: plan.tokensToCompute,
-                                   seconds: 0, documentsPerLanguage: [:])
-        for key in committed { state.documentsPerLanguage[key.language, default: 0] += 1 }
-
-        func flush() throws {
-            guard !batch.isEmpty else { return }
-            try file.commit(run: run, batch: batch.take())
-        }
-        func advance() {
-            state.itemsDone += 1
-            state.tokens.done = report.tokensComputed
-            state.tokens.seconds = Date().timeIntervalSince(start)
-            progress?(state)
-        }
-        func stopping() -> Bool {
-            guard shouldStop?() == true else { return false }
-            report.interrupted = true
-            report.discarded = batch.documents.count + batch.prompts.count
-            report.documentsCommitted -= batch.documents.count
-            report.promptsCommitted -= batch.prompts.count
-            report.heldOut -= batch.documents.filter(\.heldOut).count
-            report.left = plan.items - state.itemsDone + report.discarded
-            return true
-        }
-
-        for planned in plan.documents {
-            if stopping() { break }
-            let document = planned.document
-            let tokens = try self.tokens(of: planned)
-            let info = DocumentInfo(language: document.language, source: document.source, itemKey: document.itemKey,
-                                    sha256: planned.key.sha256, bytes: document.bytes, tokens: tokens.count, heldOut: planned.heldOut,
-                                    tokenIds: planned.heldOut ? tokens.map { Int32($0) } : nil)
-            if planned.heldOut {
-                batch.add(info, summaries: [], tokens: 0)
-                report.heldOut += 1
-            } else {
-                let summarize = document.itemKey != nil || options.storage.corpusSummaries
-                let summary = SummaryAccumulator(blocks: config.nLayers, dim: config.dim)
-                var consumers: [TapConsumer] = (summarize ? [summary] : []) + [batch.statistics(for: document.language),
-                                                                                batch.languageState(for: document.language)]
-                if let activity = batch.activity(for: document.language) {
-                    activity.begin(document: batch.documents.count, key: planned.key, tokens: tokens)
-                    consumers.append(activity)
-                }
-                let taps = TapFanOut(consumers)
-                _ = try transformer.forward(tokens, startPosition: 0, taps: taps, logits: .none)
-                let summaries = summarize ? summary.summaries().filter { options.storage.poolings.contains($0.pooling) } : []
-                batch.add(info, summaries: summaries, tokens: tokens.count)
-                report.tokensComputed += tokens.count
-            }
-            report.documentsCommitted += 1
-            state.documentsPerLanguage[document.language, default: 0] += 1
-            if batch.isFull(options) { try flush() }
-            advance()
-        }
-
-        for planned in plan.prompts where !report.interrupted {
-            if stopping() { break }
-            let prompt = planned.prompt, tokens = planned.tokens
-            let collector = LensStateCollector(blocks: config.nLayers, dim: config.dim, firstPosition: planned.firstPosition, tokenCount: tokens.count)
-            _ = try transformer.forward(tokens.map { Int($0) }, startPosition: 0, taps: collector, logits: .none)
-            let first = planned.firstPosition
-            if unembedding == nil { unembedding = try Unembedding(weights) }
-            let next = collector.positions > 0 ? Array(tokens[(first + 1)...]) : []
-            let lensStart = Self.processCPUSeconds()
-            let columns = collector.states.withUnsafeBufferPointer {
-                LensDecoder.decode($0, positions: collector.positions, next: next, unembedding: unembedding!, sets: tokenSets,
-                                   topK: options.lensTop, threads: transformer.threads)
-            }
-            report.lensCPUSeconds += Self.processCPUSeconds() - lensStart
-            let lensPrompt = LensPrompt(source: prompt.source, target: prompt.target, itemKey: prompt.itemKey, tokens: tokens,
-                                        firstPosition: first, layers: collector.layers, dim: collector.dim,
-                                        states: options.lensStates ? collector.states : [])
-            batch.add(lensPrompt, result: LensPromptResult(prompt: lensPrompt, columns: columns), tokens: tokens.count)
-            report.tokensComputed += tokens.count
-            report.promptsCommitted += 1
-            if batch.isFull(options) { try flush() }
-            advance()
-        }
-        if !report.interrupted { try flush() }
-        report.seconds = Date().timeIntervalSince(start)
+        let executor = PlanExecutor(weights: weights, options: options, tokenSets: tokenSets)
+        try executor.execute(plan, into: file, run: run, report: &report, threads: threads,
+                             alreadyPerLanguage: committed.reduce(into: [:]) { $0[$1.language, default: 0] += 1 },
+                             tokens: self.tokens(of:), progress: progress, shouldStop: shouldStop)
         return report
     }
 
@@ -257,7 +170,7 @@ public final class Ingestor {
         if documents > 0 { shape.sourceCharacters = Double(sourceCharacters) / Double(documents) }
         var pairs = Set<String>(), promptTokens = 0, positions = 0, usable = 0
         for planned in plan.prompts {
-            pairs.insert(planned.prompt.source + "\u{0}" + planned.prompt.target)
+            pairs.insert(planned.source + "\u{0}" + planned.target)
             usable += 1; promptTokens += planned.tokens.count; positions += planned.tokens.count - 1 - planned.firstPosition
         }
         shape.lensPairs = pairs.count
@@ -288,78 +201,5 @@ public final class Ingestor {
     public static func isHeldOut(sha256: String, fraction: Double) -> Bool {
         guard fraction > 0, let bits = UInt64(sha256.prefix(16), radix: 16) else { return false }
         return Double(bits) / 18446744073709551616.0 < fraction
-    }
-}
-
-/// The documents, statistics, summaries and prompts collected since the last commit.
-private struct PendingBatch {
-    let config: LlamaConfig
-    let options: IngestOptions
-    var documents: [DocumentInfo] = []
-    var summaries: [(documentIndex: Int, summary: DocumentSummary)] = []
-    var prompts: [LensPrompt] = []
-    var results: [LensPromptResult] = []
-    var accumulators: [String: NeuronStatsAccumulator] = [:]
-    var languageStates: [String: LanguageStateAccumulator] = [:]
-    var activity: [String: NeuronActivityAccumulator] = [:]
-    var tokens = 0
-
-    init(config: LlamaConfig, options: IngestOptions) { self.config = config; self.options = options }
-
-    var isEmpty: Bool { documents.isEmpty && prompts.isEmpty }
-
-    func isFull(_ options: IngestOptions) -> Bool {
-        documents.count + prompts.count >= options.batchDocuments || tokens >= options.batchTokens
-    }
-
-    mutating func statistics(for language: String) -> NeuronStatsAccumulator {
-        if let a = accumulators[language] { return a }
-        let a = NeuronStatsAccumulator(language: language, layers: config.nLayers, neurons: config.hiddenDim)
-        accumulators[language] = a
-        return a
-    }
-
-    mutating func languageState(for language: String) -> LanguageStateAccumulator {
-        if let a = languageStates[language] { return a }
-        let a = LanguageStateAccumulator(language: language, blocks: config.nLayers, dim: config.dim)
-        languageStates[language] = a
-        return a
-    }
-
-    /// Histograms and context candidates of a language, or nil when ingest collects neither.
-    mutating func activity(for language: String) -> NeuronActivityAccumulator? {
-        let contexts = options.contexts.flatMap { $0.collected > 0 ? $0 : nil }
-        guard options.activationHistograms || contexts != nil else { return nil }
-        if let a = activity[language] { return a }
-        let a = NeuronActivityAccumulator(language: language, layers: config.nLayers, neurons: config.hiddenDim,
-                                          histograms: options.activationHistograms, contexts: contexts)
-        activity[language] = a
-        return a
-    }
-
-    mutating func add(_ document: DocumentInfo, summaries: [DocumentSummary], tokens: Int) {
-        let index = documents.count
-        documents.append(document)
-        self.summaries += summaries.map { (index, $0) }
-        self.tokens += tokens
-    }
-
-    mutating func add(_ prompt: LensPrompt, result: LensPromptResult, tokens: Int) {
-        prompts.append(prompt)
-        results.append(result)
-        self.tokens += tokens
-    }
-
-    mutating func take() -> IngestBatch {
-        let stats = accumulators.sorted { $0.key < $1.key }.flatMap { $0.value.isEmpty ? [] : $0.value.stats }
-        let active = activity.sorted { $0.key < $1.key }.map(\.value).filter { !$0.isEmpty }
-        let delta = active.isEmpty ? nil : NeuronActivityDelta(shape: active[0].shape, histograms: active.flatMap(\.activationHistograms),
-                                                               contexts: active.flatMap(\.contexts))
-        var batch = IngestBatch(documents: documents, stats: stats, summaries: summaries, lensPrompts: prompts, lensResults: results,
-                                activity: delta)
-        batch.languageStates = languageStates.sorted { $0.key < $1.key }.flatMap { $0.value.isEmpty ? [] : $0.value.states }
-        batch.summaryCodec = options.storage.summaryCodec
-        self = PendingBatch(config: config, options: options)
-        return batch
     }
 }

@@ -41,7 +41,13 @@ extension BlobColumn {
         BlobColumn(table: "lens_results", column: "correct_rank", dtype: .i32, key: lensKey, shape: "json_array(layers, positions)"),
         BlobColumn(table: "lens_results", column: "entropy", dtype: .f32, key: lensKey, shape: "json_array(layers, positions)"),
         BlobColumn(table: "lens_results", column: "set_mass", dtype: .f32, key: lensKey, shape: "json_array(layers, positions, sets)"),
-    ] + neuronActivity
+    ] + neuronActivity + shardPlans
+
+    /// Schema/006_shard_plans.sql.
+    static let shardPlans: [BlobColumn] = [
+        BlobColumn(table: "planned_documents", column: "token_ids", dtype: .i32, key: "'planned document ' || ordinal"),
+        BlobColumn(table: "planned_prompts", column: "tokens", dtype: .i32, key: "'planned prompt ' || ordinal"),
+    ]
 
     /// Schema/004_neuron_activity.sql.
     static let neuronActivity: [BlobColumn] = [

@@ -77,11 +77,12 @@ extension PolylensFile {
         }
         var summary = MergeSummary(run: run, documents: 0, lensPrompts: 0)
         let meter = ProgressMeter(task: "merge", unit: "runs", total: inputRuns.count, report: progress)
+        var filesWithResultsCopied = Set<ObjectIdentifier>()
         for (f, id, _) in inputRuns {
             // Lens results refer to their run's token sets by ordinal: shards must share them (refused otherwise).
             let sets = try f.tokenSets(run: id)
             if !sets.isEmpty { try out.storeTokenSets(run: run, sets) }
-            let copied = try out.copy(run: id, of: f, into: run)
+            let copied = try out.copy(run: id, of: f, into: run, shardResults: filesWithResultsCopied.insert(ObjectIdentifier(f)).inserted)
             if try out.unembedding(run: run) == nil, let u = try f.unembedding(run: id) {
                 try out.storeUnembedding(run: run, finalNorm: u.finalNorm, matrix: u.matrix, vocab: u.vocab, dim: u.dim)
             }
@@ -94,8 +95,10 @@ extension PolylensFile {
 
     /// Copies one run of `source` into `run` in one transaction, a page of rows at a time so that memory stays
     /// bounded whatever the input's size: documents, summaries and lens prompts with their blobs as stored (each
-    /// decoded once to check it), statistics added to the stored ones.
-    private func copy(run id: Int64, of source: PolylensFile, into run: Int64) throws -> (documents: Int, lensPrompts: Int) {
+    /// decoded once to check it), statistics added to the stored ones; with `shardResults`, the file's
+    /// `shard_results` rows (who computed a result shard) too.
+    private func copy(run id: Int64, of source: PolylensFile, into run: Int64,
+                      shardResults: Bool) throws -> (documents: Int, lensPrompts: Int) {
         let page = 512
         return try writing("merge \(source.path) into") { db in
             try requireRun(run, db)
@@ -179,6 +182,9 @@ extension PolylensFile {
                         """, arguments: StatementArguments([prompt, r["layers"], r["positions"], r["top_k"], r["sets"]] as [(any DatabaseValueConvertible)?])
                             + StatementArguments(try columns.map { try check(r[$0], "lens_results(prompt \(old)).\($0)") }))
                 }
+            }
+            if shardResults {
+                for r in try source.shardResults() { try insert(r, db) }
             }
             try db.execute(sql: "UPDATE runs SET updated_at = ? WHERE id = ?", arguments: [Self.now(), run])
             return (documentIDs.count, prompts.count)
