@@ -264,7 +264,7 @@ def write(plan, work, model, out, result, t0):
                 row = dict(result, plan_sha256=plan.plan_sha256, shard=plan.shard, shard_count=plan.shard_count,
                            shard_sha256=plan.shard_sha256, seconds=time.monotonic() - t0, finished_at=now())
                 f.insert("shard_results", [row])
-            f.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            f.db.execute("PRAGMA journal_mode = DELETE")  # a result is one self-contained file
         finally:
             f.close()
         fd = os.open(tmp, os.O_RDONLY)

@@ -33,7 +33,8 @@ def command(engine, plan_dir, shard, count, out_dir, options):
     """The executor command line of one shard."""
     target = ["%d/%d" % (shard, count)]
     if engine == "swift":
-        return [options.get("polylens", "polylens"), "execute", plan_dir, "--shard", *target, "--out", out_dir]
+        return [options.get("polylens", "polylens"), "execute", plan_dir, "--shard", *target, "--out", out_dir,
+                "--threads", str(options.get("threads", 1))]
     cmd = [sys.executable, "-m", "polylens_worker", "execute", plan_dir, "--shard", *target, "--out", out_dir,
            "--device", options.get("device", "cpu"), "--dtype", options.get("dtype", "float32"),
            "--batch-tokens", str(options.get("batch_tokens", 4096)), "--quiet"]
@@ -59,6 +60,7 @@ def fan_out(plan_dir, out_dir, engine="torch", num_gpus=0, cpus_per_task=1, retr
     count = shard_count(plan_dir)
     os.makedirs(out_dir, exist_ok=True)
     plan_dir, out_dir = os.path.abspath(plan_dir), os.path.abspath(out_dir)
+    options.setdefault("threads", cpus_per_task)
     if engine == "torch" and num_gpus:
         options.setdefault("device", "cuda")
     env = dict(os.environ)
