@@ -23,6 +23,7 @@ def parser():
     r.add_argument("--num-gpus", type=float, default=0, help="GPUs per task (torch engine: runs on cuda)")
     r.add_argument("--cpus-per-task", type=int, default=1)
     r.add_argument("--retries", type=int, default=3, help="Ray retries of a failed task (default 3)")
+    r.add_argument("--local-cpus", type=int, help="CPUs of a local Ray (default: all); tasks run at once = this / --cpus-per-task")
     r.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
     r.add_argument("--combine", metavar="FILE", help="after the shards, polylens combine into FILE")
     r.add_argument("--allow-mixed-engines", action="store_true")
@@ -59,7 +60,8 @@ def main(argv=None):
                 options["device"] = args.device
             fan_out(args.plan_dir, args.out, engine=args.engine, num_gpus=args.num_gpus, cpus_per_task=args.cpus_per_task,
                     retries=args.retries, address=args.address, options=options, combine=args.combine,
-                    allow_mixed=args.allow_mixed_engines, progress=not args.quiet)
+                    allow_mixed=args.allow_mixed_engines, progress=not args.quiet,
+                    local_cpus=args.local_cpus)
     except PlanError as e:
         print("error: %s" % e, file=sys.stderr)
         return 1

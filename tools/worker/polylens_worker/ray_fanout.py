@@ -53,7 +53,7 @@ def run_shard(cmd, env):
 
 
 def fan_out(plan_dir, out_dir, engine="torch", num_gpus=0, cpus_per_task=1, retries=3, address=None,
-            options=None, combine=None, allow_mixed=False, progress=True):
+            options=None, combine=None, allow_mixed=False, progress=True, local_cpus=None):
     """Runs every shard as a Ray task (local Ray unless `address` or RAY_ADDRESS says otherwise), then combines."""
     import ray
     options = dict(options or {})
@@ -68,8 +68,9 @@ def fan_out(plan_dir, out_dir, engine="torch", num_gpus=0, cpus_per_task=1, retr
                                         + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address or os.environ.get("RAY_ADDRESS"), log_to_driver=False,
-                 **({} if address or os.environ.get("RAY_ADDRESS") else {"include_dashboard": False}))
+        cluster = address or os.environ.get("RAY_ADDRESS")
+        local = {} if cluster else dict(include_dashboard=False, **({"num_cpus": local_cpus} if local_cpus else {}))
+        ray.init(address=cluster, log_to_driver=False, **local)
     try:
         task = ray.remote(num_gpus=num_gpus, num_cpus=cpus_per_task, max_retries=retries,
                           retry_exceptions=True)(run_shard)
