@@ -20,12 +20,15 @@ def documents(a, b):
 
 
 def moments(total_a, total_b, squares_a, squares_b, tokens, what, rel=1e-6):
-    """|Δ sum| within rel × sqrt(n · Σa²) (a bound on Σ|a|), |Δ Σa²| within rel × Σa²."""
+    """Per (language, layer) row: ‖Δ‖ within rel of ‖·‖ for the sums of squares, and for the sums within rel of
+    ‖sqrt(n · Σa²)‖ (a bound on Σ|a|, since a sum can cancel to ~0); every single element within 10 × rel (two
+    float32 forward passes differ by float32 rounding through the layers, ~1e-6 of an activation)."""
     scale = np.sqrt(np.asarray(tokens, np.float64)[..., None] * np.maximum(squares_a, 0)) + 1e-300
-    assert np.all(np.abs(total_a - total_b) <= rel * scale), "%s sums differ by %g of scale" % (
-        what, np.max(np.abs(total_a - total_b) / scale))
-    assert np.all(np.abs(squares_a - squares_b) <= rel * np.abs(squares_a) + 1e-300), "%s sums of squares differ by %g" % (
-        what, np.max(np.abs(squares_a - squares_b) / (np.abs(squares_a) + 1e-300)))
+    for name, a, b, s in (("sums", total_a, total_b, scale), ("sums of squares", squares_a, squares_b, np.abs(squares_a) + 1e-300)):
+        row = np.linalg.norm(a - b, axis=-1) / np.linalg.norm(s, axis=-1)
+        assert np.all(row <= rel), "%s %s differ by %g (row norm)" % (what, name, row.max())
+        element = np.abs(a - b) / s
+        assert np.all(element <= 10 * rel), "%s %s differ by %g (one element)" % (what, name, element.max())
 
 
 def neuron_stats(a, b, flips=1e-4, rel=1e-6):
@@ -64,7 +67,10 @@ def histograms(a, b, flips=1e-4):
     assert moved <= flips * ca.sum(), "histograms differ in %d of %d counts" % (moved, ca.sum())
 
 
-def contexts(a, b, agree=0.99):
+def contexts(a, b, agree=0.95):
+    """Values within float32 rounding; the same (document, position) at ≥ `agree` of the slots. Documents sharing a
+    prefix have bit-identical activations there in one engine (an exact tie, broken by sha256); another engine or
+    another batch puts ~1e-7 between them, which may break the tie the other way."""
     x, y = rows(a, "neuron_contexts", "scope, layer"), rows(b, "neuron_contexts", "scope, layer")
     for c in ("scope", "layer", "neurons", "k", "before", "after"):
         assert list(x[c]) == list(y[c]), "neuron_contexts.%s differ" % c
@@ -72,7 +78,8 @@ def contexts(a, b, agree=0.99):
     for k in range(len(x["scope"])):
         va, vb = np.asarray(x["value"][k]), np.asarray(y["value"][k])
         assert np.array_equal(np.isnan(va), np.isnan(vb)), "neuron_contexts: filled slots differ"
-        np.testing.assert_allclose(va, vb, rtol=1e-5, atol=1e-6, err_msg="neuron_contexts.value")
+        # A near tie may pick another context at one slot; values still agree to float32 rounding of O(1) activations.
+        np.testing.assert_allclose(va, vb, rtol=1e-4, atol=1e-5, err_msg="neuron_contexts.value")
         key_a = np.stack([x["document"][k], x["position"][k]], -1)
         key_b = np.stack([y["document"][k], y["position"][k]], -1)
         same += int(np.all(key_a == key_b, -1).sum())
