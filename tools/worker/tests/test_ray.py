@@ -41,9 +41,10 @@ def test_two_workers_over_four_shards_equal_one_worker_over_the_plan(ray4, plan1
     assert np.array_equal(s4["tokens"], s1["tokens"])
     assert all(np.array_equal(a, b) for a, b in zip(s4["active"], s1["active"])), "counts are not bit-equal"
     assert all(np.array_equal(a, b) for a, b in zip(h4["counts"], h1["counts"])), "histograms are not bit-equal"
-    # Same engine and dtype: float sums differ only by summation order.
-    compare.neuron_stats(ray4, one, flips=0, rel=1e-12)
-    compare.language_states(ray4, one, rel=1e-12)
+    # Same engine and dtype: counts bit-equal; float sums differ by summation order and by the float32 rounding of
+    # another batch composition (measured: 5e-8 of the row norm), within the parity tolerance.
+    compare.neuron_stats(ray4, one, flips=0, rel=1e-6)
+    compare.language_states(ray4, one, rel=1e-6)
     compare.lens(ray4, one)
     compare.contexts(ray4, one)
 
