@@ -47,6 +47,10 @@ public struct FileInfo: Codable, Sendable {
 
     public var path: String
     public var schemaVersion: Int
+    /// The shard a shard plan or result shard holds (schema 6); nil elsewhere.
+    public var shard: ShardInfo?
+    /// Who computed each shard: one in a result shard, one per shard in a combined file.
+    public var shardResults: [ShardInfo.Execution] = []
     /// The database file plus its write-ahead log.
     public var fileBytes: Int
     public var runs: [Run]
@@ -114,8 +118,10 @@ extension PolylensFile {
                 if t.storedBytes > 0 { t.compressionRatio = Double(t.rawBytes) / Double(t.storedBytes) }
                 tables.append(t)
             }
-            return FileInfo(path: path, schemaVersion: try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
-                            fileBytes: fileBytes, runs: runs, tables: tables)
+            var info = FileInfo(path: path, schemaVersion: try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
+                                fileBytes: fileBytes, runs: runs, tables: tables)
+            try addShards(to: &info, db)
+            return info
         }
     }
 }

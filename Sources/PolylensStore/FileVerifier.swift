@@ -16,7 +16,7 @@ extension PolylensFile {
     /// CRC-checked and matched against the element type its column must hold.
     /// `progress` counts blobs (a large file takes a while to decode and CRC-check).
     public func verify(progress: ((WorkProgress) -> Void)? = nil) throws -> VerifyReport {
-        try guarded("verify") { db in
+        var report = try guarded("verify") { db in
             var problems: [String] = []
             for line in try String.fetchAll(db, sql: "PRAGMA integrity_check") where line != "ok" {
                 problems.append("integrity_check: \(line)")
@@ -65,5 +65,7 @@ extension PolylensFile {
             }
             return VerifyReport(schemaVersion: version, blobsChecked: checked, problems: problems)
         }
+        if report.problems.isEmpty { report.problems += try shardProblems() }
+        return report
     }
 }

@@ -38,6 +38,12 @@ struct InfoCommand: ParsableCommand {
             }
             lines.append("  lens prompts \(r.lensPrompts), language states \(r.languageStates), unembedding \(r.hasUnembedding ? "stored" : "not stored"), neuron sets \(r.neuronSets.isEmpty ? "none" : r.neuronSets.joined(separator: ", ")), ablation results \(r.ablationResults)")
         }
+        if let s = info.shard {
+            lines.append("shard \(s.shard)/\(s.shardCount) of plan \(s.planSHA256.prefix(16))…: \(s.plannedDocuments) planned documents, \(s.plannedPrompts) planned prompts, \(s.tokens) tokens to compute")
+        }
+        for e in info.shardResults {
+            lines.append("shard \(e.shard)/\(e.shardCount) computed by \(e.engine) \(e.engineVersion) on \(e.device) in \(e.dtype): \(e.tokens) tokens in \(String(format: "%.1f", e.seconds)) s (\(e.finishedAt))")
+        }
         lines.append("table                    rows     blobs        stored           raw   ratio")
         for t in info.tables {
             lines.append([pad(t.table, 18, left: true), pad("\(t.rows)", 10), pad("\(t.blobs)", 9), pad(bytes(t.storedBytes), 13),
