@@ -16,4 +16,10 @@ if ! python3 -c 'import numpy, lz4.block, pandas, pytest, safetensors' 2>/dev/nu
     python3 -m pip install -q numpy lz4 pandas pytest safetensors \
         || python3 -m pip install -q --break-system-packages numpy lz4 pandas pytest safetensors
 fi
+# The PyTorch worker (tools/worker; python3 -m pytest -q tools/worker) needs torch (pip finds a CPU build here),
+# transformers and ray.
+if ! python3 -c 'import torch, transformers, ray' 2>/dev/null; then
+    python3 -m pip install -q torch transformers ray \
+        || python3 -m pip install -q --break-system-packages torch transformers ray
+fi
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (Swift 6.1 or later is needed)" >&2; exit 1; }

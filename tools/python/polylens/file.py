@@ -20,8 +20,8 @@ from . import sql as sqlmod
 
 APPLICATION_ID = 0x504C4E53
 # The newest schema this package knows: 001 initial, 002 language_states, 003 lens results, 004 neuron
-# activity, 005 result provenance. Tables are read generically, so a newer table needs no code here.
-SCHEMA_VERSION = 5
+# activity, 005 result provenance, 006 shard plans. Tables are read generically, so a newer table needs no code here.
+SCHEMA_VERSION = 6
 POOLINGS = ("weighted", "mean", "last")
 
 
@@ -273,32 +273,66 @@ class PolylensFile:
 
     # -- writing --------------------------------------------------------------------------------------
 
+    def transaction(self):
+        """A context in which every `insert` and `execute` joins one transaction, committed at its end and
+        rolled back on any exception: a worker writes a whole result shard or nothing.
+
+            with f.transaction():
+                ids = f.insert("documents", docs)
+                f.insert("neuron_stats", stats)
+        """
+        if not self.writable:
+            raise PolylensError("%s: opened read-only; use polylens.open(path, write=True)" % self.path)
+        return _Transaction(self.db)
+
+    def execute(self, statement, params=()):
+        """One SQL statement on a writable file (inside `transaction()` or on its own); returns the cursor."""
+        if not self.writable:
+            raise PolylensError("%s: opened read-only; use polylens.open(path, write=True)" % self.path)
+        return self.db.execute(statement, params)
+
     def insert(self, table, rows, dtypes=None, filter="none"):
-        """Inserts `rows` (dicts of column → value) into `table` in one transaction; numpy arrays become blobs
-        (dtype from the array or `dtypes[column]`, e.g. {"data": "f16"}; `filter` "shuffle" byte-shuffles).
+        """Inserts `rows` (dicts of column → value) into `table` in one transaction (the enclosing
+        `transaction()` when there is one); numpy arrays become blobs (dtype from the array or `dtypes[column]`,
+        e.g. {"data": "f16"}; `filter` "shuffle" byte-shuffles, or a dict column → filter).
         Returns the rowids. Nothing is written when any row fails."""
         if not self.writable:
             raise PolylensError("%s: opened read-only; use polylens.open(path, write=True)" % self.path)
         columns = self.columns(table)
         dtypes = dtypes or {}
+        filters = filter if isinstance(filter, dict) else {}
         ids = []
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
+        with _Transaction(self.db):
             for row in rows:
                 unknown = [c for c in row if c not in columns]
                 if unknown:
                     raise PolylensError("%s: table %s has no column %s" % (self.path, table, ", ".join(unknown)))
                 names = list(row)
-                values = [codec.encode(v, dtypes.get(c), filter) if isinstance(v, np.ndarray) else v
-                          for c, v in row.items()]
+                values = [codec.encode(v, dtypes.get(c), filters.get(c, "none") if filters else filter)
+                          if isinstance(v, np.ndarray) else v for c, v in row.items()]
                 cur = self.db.execute("INSERT INTO main.%s (%s) VALUES (%s)" % (
                     _ident(table), ", ".join(map(_ident, names)), ", ".join("?" * len(names))), values)
                 ids.append(cur.lastrowid)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return ids
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on an exception; nested uses join the outer transaction."""
+
+    def __init__(self, db):
+        self.db = db
+        self.outer = False
+
+    def __enter__(self):
+        self.outer = not self.db.in_transaction
+        if self.outer:
+            self.db.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if self.outer:
+            self.db.execute("ROLLBACK" if kind else "COMMIT")
+        return False
 
 
 def _ident(name):

@@ -125,6 +125,31 @@ def test_insert_is_one_transaction(ingested, tmp_path):
         f.insert("neuron_sets", [])
 
 
+def test_transaction_spans_tables_and_rolls_back(ingested, tmp_path):
+    path = tmp_path / "t.polylens"
+    shutil.copy(ingested, path)
+    count = "SELECT (SELECT count(*) FROM neuron_sets), (SELECT count(*) FROM neuron_set_members)"
+    with polylens.open(path, write=True) as f:
+        before = f.db.execute(count).fetchone()
+        with pytest.raises(polylens.PolylensError, match="has no column colour"), f.transaction():
+            (set_id,) = f.insert("neuron_sets", [{"run_id": 1, "name": "x", "parameters_json": "{}", "created_at": "t"}])
+            f.insert("neuron_set_members", [{"set_id": set_id, "language": "C", "layers": np.array([1], np.int32),
+                                             "neurons": np.array([3], np.int32)}], filter={"layers": "shuffle"})
+            f.insert("neuron_set_members", [{"set_id": set_id, "colour": 1}])
+        assert f.db.execute(count).fetchone() == before
+        with f.transaction():
+            (set_id,) = f.insert("neuron_sets", [{"run_id": 1, "name": "y", "parameters_json": "{}", "created_at": "t"}])
+            f.insert("neuron_set_members", [{"set_id": set_id, "language": "C", "layers": np.array([1], np.int32),
+                                             "neurons": np.array([3], np.int32)}], filter={"layers": "shuffle"})
+            f.execute("UPDATE runs SET updated_at = 'now'")
+    with polylens.open(path) as f:
+        assert f.db.execute(count).fetchone() == (before[0] + 1, before[1] + 1)
+        assert f.neuron_sets()["y"]["C"].tolist() == [[1, 3]]
+        blob = f.db.execute("SELECT layers FROM neuron_set_members m JOIN neuron_sets s ON s.id = m.set_id "
+                            "WHERE s.name = 'y'").fetchone()[0]
+        assert polylens.codec.header(blob).filter == "shuffle"
+
+
 def test_bad_files(tmp_path):
     with pytest.raises(polylens.PolylensError, match="no such file"):
         polylens.open(tmp_path / "missing.polylens")
