@@ -20,6 +20,11 @@ extension Ingestor {
     public func writeShardPlans(to directory: URL, count: Int, planning: ((Int, Int) -> Void)? = nil,
                                 progress: ((WorkProgress) -> Void)? = nil) throws -> ShardPlanSummary {
         guard count >= 1 else { throw IngestError("--shards must be at least 1, got \(count)") }
+        // The run's parameters carry `lens_states` but not the codec (it does not decide which run an ingest
+        // continues), so an executor would write f16: refuse rather than store something else than asked.
+        if options.lensStates && options.lensStateCodec != .f16 {
+            throw IngestError("--lens-state-codec \(options.lensStateCodec.name) is not carried by shard plans yet; plan with f16 or ingest in one command")
+        }
         let fm = FileManager.default
         let target = directory.standardizedFileURL
         if let entries = try? fm.contentsOfDirectory(atPath: target.path) {

@@ -124,10 +124,10 @@ extension PolylensFile {
         try guarded("read the documents of") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM documents WHERE run_id = ? ORDER BY id", arguments: [run]).map { r in
                 let id: Int64 = r["id"]
-                let ids: Data? = r["token_ids"]
+                let ids: DatabaseValue = r["token_ids"]
                 return DocumentInfo(language: r["language"], source: r["source"], itemKey: r["item_key"], sha256: r["sha256"],
                                     bytes: r["bytes"], tokens: r["tokens"], heldOut: r["held_out"],
-                                    tokenIds: try ids.map { try decode($0, "documents(\(id)).token_ids").int32s() })
+                                    tokenIds: ids.isNull ? nil : try decode(ids, "documents(\(id)).token_ids").int32s())
             }
         }
     }

@@ -24,9 +24,9 @@ BINS = 40
 
 def activation_bins(a, table):
     """The bin of every float32 value of `a` (ActivationBins.bin: a table lookup on bits >> 22, plus one for the
-    positive values that share +0's slot)."""
+    positive values that share +0's slot: bits 1…0x3FFFFF)."""
     bits = a.contiguous().view(torch.int32).to(torch.int64) & 0xFFFFFFFF
-    return table[bits >> 22] + (((bits - 1) & 0xFFFFFFFF) < 0x400000).to(torch.int64)
+    return table[bits >> 22] + (((bits - 1) & 0xFFFFFFFF) < 0x3FFFFF).to(torch.int64)
 
 
 class LanguageSums:

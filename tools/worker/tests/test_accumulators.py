@@ -48,12 +48,13 @@ def test_bins_match_the_edges():
     assert np.array_equal(got[real] >= 12, values[real] > 0)
 
 
-def test_bins_of_the_one_value_where_swift_is_off_by_one():
-    """ActivationBins.bin adds one for bits − 1 < 0x400000, which includes bits = 0x400000 (the denormal 2⁻¹²⁷):
-    Swift puts that single value in bin 13, not 12. The worker computes as Swift does (parity); the edges say 12."""
-    x = torch.tensor([2.0 ** -127], dtype=torch.float32)
-    assert x.view(torch.int32).item() == 0x400000
-    assert activation_bins(x, torch.tensor(BIN_TABLE)).item() == 13 and reference_bin(x.numpy(), reference_edges())[0] == 12
+def test_the_smallest_denormal_outside_zeros_slot_gets_the_documented_bin():
+    """2^-127 (bits 0x400000) is the first value past +0's slot of the table: bin 12, as the edges say (Swift put it
+    in 13 until its fix-up was corrected to bits 1...0x3FFFFF; ActivationBinsTests checks every slot there)."""
+    x = torch.tensor([2.0 ** -127, 2.0 ** -149, 0.0], dtype=torch.float32)
+    assert x[0].view(torch.int32).item() == 0x400000
+    got = activation_bins(x, torch.tensor(BIN_TABLE)).tolist()
+    assert got == reference_bin(x.numpy(), reference_edges()).tolist(), got
 
 
 def test_language_sums_match_numpy():
