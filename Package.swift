@@ -70,7 +70,8 @@ let package = Package(
                                                             .product(name: "Crypto", package: "swift-crypto")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PolylensIngestTests", dependencies: ["PolylensModel", "PolylensTokenizer", "PolylensEngine",
-                                                             "PolylensStore", "PolylensIngest"]),
+                                                             "PolylensStore", "PolylensIngest",
+                                                             .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PolylensAnalysisTests", dependencies: ["PolylensModel", "PolylensTokenizer", "PolylensEngine",
                                                                "PolylensStore", "PolylensAnalysis"],
                     resources: [.copy("Fixtures")]),
@@ -79,7 +80,8 @@ let package = Package(
                                                              .product(name: "GRDB", package: "GRDB.swift")]),
         // Depends on the executable to have it built: the tests run it as a process.
         .testTarget(name: "polylensTests", dependencies: ["polylens", "PolylensModel", "PolylensTokenizer", "PolylensEngine",
-                                                        "PolylensStore", "PolylensIngest", "PolylensAnalysis"]),
+                                                        "PolylensStore", "PolylensIngest", "PolylensAnalysis",
+                                                        .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v5]
 )
