@@ -300,7 +300,7 @@ final class AnalysisCommandsTests: XCTestCase {
         XCTAssertEqual(parameters["set_to"] as? String, "p99")
         XCTAssertTrue((parameters["set_to_source"] as? String)?.contains("0.99-quantile in the ablated set's language") ?? false, "\(parameters)")
         let listed = try json(["results", path])
-        XCTAssertTrue((listed["ablations"] as? [[String: Any]] ?? []).contains { ($0["parameters"] as? String)?.contains(#""set_to":"p99""#) ?? false }, "\(listed)")
+        XCTAssertTrue((listed["ablations"] as? [[String: Any]] ?? []).contains { ($0["parameters"] as? [String: Any])?["set_to"] as? String == "p99" }, "\(listed)")
 
         // The values: each neuron's p99 in the set's language, as `polylens neuron --language L` shows it.
         let set = try f.neuronSet(run: run, name: "six")

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PolylensModel
+import PolylensStore
 import XCTest
 
 /// Issue 14, item 3: a Polylens file from someone else. Each case is planted in a copy of a real ingest; every
@@ -32,15 +33,15 @@ final class HostilePolylensFileTests: XCTestCase {
         for arguments in readers(path, dir) {
             let started = Date()
             let r = try runBounded(arguments)
-            assertRefused(r, "refused, its schema is not Polylens' own (view runs stands where schema version 5 has a table)", arguments[0])
+            assertRefused(r, "refused, its schema is not Polylens' own (view runs stands where schema version \(PolylensFile.schemaVersion) has a table)", arguments[0])
             XCTAssertLessThan(Date().timeIntervalSince(started), 10, arguments[0])
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/report.html"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/merged.polylens"))
         let v = try runBounded(["verify", path])
         XCTAssertEqual(v.status, 1, v.err)
-        XCTAssertTrue(v.out.contains("schema: view runs stands where schema version 5 has a table"), v.out)
-        XCTAssertTrue(v.out.contains("schema: table runs_data is not part of schema version 5"), v.out)
+        XCTAssertTrue(v.out.contains("schema: view runs stands where schema version \(PolylensFile.schemaVersion) has a table"), v.out)
+        XCTAssertTrue(v.out.contains("schema: table runs_data is not part of schema version \(PolylensFile.schemaVersion)"), v.out)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before, "nothing written")
     }
 
@@ -65,7 +66,7 @@ final class HostilePolylensFileTests: XCTestCase {
         let v = try runBounded(["verify", path])
         XCTAssertEqual(v.status, 1)
         for name in ["trigger steal on documents", "trigger steal_merge on neuron_stats", "trigger wipe on neuron_sets"] {
-            XCTAssertTrue(v.out.contains("schema: \(name) is not part of schema version 5"), v.out)
+            XCTAssertTrue(v.out.contains("schema: \(name) is not part of schema version \(PolylensFile.schemaVersion)"), v.out)
         }
         // Read without Polylens: the statistics and the model path are as the ingest left them.
         let db = try DatabaseQueue(path: path, configuration: { var c = Configuration(); c.readonly = true; return c }())
@@ -79,10 +80,10 @@ final class HostilePolylensFileTests: XCTestCase {
     func testRenamedAlteredOrIndexedTablesAreRefused() throws {
         let dir = try temporaryDirectory("hostile-rename-")
         let cases: [(String, String)] = [
-            ("ALTER TABLE lens_prompts RENAME TO prompts", "table prompts is not part of schema version 5"),
-            ("CREATE INDEX sneaky ON documents(language)", "index sneaky on documents is not part of schema version 5"),
-            ("ALTER TABLE runs ADD COLUMN note TEXT", "table runs differs from the one schema version 5 defines"),
-            ("DROP TABLE ablation_documents", "table ablation_documents of schema version 5 is missing"),
+            ("ALTER TABLE lens_prompts RENAME TO prompts", "table prompts is not part of schema version \(PolylensFile.schemaVersion)"),
+            ("CREATE INDEX sneaky ON documents(language)", "index sneaky on documents is not part of schema version \(PolylensFile.schemaVersion)"),
+            ("ALTER TABLE runs ADD COLUMN note TEXT", "table runs differs from the one schema version \(PolylensFile.schemaVersion) defines"),
+            ("DROP TABLE ablation_documents", "table ablation_documents of schema version \(PolylensFile.schemaVersion) is missing"),
         ]
         for (k, (sql, expected)) in cases.enumerated() {
             let path = try HostileFileFixture.copy(into: dir, name: "f\(k).polylens", sql: sql)
