@@ -8,6 +8,7 @@ import pytest
 
 import polylens
 from polylens import schema
+from polylens.file import SCHEMA_VERSION
 
 
 def planted(ingested, tmp_path, sql):
@@ -28,11 +29,11 @@ def test_pristine_file_matches_the_schema_its_migrations_make(ingested):
 @pytest.mark.parametrize("sql, expected", [
     ("ALTER TABLE runs RENAME TO runs_data; CREATE VIEW runs AS WITH RECURSIVE f(i) AS (SELECT 1 UNION ALL "
      "SELECT i + 1 FROM f) SELECT runs_data.* FROM runs_data, f;",
-     "view runs stands where schema version 5 has a table"),
+     "view runs stands where schema version %d has a table" % SCHEMA_VERSION),
     ("CREATE TRIGGER wipe AFTER INSERT ON neuron_sets BEGIN DELETE FROM neuron_stats; END;",
-     "trigger wipe on neuron_sets is not part of schema version 5"),
-    ("ALTER TABLE lens_prompts RENAME TO prompts;", "table prompts is not part of schema version 5"),
-    ("CREATE INDEX sneaky ON documents(language);", "index sneaky on documents is not part of schema version 5"),
+     "trigger wipe on neuron_sets is not part of schema version %d" % SCHEMA_VERSION),
+    ("ALTER TABLE lens_prompts RENAME TO prompts;", "table prompts is not part of schema version %d" % SCHEMA_VERSION),
+    ("CREATE INDEX sneaky ON documents(language);", "index sneaky on documents is not part of schema version %d" % SCHEMA_VERSION),
 ])
 def test_planted_schema_is_refused(ingested, tmp_path, sql, expected):
     path = planted(ingested, tmp_path, sql)
