@@ -11,39 +11,24 @@ import PolylensStore
 /// `polylens lape | mexa | lens | ablate` as a user runs them, on a file ingested once from real code (the
 /// C headers and Python standard library on this machine, and 8 of the paper's parallel snippets) with polycode.
 final class AnalysisCommandsTests: XCTestCase {
-    static let directory = NSTemporaryDirectory() + "polylens-analysis-cli-" + UUID().uuidString
-    static let file = directory + "/e2e.polylens"
+    static let fixture = IngestedFile(prefix: "polylens-analysis-cli-", name: "e2e.polylens")
+    static var directory: String { fixture.directory }
+    static var file: String { fixture.file }
     static let model = SharedFiles.url("models/polycode").path
-    static var ingestError: String?
 
     override class func setUp() {
-        guard PolylensCLI.isBuilt else { return }
-        do {
-            // The first 8 parallel items (sorted ids) of C, Java and Python; the C comments are the English side.
-            let parallel = directory + "/parallel"
-            let ids = try FileManager.default.contentsOfDirectory(atPath: SharedFiles.url("data/paper/code_snippets/C").path).sorted().prefix(8)
-            for lang in ["C", "Java", "Python"] {
-                try FileManager.default.createDirectory(atPath: "\(parallel)/\(lang)", withIntermediateDirectories: true)
-                for id in ids {
-                    try FileManager.default.copyItem(atPath: SharedFiles.url("data/paper/code_snippets/\(lang)/\(id)").path, toPath: "\(parallel)/\(lang)/\(id)")
-                }
-            }
-            let r = try PolylensCLI.run(["ingest", file, "--model", model, "--lang", "C=/usr/include/*.h", "--lang", "Python=/usr/lib/python3.11/*.py",
-                             "--parallel", parallel, "--prompts", SharedFiles.url("data/paper/prompts").path,
-                             "--lens-items", "3", "--lens-languages", "C,Python", "--held-out", "0.3",
-                             "--max-doc-tokens", "128", "--max-tokens-per-language", "6000", "--format", "json"])
-            if r.status != 0 { ingestError = "ingest failed: \(r.err)" }
-        } catch {
-            ingestError = "\(error)"
+        // The first 8 parallel items (sorted ids) of C, Java and Python; the C comments are the English side.
+        fixture.make(["--model", model, "--lang", "C=/usr/include/*.h", "--lang", "Python=/usr/lib/python3.11/*.py",
+                      "--parallel", directory + "/parallel", "--prompts", SharedFiles.url("data/paper/prompts").path,
+                      "--lens-items", "3", "--lens-languages", "C,Python", "--held-out", "0.3",
+                      "--max-doc-tokens", "128", "--max-tokens-per-language", "6000", "--format", "json"]) {
+            _ = try IngestedFile.copySnippets(first: 8, of: ["C", "Java", "Python"], into: $0 + "/parallel")
         }
     }
 
-    override class func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+    override class func tearDown() { fixture.remove() }
 
-    override func setUpWithError() throws {
-        try XCTSkipUnless(PolylensCLI.isBuilt, "build polylens first")
-        if let e = Self.ingestError { XCTFail(e); throw XCTSkip(e) }
-    }
+    override func setUpWithError() throws { try Self.fixture.require() }
 
     private func json(_ arguments: [String]) throws -> [String: Any] {
         let r = try PolylensCLI.run(arguments + ["--format", "json"])

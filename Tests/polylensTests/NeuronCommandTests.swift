@@ -5,30 +5,20 @@ import PolylensModel
 /// `polylens neuron`, `lape --active-above/--active-quantile` and the activity exports as a user runs them, on a
 /// file ingested once from real code (C headers and the Python standard library) with polycode.
 final class NeuronCommandTests: XCTestCase {
-    static let directory = NSTemporaryDirectory() + "polylens-neuron-cli-" + UUID().uuidString
-    static let file = directory + "/neuron.polylens"
-    static var ingestError: String?
+    static let fixture = IngestedFile(prefix: "polylens-neuron-cli-", name: "neuron.polylens")
+    static var directory: String { fixture.directory }
+    static var file: String { fixture.file }
 
     override class func setUp() {
-        guard PolylensCLI.isBuilt else { return }
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let r = try PolylensCLI.run(["ingest", file, "--model", SharedFiles.url("models/polycode").path,
-                                         "--lang", "C=/usr/include/*.h", "--lang", "Python=/usr/lib/python3.11/*.py",
-                                         "--max-doc-tokens", "128", "--max-tokens-per-language", "3000", "--held-out", "0",
-                                         "--top-contexts", "5", "--top-contexts-per-language", "2", "--format", "json"])
-            if r.status != 0 { ingestError = "ingest failed: \(r.err)" }
-        } catch {
-            ingestError = "\(error)"
-        }
+        fixture.make(["--model", SharedFiles.url("models/polycode").path,
+                      "--lang", "C=/usr/include/*.h", "--lang", "Python=/usr/lib/python3.11/*.py",
+                      "--max-doc-tokens", "128", "--max-tokens-per-language", "3000", "--held-out", "0",
+                      "--top-contexts", "5", "--top-contexts-per-language", "2", "--format", "json"])
     }
 
-    override class func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+    override class func tearDown() { fixture.remove() }
 
-    override func setUpWithError() throws {
-        try XCTSkipUnless(PolylensCLI.isBuilt, "build polylens first")
-        if let e = Self.ingestError { XCTFail(e); throw XCTSkip(e) }
-    }
+    override func setUpWithError() throws { try Self.fixture.require() }
 
     func testNeuronJSONAgreesWithTheStatisticsAndOrdersItsContexts() throws {
         let r = try PolylensCLI.run(["neuron", Self.file, "1:17", "--format", "json"])

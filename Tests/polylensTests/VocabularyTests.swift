@@ -5,43 +5,24 @@ import PolylensModel
 /// One command-line vocabulary (issue 11) and outputs that fail loudly (issue 14), on a small file ingested
 /// once with polycode from real code (C headers and the Python standard library on this machine).
 final class VocabularyTests: XCTestCase {
-    static let directory = NSTemporaryDirectory() + "polylens-vocabulary-" + UUID().uuidString
-    static let file = directory + "/v.polylens"
+    static let fixture = IngestedFile(prefix: "polylens-vocabulary-", name: "v.polylens")
+    static var directory: String { fixture.directory }
+    static var file: String { fixture.file }
     static let model = SharedFiles.url("models/polycode").path
-    static var ingest: CLIOutput?
-    static var setupError: String?
+    static var ingest: CLIOutput? { fixture.output }
 
     override class func setUp() {
-        guard PolylensCLI.isBuilt else { return }
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let parallel = directory + "/parallel"
-            let snippets = SharedFiles.url("data/paper/code_snippets")
-            let ids = try FileManager.default.contentsOfDirectory(atPath: snippets.appendingPathComponent("C").path).sorted().prefix(4)
-            for lang in ["C", "Python"] {
-                try FileManager.default.createDirectory(atPath: "\(parallel)/\(lang)", withIntermediateDirectories: true)
-                for id in ids {
-                    try FileManager.default.copyItem(atPath: snippets.appendingPathComponent("\(lang)/\(id)").path, toPath: "\(parallel)/\(lang)/\(id)")
-                }
-            }
-            let r = try PolylensCLI.run(["ingest", file, "--model", model, "--lang", "C=/usr/include/*.h",
-                                         "--lang", "Python=/usr/lib/python3.11/*.py", "--parallel", parallel,
-                                         "--prompts", SharedFiles.url("data/paper/prompts").path, "--lens-items", "2",
-                                         "--lens-languages", "C,Python", "--held-out", "0.3", "--max-doc-tokens", "64",
-                                         "--max-tokens-per-language", "1500", "--format", "json"])
-            ingest = r
-            if r.status != 0 { setupError = "ingest failed: \(r.err)" }
-        } catch {
-            setupError = "\(error)"
+        fixture.make(["--model", model, "--lang", "C=/usr/include/*.h", "--lang", "Python=/usr/lib/python3.11/*.py",
+                      "--parallel", directory + "/parallel", "--prompts", SharedFiles.url("data/paper/prompts").path, "--lens-items", "2",
+                      "--lens-languages", "C,Python", "--held-out", "0.3", "--max-doc-tokens", "64",
+                      "--max-tokens-per-language", "1500", "--format", "json"]) {
+            _ = try IngestedFile.copySnippets(first: 4, of: ["C", "Python"], into: $0 + "/parallel")
         }
     }
 
-    override class func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+    override class func tearDown() { fixture.remove() }
 
-    override func setUpWithError() throws {
-        try XCTSkipUnless(PolylensCLI.isBuilt, "build polylens first")
-        if let e = Self.setupError { XCTFail(e); throw XCTSkip(e) }
-    }
+    override func setUpWithError() throws { try Self.fixture.require() }
 
     /// Words a command must not use for a concept the vocabulary names otherwise (visible options only;
     /// an old spelling stays as a hidden alias).
