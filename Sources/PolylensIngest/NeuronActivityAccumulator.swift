@@ -22,13 +22,11 @@ public final class NeuronActivityAccumulator: TapConsumer {
     private let counts: UnsafeMutablePointer<UInt32>
     /// Per (layer, neuron): the value a candidate must reach (the k-th best so far, −∞ until k are held).
     private let threshold: UnsafeMutablePointer<Float>
-    /// Per (layer, neuron): k slots of value, document, position, and how many are used.
+    /// Per (layer, neuron): k slots of value, document, position (a heap, worst first), and how many are used.
     private let slotValue: UnsafeMutablePointer<Float>
     private let slotDocument: UnsafeMutablePointer<Int32>
     private let slotPosition: UnsafeMutablePointer<Int32>
     private let used: UnsafeMutablePointer<Int32>
-    /// Per (layer, neuron): the slot that comes last in the order once all k are used.
-    private let worstSlot: UnsafeMutablePointer<Int32>
     /// The documents fed so far: batch index, identity (for ties) and tokens (for the windows).
     private var documents: [(index: Int, key: DocumentKey, tokens: [Int32])] = []
 
@@ -51,12 +49,11 @@ public final class NeuronActivityAccumulator: TapConsumer {
         slotDocument = .allocate(capacity: cells * k); slotDocument.initialize(repeating: 0, count: cells * k)
         slotPosition = .allocate(capacity: cells * k); slotPosition.initialize(repeating: 0, count: cells * k)
         used = .allocate(capacity: cells); used.initialize(repeating: 0, count: cells)
-        worstSlot = .allocate(capacity: cells); worstSlot.initialize(repeating: 0, count: cells)
     }
 
     deinit {
         binTable.deallocate(); counts.deallocate(); threshold.deallocate()
-        slotValue.deallocate(); slotDocument.deallocate(); slotPosition.deallocate(); used.deallocate(); worstSlot.deallocate()
+        slotValue.deallocate(); slotDocument.deallocate(); slotPosition.deallocate(); used.deallocate()
     }
 
     /// Announces the document whose tokens the next forward pass delivers.
@@ -104,37 +101,50 @@ public final class NeuronActivityAccumulator: TapConsumer {
         }
     }
 
-    /// Keeps the candidate when it precedes the worst held context (or a slot is free).
+    /// Keeps the candidate when it precedes the worst held context (or a slot is free). A neuron's k slots
+    /// form a binary heap with the worst context at the root, so displacing it costs about 2·log₂ k compares
+    /// instead of a scan of all k; early in a batch, while thresholds are low, that is most of the work.
     private func offer(_ value: Float, cell: Int, document: Int32, position: Int32) {
         let base = cell * k
         let n = Int(used[cell])
         if n < k {
             slotValue[base + n] = value; slotDocument[base + n] = document; slotPosition[base + n] = position
             used[cell] = Int32(n + 1)
-            if n + 1 == k { settle(cell, base) }
+            if n + 1 == k {
+                for i in stride(from: k / 2 - 1, through: 0, by: -1) { siftDown(base, i) }
+                threshold[cell] = slotValue[base]
+            }
             return
         }
-        let w = Int(worstSlot[cell])
-        guard precedes(value, document, position, slotValue[base + w], slotDocument[base + w], slotPosition[base + w]) else { return }
-        slotValue[base + w] = value; slotDocument[base + w] = document; slotPosition[base + w] = position
-        settle(cell, base)
+        guard precedes(value, document, position, slotValue[base], slotDocument[base], slotPosition[base]) else { return }
+        slotValue[base] = value; slotDocument[base] = document; slotPosition[base] = position
+        siftDown(base, 0)
+        threshold[cell] = slotValue[base]
     }
 
-    /// Finds the new worst slot; its value is what the next candidate must reach.
-    private func settle(_ cell: Int, _ base: Int) {
-        let w = worst(base)
-        worstSlot[cell] = Int32(w)
-        threshold[cell] = slotValue[base + w]
-    }
-
-    /// The slot that comes last in `ContextOrder`.
-    private func worst(_ base: Int) -> Int {
-        var w = 0
-        for j in 1..<k where precedes(slotValue[base + w], slotDocument[base + w], slotPosition[base + w],
-                                      slotValue[base + j], slotDocument[base + j], slotPosition[base + j]) {
-            w = j
+    /// Moves slot `i` down until both its children precede it (the heap's order: worst on top).
+    private func siftDown(_ base: Int, _ start: Int) {
+        var i = start
+        while true {
+            let left = 2 * i + 1
+            guard left < k else { return }
+            var child = left
+            if left + 1 < k, comesAfter(base + left + 1, base + left) { child = left + 1 }
+            guard comesAfter(base + child, base + i) else { return }
+            swapSlots(base + i, base + child)
+            i = child
         }
-        return w
+    }
+
+    private func swapSlots(_ a: Int, _ b: Int) {
+        (slotValue[a], slotValue[b]) = (slotValue[b], slotValue[a])
+        (slotDocument[a], slotDocument[b]) = (slotDocument[b], slotDocument[a])
+        (slotPosition[a], slotPosition[b]) = (slotPosition[b], slotPosition[a])
+    }
+
+    /// Whether slot `a` comes after slot `b` in `ContextOrder`.
+    private func comesAfter(_ a: Int, _ b: Int) -> Bool {
+        precedes(slotValue[b], slotDocument[b], slotPosition[b], slotValue[a], slotDocument[a], slotPosition[a])
     }
 
     /// `ContextOrder` within one language: value descending, then sha256, item key, position ascending.

@@ -37,7 +37,8 @@ public enum ActivationBins {
     }
 
     /// The bin of `a`: the table lookup, plus one for the positive values that share +0's slot (bits 1…0x3FFFFF).
-    @inline(__always)
+    /// Inlinable: ingest calls it once per activation from another module.
+    @inlinable @inline(__always)
     public static func bin(_ a: Float, table: UnsafePointer<UInt8>) -> Int {
         let bits = a.bitPattern
         return Int(table[Int(bits >> 22)]) &+ (bits &- 1 < 0x003F_FFFF ? 1 : 0)
