@@ -72,7 +72,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     private func selectedLayers() throws -> [Int]? {
-        let all = layerAlias + (try layers.map(MexaCommand.parseLayers) ?? [])
+        let all = layerAlias + (try layers.map { try LayerList.parse($0, option: "--layers") } ?? [])
         return all.isEmpty ? nil : all
     }
 

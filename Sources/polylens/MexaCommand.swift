@@ -42,23 +42,6 @@ struct MexaCommand: ParsableCommand {
         var layers: [JSONLayer]
     }
 
-    /// Ends beyond any model Polylens reads are refused before a range is expanded: `0-99999999999` would be
-    /// an 800 GB array.
-    static func parseLayers(_ text: String) throws -> [Int] {
-        try text.split(separator: ",").flatMap { part -> [Int] in
-            let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            if let beyond = ends.compactMap({ $0 }).first(where: { $0 > LlamaConfig.Limits.layers }) {
-                throw CLIError("--layers: \(beyond) is beyond any model's layers (at most \(LlamaConfig.Limits.layers))")
-            }
-            switch ends.count {
-            case 1: if let a = ends[0] { return [a] }
-            case 2: if let a = ends[0], let b = ends[1], a <= b { return Array(a...b) }
-            default: break
-            }
-            throw CLIError("--layers: '\(part)' is not a layer or a range a-b")
-        }
-    }
-
     func validate() throws {
         try OptionCheck.atLeast(2, items, "--items")
         try OptionCheck.atLeast(0, plotLayer, "--plot-layer")
@@ -74,7 +57,7 @@ struct MexaCommand: ParsableCommand {
         let available = Array(Set(summaries.filter { $0.document.itemKey != nil }.map(\.document.language))).sorted()
         let langs = try LanguageSelection.resolve(languages, available: available, file: options.file)
         let e = try ParallelEmbeddings(summaries, languages: langs, items: items)
-        let chosen = try layers.map(Self.parseLayers)
+        let chosen = try layers.map { try LayerList.parse($0, option: "--layers") }
         let printer = progress.printer()
         defer { printer?.finish() }
         let meter = ProgressMeter(task: "mexa", unit: "layers", total: chosen?.count ?? e.layers) { printer?.update($0) }

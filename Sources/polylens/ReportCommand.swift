@@ -52,8 +52,8 @@ struct ReportCommand: ParsableCommand {
         guard ["weighted", "last"].contains(pooling) else { throw ValidationError("--pooling must be weighted or last, got \(pooling)") }
         guard top >= 1 else { throw ValidationError("--top must be ≥ 1, got \(top)") }
         if let lensPrompts, lensPrompts < 1 { throw ValidationError("--lens-prompts must be ≥ 1, got \(lensPrompts)") }
-        _ = try layers(mexaLayers, "--mexa-layers")
-        _ = try layers(lensLayers, "--lens-layers")
+        _ = try mexaLayers.map { try LayerList.parse($0, option: "--mexa-layers") }
+        _ = try lensLayers.map { try LayerList.parse($0, option: "--lens-layers") }
     }
 
     func run() throws {
@@ -65,8 +65,8 @@ struct ReportCommand: ParsableCommand {
         options.mexaItems = items
         options.mexaPooling = pooling == "last" ? .last : .weightedMean
         options.mexaIncludeSelf = includeSelf
-        options.mexaHeatmapLayers = try layers(mexaLayers, "--mexa-layers")
-        options.lensLayers = try layers(lensLayers, "--lens-layers")
+        options.mexaHeatmapLayers = try mexaLayers.map { try LayerList.parse($0, option: "--mexa-layers") }
+        options.lensLayers = try lensLayers.map { try LayerList.parse($0, option: "--lens-layers") }
         options.lensTop = top
         options.lensPrompts = lensPrompts
         options.ablation = ablation
@@ -87,17 +87,6 @@ struct ReportCommand: ParsableCommand {
         let missing = ReportSectionID.allCases.filter { data.absentReasons[$0] != nil }
         print("wrote \(destination.path) (\(html.utf8.count / 1024) KiB)"
               + (missing.isEmpty ? "" : "; no data for: " + missing.map(\.heading).joined(separator: ", ")))
-    }
-
-    private func layers(_ list: String?, _ name: String) throws -> [Int]? {
-        try list.map { text in
-            try text.split(separator: ",").map {
-                guard let l = Int($0.trimmingCharacters(in: .whitespaces)), l >= 0 else {
-                    throw CLIError("\(name): '\($0)' is not a layer number")
-                }
-                return l
-            }
-        }
     }
 
     /// The tokenizer as `polylens lens` loads it (stored results: optional, for token texts) and, to decode stored

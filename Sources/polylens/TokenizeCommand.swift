@@ -66,10 +66,3 @@ struct TokenizeCommand: ParsableCommand {
         }
     }
 }
-
-/// A one-line error for the user (ArgumentParser prints it and exits non-zero).
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    /// Escaped for the terminal: messages quote names and paths read from files.
-    init(_ description: String) { self.description = description.printableExcerpt(limit: 2000) }
-}

@@ -177,7 +177,7 @@ final class ReportCommandTests: XCTestCase {
         let empty = dir + "/empty.polylens"
         _ = try PolylensFile.create(URL(fileURLWithPath: empty))
         assertFailure(try PolylensCLI.run(["report", empty, "--out", out, "--pooling", "max"]), "--pooling must be weighted or last", report: out)
-        assertFailure(try PolylensCLI.run(["report", empty, "--out", out, "--mexa-layers", "1,x"]), "--mexa-layers: 'x' is not a layer number", report: out)
+        assertFailure(try PolylensCLI.run(["report", empty, "--out", out, "--mexa-layers", "1,x"]), "--mexa-layers: 'x' is not a layer or a range a-b", report: out)
         assertFailure(try PolylensCLI.run(["report", empty, "--out", out, "--run", "3"]), "there is no run 3", report: out)
         let nowhere = dir + "/no/such/dir/report.html"
         assertFailure(try PolylensCLI.run(["report", empty, "--out", nowhere]), "\(nowhere): cannot write the report", report: nowhere)
