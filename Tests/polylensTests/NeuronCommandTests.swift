@@ -119,29 +119,39 @@ extension NeuronCommandTests {
 }
 
 extension NeuronCommandTests {
-    /// tools/polylens_reader.py reads the histograms and contexts from FORMAT.md alone, as the export writes them.
+    /// The Python package (tools/python) reads the histograms and contexts from FORMAT.md alone, as the export
+    /// writes them.
     func testPythonReaderMatchesTheExports() throws {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"
         guard let python = path.split(separator: ":").map({ "\($0)/python3" }).first(where: FileManager.default.isExecutableFile) else {
             throw XCTSkip("python3 is not on PATH")
         }
+        func runPython(_ arguments: [String]) throws -> (status: Int32, out: Data, err: String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: python)
+            p.arguments = arguments
+            let out = Pipe(), err = Pipe()
+            p.standardOutput = out; p.standardError = err
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, data, message)
+        }
+        guard try runPython(["-c", "import numpy, lz4"]).status == 0 else { throw XCTSkip("the package needs numpy and lz4 (tools/setup.sh)") }
         var root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) { root.deleteLastPathComponent() }
         let script = """
-            import sys; sys.path.insert(0, sys.argv[1]); import polylens_reader as r
-            for lang, layer, counts in r.activation_histograms(sys.argv[2], 1):
+            import sys; sys.path.insert(0, sys.argv[1]); import polylens
+            f = polylens.open(sys.argv[2])
+            h = f.rows("activation_histograms", "run_id = 1")
+            for lang, layer, counts in sorted(zip(h["language"], h["layer"], h["counts"]), key=lambda t: (t[0], int(t[1]))):
                 for i, row in enumerate(counts): print("%s,%d,%d,%s" % (lang, layer, i, " ".join(str(int(c)) for c in row)))
-            n = sum(int((v == v).sum()) for _, _, v, _, _, _ in r.neuron_contexts(sys.argv[2], 1))
-            print("contexts", n)
+            print("contexts", sum(int((v == v).sum()) for v in f.rows("neuron_contexts", "run_id = 1")["value"]))
             """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = ["-c", script, root.appendingPathComponent("tools").path, Self.file]
-        let out = Pipe(); p.standardOutput = out; p.standardError = Pipe()
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw XCTSkip("the reader needs numpy and lz4 (tools/setup.sh)") }
+        let run = try runPython(["-c", script, root.appendingPathComponent("tools/python").path, Self.file])
+        XCTAssertEqual(run.status, 0, run.err)
+        let data = run.out
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
         let export = try PolylensCLI.run(["export", Self.file, "--what", "activation-histograms"])
         XCTAssertEqual(Array(lines.dropLast()), Array(export.out.split(separator: "\n").dropFirst()))

@@ -4,7 +4,6 @@ the built `polylens plan` in 4 shards and in 1, executed by the Swift `polylens 
 Made once per session; tests skip when the binary or the shared model is missing."""
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 
@@ -14,18 +13,10 @@ REPO = pathlib.Path(__file__).resolve().parents[3]
 WORKER = REPO / "tools" / "worker"
 sys.path.insert(0, str(REPO / "tools" / "python"))
 sys.path.insert(0, str(WORKER))
-SHARED = pathlib.Path(os.environ.get("POLYLENS_SHARED", REPO.parent / "shared"))
-BINARY = pathlib.Path(os.environ.get("POLYLENS_BINARY", REPO / ".build" / "debug" / "polylens"))
-MODEL = SHARED / "models" / "polycode"
+from polylens.testing import BINARY, MODEL, SHARED, parallel_snippets, polylens, require  # noqa: E402,F401
+
 LANGUAGES = ["C", "C++", "Java", "Python"]
 ITEMS = 4
-
-
-def polylens(*args, check=True):
-    r = subprocess.run([str(BINARY), *map(str, args)], capture_output=True, text=True)
-    if check and r.returncode != 0:
-        raise AssertionError("polylens %s failed (%d): %s" % (" ".join(map(str, args)), r.returncode, r.stderr))
-    return r
 
 
 def worker(*args, env=None, check=True):
@@ -37,24 +28,12 @@ def worker(*args, env=None, check=True):
     return r
 
 
-def require():
-    if not BINARY.exists():
-        pytest.skip("%s is missing: run `swift build` first" % BINARY)
-    if not MODEL.exists():
-        pytest.skip("%s is missing (POLYLENS_SHARED)" % MODEL)
-
-
 @pytest.fixture(scope="session")
 def study(tmp_path_factory):
     """The plan arguments and a directory to make plans in."""
     require()
     d = tmp_path_factory.mktemp("study")
-    parallel = d / "parallel"
-    for language in LANGUAGES:
-        src = SHARED / "data" / "paper" / "code_snippets" / language
-        (parallel / language).mkdir(parents=True)
-        for name in sorted(os.listdir(src))[:ITEMS]:
-            shutil.copy(src / name, parallel / language / name)
+    parallel = parallel_snippets(d / "parallel", LANGUAGES, ITEMS)
     args = ["--model", MODEL, "--lang", "C=/usr/include/*.h", "--lang", "Python=/usr/lib/python3.11/*.py",
             "--parallel", parallel, "--prompts", SHARED / "data" / "paper" / "prompts", "--lens-items", "2",
             "--lens-languages", "C,Python", "--held-out", "0.2", "--max-doc-tokens", "80",
