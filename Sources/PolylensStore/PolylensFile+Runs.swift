@@ -26,7 +26,8 @@ extension PolylensFile {
             Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: """
                 SELECT language, sum(tokens) AS tokens FROM documents
                 WHERE run_id = ? AND item_key IS NULL AND (? OR held_out = 0) GROUP BY language
-                """, arguments: [run, includingHeldOut]).map { (row: Row) -> (String, Int) in (row["language"], row["tokens"]) })
+                """, arguments: [run, includingHeldOut]).map { StoredRow($0, of: "documents") }
+                .map { row -> (String, Int) in try (row["language"], row["tokens"]) })
         }
     }
 

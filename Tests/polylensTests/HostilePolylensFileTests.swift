@@ -157,7 +157,7 @@ final class HostilePolylensFileTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/m.polylens"))
         v = try runBounded(["verify", integer])
         XCTAssertEqual(v.status, 1, v.out)
-        XCTAssertTrue(v.out.contains("not a blob"), v.out)
+        XCTAssertTrue(v.out.contains("neuron_stats.active holds an integer where a blob belongs (1 row)"), v.out)
 
         // --layers 0-99999999999 allocated 800 GB.
         let r = try runBounded(["mexa", try HostileFileFixture.copy(into: dir, name: "plain.polylens"), "--layers", "0-99999999999"])
