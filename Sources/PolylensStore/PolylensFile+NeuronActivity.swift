@@ -176,8 +176,8 @@ extension PolylensFile {
     // MARK: - Row decoding
 
     func histogram(_ row: StoredRow) throws -> ActivationHistogram {
-        let language: String = try row["language"], layer: Int = try row["layer"], neurons: Int = try row["neurons"], bins: Int = try row["bins"]
-        let name = "activation_histograms(run \(try row["run_id"] as Int64), \(language), layer \(layer))"
+        let (language, layer, name) = try layerKey(row)
+        let neurons: Int = try row["neurons"], bins: Int = try row["bins"]
         guard bins == ActivationBins.count else {
             throw PolylensFileError("\(path): \(name) has \(bins) bins; this Polylens knows \(ActivationBins.count)")
         }

@@ -218,11 +218,18 @@ extension PolylensFile {
         }
     }
 
-    func neuronStats(_ row: StoredRow) throws -> NeuronStats {
+    /// The language and layer of a per-(language, layer) row (neuron_stats, language_states, activation_histograms),
+    /// and the name messages give the row.
+    func layerKey(_ row: StoredRow) throws -> (language: String, layer: Int, name: String) {
         let run: Int64 = try row["run_id"]
-        let language = try languageName(row.raw("language"), "neuron_stats of run \(run)")
-        let layer: Int = try row["layer"], neurons: Int = try row["neurons"]
-        let name = "neuron_stats(run \(run), \(language), layer \(layer))"
+        let language = try languageName(row.raw("language"), "\(row.table) of run \(run)")
+        let layer: Int = try row["layer"]
+        return (language, layer, "\(row.table)(run \(run), \(language), layer \(layer))")
+    }
+
+    func neuronStats(_ row: StoredRow) throws -> NeuronStats {
+        let (language, layer, name) = try layerKey(row)
+        let neurons: Int = try row["neurons"]
         let active = try decode(row.raw("active"), "\(name).active").int64s()
         let sum = try decode(row.raw("sum"), "\(name).sum").doubles()
         let sumsq = try decode(row.raw("sumsq"), "\(name).sumsq").doubles()
@@ -235,10 +242,8 @@ extension PolylensFile {
     }
 
     func languageState(_ row: StoredRow) throws -> LanguageState {
-        let run: Int64 = try row["run_id"]
-        let language = try languageName(row.raw("language"), "language_states of run \(run)")
-        let layer: Int = try row["layer"], dim: Int = try row["dim"]
-        let name = "language_states(run \(run), \(language), layer \(layer))"
+        let (language, layer, name) = try layerKey(row)
+        let dim: Int = try row["dim"]
         let sum = try decode(row.raw("sum"), "\(name).sum").doubles()
         let sumsq = try decode(row.raw("sumsq"), "\(name).sumsq").doubles()
         guard sum.count == dim, sumsq.count == dim else {
