@@ -75,6 +75,7 @@ extension PolylensFile {
             total + ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int) ?? 0)
         }
         return try guarded("read") { db in
+            try requireStorageClasses(only: ["documents"], db)  // summed below
             var runs: [FileInfo.Run] = []
             for row in try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id").map({ StoredRow($0, of: "runs") }) {
                 let id: Int64 = try row["id"]

@@ -5,11 +5,11 @@ extension PolylensFile {
     /// Every value whose storage class is not the one its column declares, table by table (SQLite's columns are
     /// loosely typed: nothing but this check stops text in an INTEGER column or a blob in a TEXT one), and every
     /// NULL in a NOT NULL column. One line per (column, class found), with the number of rows. Cheap: `typeof()`
-    /// reads no blob payload, and each table is scanned once unless it has a problem.
-    func storageClassProblems(_ db: Database) throws -> [String] {
+    /// reads no blob payload, and each table is scanned once unless it has a problem. `only`: these tables alone.
+    func storageClassProblems(_ db: Database, only: [String]? = nil) throws -> [String] {
         var problems: [String] = []
         let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-        for table in tables {
+        for table in tables where only?.contains(table) ?? true {
             let columns = try Row.fetchAll(db, sql: "SELECT name, type, \"notnull\" FROM pragma_table_info(?) ORDER BY cid", arguments: [table])
                 .map { StoredRow($0, of: "pragma_table_info") }
                 .compactMap { c -> (name: String, declared: StorageClass, allowed: String)? in
@@ -36,11 +36,16 @@ extension PolylensFile {
         return problems
     }
 
-    /// Refuses a file with any value of the wrong storage class, naming the first: for `merge`, which copies
-    /// values as they are stored.
-    func requireStorageClasses() throws {
-        if let problem = try guarded("check the values of", storageClassProblems).first {
+    /// Refuses a file with any value of the wrong storage class (in `only` these tables), naming the first: for
+    /// `merge`, which copies values as they are stored, and for readers that aggregate in SQL (`sum()` turns text
+    /// into a real number, which would name the wrong class).
+    func requireStorageClasses(only tables: [String]? = nil, _ db: Database) throws {
+        if let problem = try storageClassProblems(db, only: tables).first {
             throw PolylensFileError("\(path): \(problem)")
         }
+    }
+
+    func requireStorageClasses() throws {
+        try guarded("check the values of") { try requireStorageClasses($0) }
     }
 }

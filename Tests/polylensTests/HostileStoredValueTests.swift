@@ -24,6 +24,8 @@ final class HostileStoredValueTests: XCTestCase {
             ("UPDATE runs SET created_at = x'3230'", "runs.created_at holds a blob where text belongs", [["info"]]),
             ("UPDATE documents SET source = x'ff'", "documents.source holds a blob where text belongs",
              [["mexa"], ["report", "--out", dir + "/r.html"], ["export", "--what", "summaries", "--format", "jsonl"]]),
+            // info sums documents.tokens in SQL, where text would turn into a real number: it names the text.
+            ("UPDATE documents SET tokens = 'abc'", "documents.tokens holds text where an integer belongs", [["info"], ["mexa"]]),
             ("UPDATE neuron_stats SET tokens = 'abc'", "neuron_stats.tokens holds text where an integer belongs",
              [["lape"], ["report", "--out", dir + "/r.html"], ["export", "--what", "neuron-stats"]]),
             ("UPDATE lens_prompts SET first_position = x'00'", "lens_prompts.first_position holds a blob where an integer belongs",
