@@ -70,22 +70,25 @@ public enum ReportBuilder {
         let lensSteps = lensLoader == nil ? 0 : lensPairs + (lensPairs > 1 ? 1 : 0)
         let meter = ProgressMeter(task: "report", unit: "steps", total: 3 + lensSteps, report: progress)
         meter.advance(by: 0, detail: "LAPE")
-        section(.lape, &data) { try lape(stats, options) }.map { data.lape = $0 }
+        try section(.lape, &data) { try lape(stats, options) }.map { data.lape = $0 }
         if data.lape != nil { data.lape?.cards = try neuronCards(file, run: run, stats: stats, options) }
         meter.advance(by: 1, detail: "MEXA")
-        section(.mexa, &data) { try mexa(file, run: run.id, options) }.map { data.mexa = $0 }
+        try section(.mexa, &data) { try mexa(file, run: run.id, options) }.map { data.mexa = $0 }
         meter.advance(by: 1, detail: "logit lens")
-        section(.lens, &data) { try lensSection(file, run: run, lensLoader, options, meter) }.map { data.lens = $0 }
+        try section(.lens, &data) { try lensSection(file, run: run, lensLoader, options, meter) }.map { data.lens = $0 }
         meter.advance(by: 0, detail: "ablation")
-        section(.ablation, &data) { try ablation(file, run: run.id, options) }.map { data.ablation = $0 }
+        try section(.ablation, &data) { try ablation(file, run: run.id, options) }.map { data.ablation = $0 }
         meter.advance(by: meter.progress.total - meter.progress.done, detail: "")
         return data
     }
 
-    /// Runs one section's analysis; an analysis that finds no data gives a reason instead of a section.
-    private static func section<T>(_ id: ReportSectionID, _ data: inout ReportData, _ body: () throws -> T?) -> T? {
+    /// Runs one section's analysis; an analysis that finds no data gives a reason instead of a section. A file that
+    /// cannot be read (a bad blob, a value of the wrong type) fails the report rather than hiding in a note.
+    private static func section<T>(_ id: ReportSectionID, _ data: inout ReportData, _ body: () throws -> T?) throws -> T? {
         do {
             return try body()
+        } catch let error as PolylensFileError {
+            throw error
         } catch let error as AnalysisError {
             data.absentReasons[id] = error.description
             return nil

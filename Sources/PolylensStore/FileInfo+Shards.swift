@@ -28,15 +28,16 @@ public struct ShardInfo: Codable, Sendable {
 
 extension PolylensFile {
     func addShards(to info: inout FileInfo, _ db: Database) throws {
-        if try db.tableExists("shard_plan"), let r = try Row.fetchOne(db, sql: "SELECT * FROM shard_plan LIMIT 1") {
-            info.shard = ShardInfo(planSHA256: r["plan_sha256"], shard: r["shard"], shardCount: r["shard_count"], shardSHA256: r["shard_sha256"],
+        if try db.tableExists("shard_plan"),
+           let r = try Row.fetchOne(db, sql: "SELECT * FROM shard_plan LIMIT 1").map({ StoredRow($0, of: "shard_plan") }) {
+            info.shard = try ShardInfo(planSHA256: r["plan_sha256"], shard: r["shard"], shardCount: r["shard_count"], shardSHA256: r["shard_sha256"],
                                    tokens: r["tokens"],
                                    plannedDocuments: try Int.fetchOne(db, sql: "SELECT count(*) FROM planned_documents") ?? 0,
                                    plannedPrompts: try Int.fetchOne(db, sql: "SELECT count(*) FROM planned_prompts") ?? 0)
         }
         guard try db.tableExists("shard_results") else { return }
         info.shardResults = try Row.fetchAll(db, sql: "SELECT * FROM shard_results ORDER BY rowid").map { row in
-            let r = shardResult(row)
+            let r = try shardResult(StoredRow(row, of: "shard_results"))
             return ShardInfo.Execution(shard: r.shard, shardCount: r.shardCount, engine: r.engine, engineVersion: r.engineVersion,
                                        device: r.device, dtype: r.dtype, libraries: r.librariesJSON, tokens: r.tokens,
                                        seconds: r.seconds, finishedAt: r.finishedAt)

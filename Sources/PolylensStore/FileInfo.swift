@@ -75,9 +75,10 @@ extension PolylensFile {
             total + ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int) ?? 0)
         }
         return try guarded("read") { db in
+            try requireStorageClasses(only: ["documents"], db)  // summed below
             var runs: [FileInfo.Run] = []
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id") {
-                let id: Int64 = row["id"]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id").map({ StoredRow($0, of: "runs") }) {
+                let id: Int64 = try row["id"]
                 let languages = try Row.fetchAll(db, sql: """
                     SELECT language, count(*) FILTER (WHERE NOT held_out) AS documents,
                            count(*) FILTER (WHERE held_out) AS held_out_documents,
@@ -85,12 +86,12 @@ extension PolylensFile {
                            ifnull(sum(tokens) FILTER (WHERE held_out), 0) AS held_out_tokens,
                            ifnull(sum(bytes), 0) AS bytes
                     FROM documents WHERE run_id = ? GROUP BY language ORDER BY language
-                    """, arguments: [id]).map {
-                    FileInfo.Language(language: $0["language"], documents: $0["documents"],
+                    """, arguments: [id]).map { StoredRow($0, of: "documents") }.map {
+                    try FileInfo.Language(language: $0["language"], documents: $0["documents"],
                                       heldOutDocuments: $0["held_out_documents"], tokens: $0["tokens"],
                                       heldOutTokens: $0["held_out_tokens"], bytes: $0["bytes"])
                 }
-                runs.append(FileInfo.Run(
+                runs.append(try FileInfo.Run(
                     id: id, modelPath: row["model_path"], modelFormat: row["model_format"], modelSHA256: row["model_sha256"],
                     tokenizerPath: row["tokenizer_path"], tokenizerSHA256: row["tokenizer_sha256"],
                     architecture: row["architecture_json"], parameters: row["parameters_json"],

@@ -27,6 +27,8 @@ extension PolylensFile {
             if !seenPaths.insert(p).inserted { throw PolylensFileError("\(input.path): given twice") }
         }
         let sources = try inputs.map { try PolylensFile.open($0) }
+        // A value of the wrong storage class would be copied as it is: refused before anything is written.
+        for f in sources { try f.requireStorageClasses() }
         let existing = FileManager.default.fileExists(atPath: output.path) ? try PolylensFile.open(output) : nil
 
         // One model, one tokenizer, one architecture across everything.
@@ -119,16 +121,17 @@ extension PolylensFile {
                                      arguments: [id, last, page])
                 }
                 guard let tail = rows.last else { break }
-                for r in rows {
-                    let old: Int64 = r["id"]
+                for r in rows.map({ StoredRow($0, of: "documents") }) {
+                    let old: Int64 = try r["id"]
                     try db.execute(sql: """
                         INSERT INTO documents (run_id, language, source, item_key, sha256, bytes, tokens, held_out, token_ids, created_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [run, r["language"], r["source"], r["item_key"], r["sha256"], r["bytes"], r["tokens"],
-                                         r["held_out"], try check(r["token_ids"], "documents(\(old)).token_ids"), r["created_at"]])
+                        """, arguments: [run, r.raw("language"), r.raw("source"), r.raw("item_key"), r.raw("sha256"), r.raw("bytes"),
+                                         r.raw("tokens"), r.raw("held_out"), try check(r.raw("token_ids"), "documents(\(old)).token_ids"),
+                                         r.raw("created_at")])
                     documentIDs[old] = db.lastInsertedRowID
                 }
-                last = tail["id"]
+                last = try StoredRow(tail, of: "documents")["id"]
             }
             last = 0
             while true {
@@ -139,15 +142,15 @@ extension PolylensFile {
                         """, arguments: [id, last, page])
                 }
                 guard let tail = rows.last else { break }
-                for r in rows {
-                    let old: Int64 = r["document_id"], pooling: String = r["pooling"]
+                for r in rows.map({ StoredRow($0, of: "summaries") }) {
+                    let old: Int64 = try r["document_id"], pooling: String = try r["pooling"]
                     guard let document = documentIDs[old] else {
                         throw PolylensFileError("\(source.path): a summary refers to document \(old), which is not in run \(id)")
                     }
                     try db.execute(sql: "INSERT INTO summaries (document_id, pooling, layers, dim, data) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [document, pooling, r["layers"], r["dim"], try check(r["data"], "summaries(document \(old), \(pooling)).data")])
+                                   arguments: [document, pooling, r.raw("layers"), r.raw("dim"), try check(r.raw("data"), "summaries(document \(old), \(pooling)).data")])
                 }
-                last = tail["r"]
+                last = try StoredRow(tail, of: "summaries")["r"]
             }
             for delta in try source.neuronStats(run: id) {
                 try add(delta, run: run, db)
@@ -159,32 +162,32 @@ extension PolylensFile {
             let prompts = try source.guarded("read the lens prompts of") { src in
                 try Row.fetchAll(src, sql: "SELECT * FROM lens_prompts WHERE run_id = ? ORDER BY id", arguments: [id])
             }
-            for p in prompts {
-                let old: Int64 = p["id"]
+            for p in prompts.map({ StoredRow($0, of: "lens_prompts") }) {
+                let old: Int64 = try p["id"]
                 try db.execute(sql: """
                     INSERT INTO lens_prompts (run_id, source, target, item_key, tokens, first_position, layers, dim)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [run, p["source"], p["target"], p["item_key"], try check(p["tokens"], "lens_prompts(\(old)).tokens"),
-                                     p["first_position"], p["layers"], p["dim"]])
+                    """, arguments: [run, p.raw("source"), p.raw("target"), p.raw("item_key"), try check(p.raw("tokens"), "lens_prompts(\(old)).tokens"),
+                                     p.raw("first_position"), p.raw("layers"), p.raw("dim")])
                 let prompt = db.lastInsertedRowID
                 let states = try source.guarded("read the lens states of") { src in
                     try Row.fetchAll(src, sql: "SELECT layer, data FROM lens_states WHERE prompt_id = ? ORDER BY layer", arguments: [old])
                 }
-                for st in states {
-                    let layer: Int = st["layer"]
+                for st in states.map({ StoredRow($0, of: "lens_states") }) {
+                    let layer: Int = try st["layer"]
                     try db.execute(sql: "INSERT INTO lens_states (prompt_id, layer, data) VALUES (?, ?, ?)",
-                                   arguments: [prompt, layer, try check(st["data"], "lens_states(prompt \(old), layer \(layer)).data")])
+                                   arguments: [prompt, layer, try check(st.raw("data"), "lens_states(prompt \(old), layer \(layer)).data")])
                 }
                 let result = try source.guarded("read the lens results of") { src in
                     try src.tableExists("lens_results") ? try Row.fetchOne(src, sql: "SELECT * FROM lens_results WHERE prompt_id = ?", arguments: [old]) : nil
                 }
-                if let r = result {
+                if let r = result.map({ StoredRow($0, of: "lens_results") }) {
                     let columns = ["top_ids", "top_probabilities", "correct_probability", "correct_rank", "entropy", "set_mass"]
                     try db.execute(sql: """
                         INSERT INTO lens_results (prompt_id, layers, positions, top_k, sets, \(columns.joined(separator: ", ")))
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: StatementArguments([prompt, r["layers"], r["positions"], r["top_k"], r["sets"]] as [(any DatabaseValueConvertible)?])
-                            + StatementArguments(try columns.map { try check(r[$0], "lens_results(prompt \(old)).\($0)") }))
+                        """, arguments: StatementArguments([prompt, r.raw("layers"), r.raw("positions"), r.raw("top_k"), r.raw("sets")] as [(any DatabaseValueConvertible)?])
+                            + StatementArguments(try columns.map { try check(r.raw($0), "lens_results(prompt \(old)).\($0)") }))
                 }
             }
             if shardResults {

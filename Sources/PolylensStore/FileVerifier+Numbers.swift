@@ -24,9 +24,9 @@ extension PolylensFile {
                     SELECT CAST(\(key) AS TEXT) AS k, quote(\(column)) AS v FROM \(table)
                     WHERE typeof(\(column)) != 'integer' OR \(column) NOT BETWEEN \(low) AND \(high) LIMIT 20
                     """)
-                for row in rows {
-                    let k = (row["k"] as String? ?? "?").printableExcerpt(limit: 80)
-                    let v = (row["v"] as String? ?? "?").printableExcerpt(limit: 40)
+                for row in rows.map({ StoredRow($0, of: table) }) {
+                    let k = (try row["k"] as String? ?? "?").printableExcerpt(limit: 80)
+                    let v = (try row["v"] as String? ?? "?").printableExcerpt(limit: 40)
                     problems.append("\(table)(\(k)).\(column) = \(v), outside \(low)…\(high)")
                 }
             }
@@ -36,8 +36,8 @@ extension PolylensFile {
             for row in try Row.fetchAll(db, sql: """
                 SELECT DISTINCT substr(CAST(language AS TEXT), 1, 40) AS head, length(CAST(language AS TEXT)) AS n, typeof(language) AS t
                 FROM \(table) WHERE typeof(language) != 'text' OR length(CAST(language AS BLOB)) > \(Self.maxLanguageName) LIMIT 20
-                """) {
-                problems.append("\(table): language \((row["head"] as String? ?? "").printableExcerpt(limit: 40))… is \(row["t"] as String? ?? "?") of \(row["n"] as Int? ?? 0) characters, not a language name")
+                """).map({ StoredRow($0, of: table) }) {
+                problems.append("\(table): language \((try row["head"] as String? ?? "").printableExcerpt(limit: 40))… is \(try row["t"] as String? ?? "?") of \(try row["n"] as Int? ?? 0) characters, not a language name")
             }
         }
         return problems

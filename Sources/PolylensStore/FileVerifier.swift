@@ -28,8 +28,14 @@ extension PolylensFile {
             for line in try String.fetchAll(db, sql: "PRAGMA integrity_check") where line != "ok" {
                 problems.append("integrity_check: \(line)")
             }
-            for row in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") {
-                problems.append("foreign key: \(row["table"] as String? ?? "?") row \(row["rowid"] as Int64? ?? -1) refers to a missing \(row["parent"] as String? ?? "?")")
+            for row in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").map({ StoredRow($0, of: "foreign_key_check") }) {
+                problems.append("foreign key: \(try row["table"] as String? ?? "?") row \(try row["rowid"] as Int64? ?? -1) refers to a missing \(try row["parent"] as String? ?? "?")")
+            }
+            // Every later check, and every reader, takes each column's values to be of its declared class.
+            let classes = try storageClassProblems(db)
+            guard classes.isEmpty else {
+                return VerifyReport(schemaVersion: try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0, blobsChecked: 0,
+                                    problems: problems + classes + ["not read further: every other command refuses a value of the wrong type"])
             }
             var checked = 0
             let blobs = try BlobColumn.all.reduce(0) { n, c in
@@ -42,11 +48,12 @@ extension PolylensFile {
                     SELECT \(c.key) AS k, \(c.column) AS b, \(c.shape ?? "NULL") AS shape
                     FROM \(c.table) WHERE \(c.column) IS NOT NULL
                     """)
-                while let row = try rows.next() {
+                while let found = try rows.next() {
+                    let row = StoredRow(found, of: c.table)
                     checked += 1
                     meter.advance(by: 1)
-                    let name = "\(c.table).\(c.column) (\(row["k"] as String? ?? "?"))"
-                    guard case .blob(let data) = (row["b"] as DatabaseValue).storage else {
+                    let name = "\(c.table).\(c.column) (\(try row["k"] as String? ?? "?"))"
+                    guard case .blob(let data) = row.raw("b").storage else {
                         problems.append("\(name): not a blob")
                         continue
                     }
@@ -56,7 +63,7 @@ extension PolylensFile {
                             problems.append("\(name): holds \(blob.dtype.name), the schema says \(c.dtypes.map(\.name).joined(separator: " or "))")
                         }
                         let shape = "[" + blob.shape.map(String.init).joined(separator: ",") + "]"
-                        if let expected = row["shape"] as String?, expected != shape {
+                        if let expected = try row["shape"] as String?, expected != shape {
                             problems.append("\(name): has shape \(shape), its row says \(expected)")
                         }
                     } catch let e as BlobError {

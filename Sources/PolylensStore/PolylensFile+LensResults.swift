@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PolylensEngine
+import PolylensModel
 import PolylensTokenizer
 
 /// The logit lens computed at ingest (schema 3): the run's token sets and each prompt's results.
@@ -49,7 +50,7 @@ extension PolylensFile {
             guard try db.tableExists("lens_results") else { return [] }
             let sets = try Int.fetchOne(db, sql: "SELECT count(*) FROM token_sets WHERE run_id = ?", arguments: [run]) ?? 0
             return try Row.fetchAll(db, sql: """
-                SELECT p.source, p.target, p.item_key, p.tokens AS p_tokens, p.first_position, r.*
+                SELECT p.source, p.target, p.item_key, p.tokens, p.first_position, r.*
                 FROM lens_results r JOIN lens_prompts p ON p.id = r.prompt_id
                 WHERE p.run_id = ?1 AND (?2 IS NULL OR p.source = ?2 COLLATE NOCASE) AND (?3 IS NULL OR p.target = ?3 COLLATE NOCASE)
                 ORDER BY p.id
@@ -57,17 +58,24 @@ extension PolylensFile {
         }
     }
 
-    func lensResult(_ row: Row, sets expectedSets: Int) throws -> LensPromptResult {
-        let id: Int64 = row["prompt_id"]
+    /// `joined`: a lens_results row with its prompt's source, target, item_key, tokens and first_position, which
+    /// lens_results has no columns of the same name as.
+    func lensResult(_ joined: Row, sets expectedSets: Int) throws -> LensPromptResult {
+        let row = StoredRow(joined, of: "lens_results"), prompt = StoredRow(joined, of: "lens_prompts")
+        let id: Int64 = try row["prompt_id"]
         let name = "lens_results(prompt \(id))"
-        let layers: Int = row["layers"], positions: Int = row["positions"], k: Int = row["top_k"], sets: Int = row["sets"]
-        let tokens = try decode(row["p_tokens"], "lens_prompts(\(id)).tokens").int32s()
-        let first: Int = row["first_position"]
+        let layers: Int = try row["layers"], positions: Int = try row["positions"], k: Int = try row["top_k"], sets: Int = try row["sets"]
+        let tokens = try decode(prompt.raw("tokens"), "lens_prompts(\(id)).tokens").int32s()
+        let first: Int = try prompt["first_position"]
+        // Numbers from the row are bounded before arithmetic on them: an absurd one is an error, not an overflow trap.
+        guard (0..<tokens.count).contains(first), (1...LlamaConfig.Limits.layers + 1).contains(layers), (1...(1 << 20)).contains(k) else {
+            throw PolylensFileError("\(path): \(name) claims \(layers) layers and top \(k) from position \(first) of \(tokens.count) tokens")
+        }
         guard positions == tokens.count - 1 - first, sets == expectedSets else {
             throw PolylensFileError("\(path): \(name) has \(positions) positions and \(sets) token sets; its prompt has \(tokens.count - 1 - first) positions and the run \(expectedSets) token sets")
         }
         func column(_ c: String, _ shape: [Int]) throws -> Blob {
-            let blob = try decode(row[c], "\(name).\(c)")
+            let blob = try decode(row.raw(c), "\(name).\(c)")
             guard blob.shape == shape else { throw PolylensFileError("\(path): \(name).\(c) has shape \(blob.shape), not \(shape)") }
             return blob
         }
@@ -80,20 +88,21 @@ extension PolylensFile {
             correctRank: try column("correct_rank", [layers, positions]).int32s(),
             entropy: try column("entropy", [layers, positions]).floats(),
             setMass: try column("set_mass", [layers, positions, sets]).floats())
-        return LensPromptResult(source: row["source"], target: row["target"], itemKey: row["item_key"], tokens: tokens,
+        return try LensPromptResult(source: prompt["source"], target: prompt["target"], itemKey: prompt["item_key"], tokens: tokens,
                                 firstPosition: first, layers: layers, columns: columns)
     }
 
     func tokenSets(run: Int64, _ db: Database) throws -> [TokenSet] {
         guard try db.tableExists("token_sets") else { return [] }
         let vocab = try vocabularySize(run: run, db)
-        return try Row.fetchAll(db, sql: "SELECT * FROM token_sets WHERE run_id = ? ORDER BY ordinal", arguments: [run]).map { row in
-            let id: Int64 = row["id"], name: String = row["name"]
-            let ids = try decode(row["token_ids"], "token_sets(\(id), \(name)).token_ids").int32s()
+        return try Row.fetchAll(db, sql: "SELECT * FROM token_sets WHERE run_id = ? ORDER BY ordinal", arguments: [run])
+            .map { StoredRow($0, of: "token_sets") }.map { row in
+            let id: Int64 = try row["id"], name: String = try row["name"]
+            let ids = try decode(row.raw("token_ids"), "token_sets(\(id), \(name)).token_ids").int32s()
             if let vocab, let bad = ids.first(where: { $0 < 0 || Int($0) >= vocab }) {
                 throw PolylensFileError("\(path): token_sets row \(id) (\(name)): token id \(bad) is outside the vocabulary of \(vocab)")
             }
-            return TokenSet(name: name, kind: row["kind"], language: row["language"], source: row["source"], ids: ids)
+            return try TokenSet(name: name, kind: row["kind"], language: row["language"], source: row["source"], ids: ids)
         }
     }
 
@@ -126,14 +135,14 @@ extension PolylensFile {
     func lensProblems(_ db: Database) throws -> [String] {
         guard try db.tableExists("token_sets"), try db.tableExists("lens_results") else { return [] }
         var problems: [String] = []
-        func outside(_ data: Data?, vocab: Int?) -> Int32? {
-            guard let data, let vocab, let blob = try? BlobCodec.decode(data), let ids = try? blob.int32s() else { return nil }
+        func outside(_ value: DatabaseValue, vocab: Int?) -> Int32? {
+            guard case .blob(let data) = value.storage, let vocab, let blob = try? BlobCodec.decode(data), let ids = try? blob.int32s() else { return nil }
             return ids.first { $0 < 0 || Int($0) >= vocab }
         }
-        for row in try Row.fetchAll(db, sql: "SELECT id, run_id, name, token_ids FROM token_sets ORDER BY id") {
+        for row in try Row.fetchAll(db, sql: "SELECT id, run_id, name, token_ids FROM token_sets ORDER BY id").map({ StoredRow($0, of: "token_sets") }) {
             let vocab = try vocabularySize(run: row["run_id"], db)
-            if let bad = outside(row["token_ids"], vocab: vocab) {
-                problems.append("token_sets row \(row["id"] as Int64) (\(row["name"] as String)): token id \(bad) is outside the vocabulary of \(vocab ?? 0)")
+            if let bad = outside(row.raw("token_ids"), vocab: vocab) {
+                problems.append("token_sets row \(try row["id"] as Int64) (\(try row["name"] as String)): token id \(bad) is outside the vocabulary of \(vocab ?? 0)")
             }
         }
         let results = try Row.fetchCursor(db, sql: """
@@ -141,14 +150,16 @@ extension PolylensFile {
             FROM lens_results r JOIN lens_prompts p ON p.id = r.prompt_id ORDER BY r.prompt_id
             """)
         var vocabularies: [Int64: Int?] = [:]
-        while let row = try results.next() {
-            let run: Int64 = row["run_id"], prompt: Int64 = row["prompt_id"]
+        while let joined = try results.next() {
+            let row = StoredRow(joined, of: "lens_results")
+            let run: Int64 = try StoredRow(joined, of: "lens_prompts")["run_id"], prompt: Int64 = try row["prompt_id"]
             if vocabularies[run] == nil { vocabularies[run] = try vocabularySize(run: run, db) }
-            if let bad = outside(row["top_ids"], vocab: vocabularies[run] ?? nil) {
+            if let bad = outside(row.raw("top_ids"), vocab: vocabularies[run] ?? nil) {
                 problems.append("lens_results row \(prompt) (prompt \(prompt)): top token id \(bad) is outside the vocabulary of \(vocabularies[run]! ?? 0)")
             }
-            if row["sets"] as Int != row["run_sets"] as Int {
-                problems.append("lens_results row \(prompt): \(row["sets"] as Int) token-set masses, run \(run) has \(row["run_sets"] as Int) token sets")
+            let sets: Int = try row["sets"], runSets: Int = try row["run_sets"]
+            if sets != runSets {
+                problems.append("lens_results row \(prompt): \(sets) token-set masses, run \(run) has \(runSets) token sets")
             }
         }
         return problems

@@ -13,7 +13,7 @@ extension PolylensFile {
             return try Row.fetchAll(db, sql: """
                 SELECT * FROM activation_histograms WHERE run_id = ?1 AND (?2 IS NULL OR language = ?2)
                 AND (?3 IS NULL OR layer = ?3) ORDER BY language, layer
-                """, arguments: [run, language, layer]).map(histogram)
+                """, arguments: [run, language, layer]).map { try histogram(StoredRow($0, of: "activation_histograms")) }
         }
     }
 
@@ -43,8 +43,8 @@ extension PolylensFile {
         try guarded("read the documents of") { db in
             var out: [Int64: DocumentInfo] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT id, language, source, item_key, sha256, bytes, tokens, held_out FROM documents WHERE run_id = ?",
-                                      arguments: [run]) {
-                out[r["id"]] = try document(r)
+                                      arguments: [run]).map({ StoredRow($0, of: "documents") }) {
+                out[try r["id"]] = try document(r)
             }
             return out
         }
@@ -112,7 +112,7 @@ extension PolylensFile {
         var total = delta
         if let row = try Row.fetchOne(db, sql: "SELECT * FROM activation_histograms WHERE run_id = ? AND language = ? AND layer = ?",
                                       arguments: [run, delta.language, delta.layer]) {
-            let stored = try histogram(row)
+            let stored = try histogram(StoredRow(row, of: "activation_histograms"))
             guard stored.neurons == delta.neurons else {
                 throw PolylensFileError("\(path): run \(run) has \(stored.neurons) neurons in layer \(delta.layer), the histograms to add have \(delta.neurons)")
             }
@@ -175,14 +175,14 @@ extension PolylensFile {
 
     // MARK: - Row decoding
 
-    func histogram(_ row: Row) throws -> ActivationHistogram {
-        let language: String = row["language"], layer: Int = row["layer"], neurons: Int = row["neurons"], bins: Int = row["bins"]
-        let name = "activation_histograms(run \(row["run_id"] as Int64), \(language), layer \(layer))"
+    func histogram(_ row: StoredRow) throws -> ActivationHistogram {
+        let (language, layer, name) = try layerKey(row)
+        let neurons: Int = try row["neurons"], bins: Int = try row["bins"]
         guard bins == ActivationBins.count else {
             throw PolylensFileError("\(path): \(name) has \(bins) bins; this Polylens knows \(ActivationBins.count)")
         }
-        let counts = try decode(row["counts"], "\(name).counts").int32s()
-        guard counts.count == neurons * bins else {
+        let counts = try decode(row.raw("counts"), "\(name).counts").int32s()
+        guard counts.count % bins == 0, counts.count / bins == neurons else {
             throw PolylensFileError("\(path): \(name).counts holds \(counts.count) values, not \(neurons) × \(bins)")
         }
         return ActivationHistogram(language: language, layer: layer, neurons: neurons, counts: counts.map { Int64($0) })
@@ -190,15 +190,20 @@ extension PolylensFile {
 
     private func storedContexts(run: Int64, scope: String, layer: Int, _ db: Database) throws -> NeuronContextTable? {
         guard try db.tableExists("neuron_contexts"),
-              let row = try Row.fetchOne(db, sql: "SELECT * FROM neuron_contexts WHERE run_id = ? AND scope = ? AND layer = ?",
-                                         arguments: [run, scope, layer]) else { return nil }
-        let n: Int = row["neurons"], k: Int = row["k"], before: Int = row["before"], after: Int = row["after"]
-        let w = before + 1 + after
+              let found = try Row.fetchOne(db, sql: "SELECT * FROM neuron_contexts WHERE run_id = ? AND scope = ? AND layer = ?",
+                                           arguments: [run, scope, layer]) else { return nil }
+        let row = StoredRow(found, of: "neuron_contexts")
+        let n: Int = try row["neurons"], k: Int = try row["k"], before: Int = try row["before"], after: Int = try row["after"]
         let name = "neuron_contexts(run \(run), \(scope), layer \(layer))"
-        let value = try decode(row["value"], "\(name).value").floats()
-        let document = try decode(row["document"], "\(name).document").int64s()
-        let position = try decode(row["position"], "\(name).position").int32s()
-        let tokens = try decode(row["tokens"], "\(name).tokens").int32s()
+        // Sizes from the row are bounded before any arithmetic on them (a negative or 2^62 count would trap).
+        guard [n, k, before, after].allSatisfy({ (0...(1 << 20)).contains($0) }) else {
+            throw PolylensFileError("\(path): \(name) claims \(n) neurons × \(k) contexts of \(before) + 1 + \(after) tokens")
+        }
+        let w = before + 1 + after
+        let value = try decode(row.raw("value"), "\(name).value").floats()
+        let document = try decode(row.raw("document"), "\(name).document").int64s()
+        let position = try decode(row.raw("position"), "\(name).position").int32s()
+        let tokens = try decode(row.raw("tokens"), "\(name).tokens").int32s()
         guard value.count == n * k, document.count == n * k, position.count == n * k, tokens.count == n * k * w else {
             throw PolylensFileError("\(path): \(name) has blobs of \(value.count), \(document.count), \(position.count), \(tokens.count) values for \(n) neurons × \(k) contexts × \(w) tokens")
         }
@@ -226,8 +231,9 @@ extension PolylensFile {
 
     private func documentKeysByID(run: Int64, _ db: Database) throws -> [Int64: DocumentKey] {
         var keys: [Int64: DocumentKey] = [:]
-        for r in try Row.fetchAll(db, sql: "SELECT id, language, sha256, item_key FROM documents WHERE run_id = ?", arguments: [run]) {
-            keys[r["id"]] = DocumentKey(language: r["language"], sha256: r["sha256"], itemKey: r["item_key"])
+        for r in try Row.fetchAll(db, sql: "SELECT id, language, sha256, item_key FROM documents WHERE run_id = ?", arguments: [run])
+            .map({ StoredRow($0, of: "documents") }) {
+            keys[try r["id"]] = try DocumentKey(language: r["language"], sha256: r["sha256"], itemKey: r["item_key"])
         }
         return keys
     }

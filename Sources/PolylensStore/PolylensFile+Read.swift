@@ -6,8 +6,8 @@ import PolylensModel
 extension PolylensFile {
     public func runs() throws -> [(id: Int64, info: RunInfo)] {
         try guarded("read the runs of") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id").map { row in
-                (id: row["id"], info: RunInfo(
+            try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id").map { StoredRow($0, of: "runs") }.map { row in
+                try (id: row["id"], info: RunInfo(
                     modelPath: row["model_path"], modelFormat: row["model_format"], modelSHA256: row["model_sha256"],
                     tokenizerPath: row["tokenizer_path"], tokenizerSHA256: row["tokenizer_sha256"],
                     architectureJSON: row["architecture_json"], parametersJSON: row["parameters_json"],
@@ -43,7 +43,7 @@ extension PolylensFile {
     public func neuronStats(run: Int64) throws -> [NeuronStats] {
         try guarded("read the neuron statistics of") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM neuron_stats WHERE run_id = ? ORDER BY language, layer",
-                             arguments: [run]).map(neuronStats)
+                             arguments: [run]).map { try neuronStats(StoredRow($0, of: "neuron_stats")) }
         }
     }
 
@@ -52,7 +52,7 @@ extension PolylensFile {
         try guarded("read the language states of") { db in
             guard try db.tableExists("language_states") else { return [] }
             return try Row.fetchAll(db, sql: "SELECT * FROM language_states WHERE run_id = ? ORDER BY language, layer",
-                                    arguments: [run]).map(languageState)
+                                    arguments: [run]).map { try languageState(StoredRow($0, of: "language_states")) }
         }
     }
 
@@ -67,8 +67,8 @@ extension PolylensFile {
     public func documentKeys(run: Int64) throws -> Set<DocumentKey> {
         try guarded("read the documents of") { db in
             Set(try Row.fetchAll(db, sql: "SELECT language, sha256, item_key FROM documents WHERE run_id = ?",
-                                 arguments: [run]).map {
-                DocumentKey(language: $0["language"], sha256: $0["sha256"], itemKey: $0["item_key"])
+                                 arguments: [run]).map { StoredRow($0, of: "documents") }.map {
+                try DocumentKey(language: $0["language"], sha256: $0["sha256"], itemKey: $0["item_key"])
             })
         }
     }
@@ -79,7 +79,7 @@ extension PolylensFile {
             try Row.fetchAll(db, sql: """
                 SELECT * FROM documents WHERE run_id = ?1 AND (?2 IS NULL OR language = ?2) AND (?3 IS NULL OR held_out = ?3)
                 ORDER BY id
-                """, arguments: [run, language, heldOut]).map(document)
+                """, arguments: [run, language, heldOut]).map { try document(StoredRow($0, of: "documents")) }
         }
     }
 
@@ -87,16 +87,19 @@ extension PolylensFile {
     public func summaries(run: Int64, pooling: Pooling) throws -> [(document: DocumentInfo, summary: DocumentSummary)] {
         try guarded("read the summaries of") { db in
             try Row.fetchAll(db, sql: """
-                SELECT d.*, s.layers AS s_layers, s.dim AS s_dim, s.data AS s_data
+                SELECT d.*, s.layers, s.dim, s.data
                 FROM summaries s JOIN documents d ON d.id = s.document_id
                 WHERE d.run_id = ? AND s.pooling = ? ORDER BY d.id
                 """, arguments: [run, pooling.rawValue]).map { row in
-                let blob = try decode(row["s_data"], "summaries(document \(row["id"] as Int64), \(pooling.rawValue)).data")
-                let layers: Int = row["s_layers"], dim: Int = row["s_dim"]
+                // documents has no column named layers, dim or data: each name below is unambiguous.
+                let documents = StoredRow(row, of: "documents"), summary = StoredRow(row, of: "summaries")
+                let id: Int64 = try documents["id"], info = try document(documents)
+                let blob = try decode(summary.raw("data"), "summaries(document \(id), \(pooling.rawValue)).data")
+                let layers: Int = try summary["layers"], dim: Int = try summary["dim"]
                 guard blob.shape == [layers, dim] else {
-                    throw PolylensFileError("\(path): summary of document \(row["id"] as Int64) has shape \(blob.shape), not [\(layers), \(dim)]")
+                    throw PolylensFileError("\(path): summary of document \(id) has shape \(blob.shape), not [\(layers), \(dim)]")
                 }
-                return (document: try document(row),
+                return (document: info,
                         summary: DocumentSummary(pooling: pooling, layers: layers, dim: dim, values: try blob.floats()))
             }
         }
@@ -115,8 +118,8 @@ extension PolylensFile {
     public func lensPromptKeys(run: Int64) throws -> Set<LensPromptKey> {
         try guarded("read the lens prompts of") { db in
             Set(try Row.fetchAll(db, sql: "SELECT source, target, item_key FROM lens_prompts WHERE run_id = ?",
-                                 arguments: [run]).map {
-                LensPromptKey(source: $0["source"], target: $0["target"], itemKey: $0["item_key"])
+                                 arguments: [run]).map { StoredRow($0, of: "lens_prompts") }.map {
+                try LensPromptKey(source: $0["source"], target: $0["target"], itemKey: $0["item_key"])
             })
         }
     }
@@ -127,18 +130,19 @@ extension PolylensFile {
             try Row.fetchAll(db, sql: """
                 SELECT * FROM lens_prompts WHERE run_id = ?1 AND (?2 IS NULL OR source = ?2) AND (?3 IS NULL OR target = ?3)
                 ORDER BY id
-                """, arguments: [run, source, target]).map { row in try lensPrompt(row, db) }
+                """, arguments: [run, source, target]).map { row in try lensPrompt(StoredRow(row, of: "lens_prompts"), db) }
         }
     }
 
     public func unembedding(run: Int64) throws -> (finalNorm: [Float], matrix: [Float], vocab: Int, dim: Int)? {
         try guarded("read the unembedding of") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM unembedding WHERE run_id = ?", arguments: [run]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM unembedding WHERE run_id = ?", arguments: [run])
+                .map({ StoredRow($0, of: "unembedding") }) else {
                 return nil
             }
-            let vocab: Int = row["vocab"], dim: Int = row["dim"]
-            let norm = try decode(row["final_norm"], "unembedding(run \(run)).final_norm")
-            let matrix = try decode(row["matrix"], "unembedding(run \(run)).matrix")
+            let vocab: Int = try row["vocab"], dim: Int = try row["dim"]
+            let norm = try decode(row.raw("final_norm"), "unembedding(run \(run)).final_norm")
+            let matrix = try decode(row.raw("matrix"), "unembedding(run \(run)).matrix")
             guard norm.count == dim, matrix.shape == [vocab, dim] else {
                 throw PolylensFileError("\(path): unembedding of run \(run) has shapes \(norm.shape) and \(matrix.shape), not [\(dim)] and [\(vocab), \(dim)]")
             }
@@ -160,10 +164,11 @@ extension PolylensFile {
                 throw PolylensFileError("\(path): run \(run) has no neuron set named \(name)")
             }
             var result: [String: [NeuronRef]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM neuron_set_members WHERE set_id = ?", arguments: [setID]) {
-                let language: String = row["language"]
-                let layers = try decode(row["layers"], "neuron_set_members(\(name), \(language)).layers").int32s()
-                let neurons = try decode(row["neurons"], "neuron_set_members(\(name), \(language)).neurons").int32s()
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM neuron_set_members WHERE set_id = ?", arguments: [setID])
+                .map({ StoredRow($0, of: "neuron_set_members") }) {
+                let language: String = try row["language"]
+                let layers = try decode(row.raw("layers"), "neuron_set_members(\(name), \(language)).layers").int32s()
+                let neurons = try decode(row.raw("neurons"), "neuron_set_members(\(name), \(language)).neurons").int32s()
                 guard layers.count == neurons.count else {
                     throw PolylensFileError("\(path): neuron set \(name) (\(language)) has \(layers.count) layers for \(neurons.count) neurons")
                 }
@@ -182,8 +187,9 @@ extension PolylensFile {
 
     public func ablationResults(run: Int64) throws -> [AblationResult] {
         try guarded("read the ablation results of") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM ablation_results WHERE run_id = ? ORDER BY id", arguments: [run]).map { row in
-                AblationResult(run: row["run_id"], setName: row["set_name"], control: row["control"],
+            try Row.fetchAll(db, sql: "SELECT * FROM ablation_results WHERE run_id = ? ORDER BY id", arguments: [run])
+                .map { StoredRow($0, of: "ablation_results") }.map { row in
+                try AblationResult(run: row["run_id"], setName: row["set_name"], control: row["control"],
                                controlSeed: row["control_seed"], ablatedLanguage: row["ablated_language"],
                                evalLanguage: row["eval_language"], tokens: row["tokens"],
                                nllBefore: row["nll_before"], nllAfter: row["nll_after"],
@@ -212,46 +218,53 @@ extension PolylensFile {
         }
     }
 
-    func neuronStats(_ row: Row) throws -> NeuronStats {
-        let language = try languageName(row["language"], "neuron_stats of run \(row["run_id"] as DatabaseValue)")
-        let layer: Int = row["layer"], neurons: Int = row["neurons"]
-        let name = "neuron_stats(run \(row["run_id"] as Int64), \(language), layer \(layer))"
-        let active = try decode(row["active"], "\(name).active").int64s()
-        let sum = try decode(row["sum"], "\(name).sum").doubles()
-        let sumsq = try decode(row["sumsq"], "\(name).sumsq").doubles()
-        let max = try decode(row["max"], "\(name).max").floats()
+    /// The language and layer of a per-(language, layer) row (neuron_stats, language_states, activation_histograms),
+    /// and the name messages give the row.
+    func layerKey(_ row: StoredRow) throws -> (language: String, layer: Int, name: String) {
+        let run: Int64 = try row["run_id"]
+        let language = try languageName(row.raw("language"), "\(row.table) of run \(run)")
+        let layer: Int = try row["layer"]
+        return (language, layer, "\(row.table)(run \(run), \(language), layer \(layer))")
+    }
+
+    func neuronStats(_ row: StoredRow) throws -> NeuronStats {
+        let (language, layer, name) = try layerKey(row)
+        let neurons: Int = try row["neurons"]
+        let active = try decode(row.raw("active"), "\(name).active").int64s()
+        let sum = try decode(row.raw("sum"), "\(name).sum").doubles()
+        let sumsq = try decode(row.raw("sumsq"), "\(name).sumsq").doubles()
+        let max = try decode(row.raw("max"), "\(name).max").floats()
         guard [active.count, sum.count, sumsq.count, max.count].allSatisfy({ $0 == neurons }) else {
             throw PolylensFileError("\(path): \(name) has vectors of lengths \(active.count), \(sum.count), \(sumsq.count), \(max.count) for \(neurons) neurons")
         }
-        return NeuronStats(language: language, layer: layer, tokens: row["tokens"], active: active, sum: sum,
+        return try NeuronStats(language: language, layer: layer, tokens: row["tokens"], active: active, sum: sum,
                            sumSquares: sumsq, max: max)
     }
 
-    func languageState(_ row: Row) throws -> LanguageState {
-        let language = try languageName(row["language"], "language_states of run \(row["run_id"] as DatabaseValue)")
-        let layer: Int = row["layer"], dim: Int = row["dim"]
-        let name = "language_states(run \(row["run_id"] as Int64), \(language), layer \(layer))"
-        let sum = try decode(row["sum"], "\(name).sum").doubles()
-        let sumsq = try decode(row["sumsq"], "\(name).sumsq").doubles()
+    func languageState(_ row: StoredRow) throws -> LanguageState {
+        let (language, layer, name) = try layerKey(row)
+        let dim: Int = try row["dim"]
+        let sum = try decode(row.raw("sum"), "\(name).sum").doubles()
+        let sumsq = try decode(row.raw("sumsq"), "\(name).sumsq").doubles()
         guard sum.count == dim, sumsq.count == dim else {
             throw PolylensFileError("\(path): \(name) has vectors of lengths \(sum.count), \(sumsq.count) for dim \(dim)")
         }
-        return LanguageState(language: language, layer: layer, tokens: row["tokens"], sum: sum, sumSquares: sumsq)
+        return try LanguageState(language: language, layer: layer, tokens: row["tokens"], sum: sum, sumSquares: sumsq)
     }
 
-    func document(_ row: Row) throws -> DocumentInfo {
-        let id: Int64 = row["id"]
-        let ids = (row["token_ids"] as DatabaseValue?) ?? .null  // absent when the query did not select it
+    func document(_ row: StoredRow) throws -> DocumentInfo {
+        let id: Int64 = try row["id"]
+        let ids = row.raw("token_ids")  // NULL also when the query did not select it
         let tokenIds = try ids.isNull ? nil : decode(ids, "documents(\(id)).token_ids").int32s()
-        return DocumentInfo(language: try languageName(row["language"], "documents(\(id))"), source: row["source"], itemKey: row["item_key"],
+        return try DocumentInfo(language: languageName(row.raw("language"), "documents(\(id))"), source: row["source"], itemKey: row["item_key"],
                             sha256: row["sha256"], bytes: row["bytes"], tokens: row["tokens"],
                             heldOut: row["held_out"], tokenIds: tokenIds)
     }
 
-    func lensPrompt(_ row: Row, _ db: Database) throws -> LensPrompt {
-        let id: Int64 = row["id"], layers: Int = row["layers"], dim: Int = row["dim"]
-        let tokens = try decode(row["tokens"], "lens_prompts(\(id)).tokens").int32s()
-        let first: Int = row["first_position"]
+    func lensPrompt(_ row: StoredRow, _ db: Database) throws -> LensPrompt {
+        let id: Int64 = try row["id"], layers: Int = try row["layers"], dim: Int = try row["dim"]
+        let tokens = try decode(row.raw("tokens"), "lens_prompts(\(id)).tokens").int32s()
+        let first: Int = try row["first_position"]
         let positions = tokens.count - 1 - first
         // Numbers from the row are checked before anything is sized from them (layers count the embeddings too):
         // layers = dim = 10^9 must be an error naming the row, not a 3.7·10^18-byte allocation.
@@ -260,19 +273,19 @@ extension PolylensFile {
         }
         var states: [Float] = []
         let stateRows = try Row.fetchAll(db, sql: "SELECT layer, data FROM lens_states WHERE prompt_id = ? ORDER BY layer",
-                                         arguments: [id])
+                                         arguments: [id]).map { StoredRow($0, of: "lens_states") }
         guard stateRows.count == layers || stateRows.isEmpty else {
             throw PolylensFileError("\(path): lens prompt \(id) has states for \(stateRows.count) of \(layers) layers")
         }
         for s in stateRows {
-            let layer: Int = s["layer"]
-            let blob = try decode(s["data"], "lens_states(prompt \(id), layer \(layer)).data")
+            let layer: Int = try s["layer"]
+            let blob = try decode(s.raw("data"), "lens_states(prompt \(id), layer \(layer)).data")
             guard blob.shape == [positions, dim] else {
                 throw PolylensFileError("\(path): lens_states(prompt \(id), layer \(layer)) has shape \(blob.shape), not [\(positions), \(dim)]")
             }
             states += try blob.floats()
         }
-        return LensPrompt(source: row["source"], target: row["target"], itemKey: row["item_key"], tokens: tokens,
+        return try LensPrompt(source: row["source"], target: row["target"], itemKey: row["item_key"], tokens: tokens,
                           firstPosition: first, layers: layers, dim: dim, states: states)
     }
 }

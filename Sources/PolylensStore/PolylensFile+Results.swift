@@ -17,14 +17,15 @@ extension PolylensFile {
             return try Row.fetchAll(db, sql: """
                 SELECT s.id, s.run_id, s.name, \(hash) AS content_sha256, s.parameters_json, s.created_at
                 FROM neuron_sets s WHERE s.run_id = ? ORDER BY s.name
-                """, arguments: [run]).map { row in
-                let id: Int64 = row["id"]
+                """, arguments: [run]).map { StoredRow($0, of: "neuron_sets") }.map { row in
+                let id: Int64 = try row["id"], name: String = try row["name"]
                 var sizes: [String: Int] = [:]
-                for m in try Row.fetchAll(db, sql: "SELECT language, neurons FROM neuron_set_members WHERE set_id = ?", arguments: [id]) {
-                    let language: String = m["language"]
-                    sizes[language] = try decode(m["neurons"], "neuron_set_members(\(row["name"] as String), \(language)).neurons").count
+                for m in try Row.fetchAll(db, sql: "SELECT language, neurons FROM neuron_set_members WHERE set_id = ?", arguments: [id])
+                    .map({ StoredRow($0, of: "neuron_set_members") }) {
+                    let language: String = try m["language"]
+                    sizes[language] = try decode(m.raw("neurons"), "neuron_set_members(\(name), \(language)).neurons").count
                 }
-                return NeuronSetRecord(id: id, run: row["run_id"], name: row["name"], contentSHA256: row["content_sha256"],
+                return try NeuronSetRecord(id: id, run: row["run_id"], name: row["name"], contentSHA256: row["content_sha256"],
                                        parametersJSON: row["parameters_json"], createdAt: row["created_at"], sizes: sizes)
             }
         }
@@ -71,8 +72,9 @@ extension PolylensFile {
     public func ablationRuns(run: Int64) throws -> [AblationRun] {
         try guarded("read the ablation runs of") { db in
             guard try hasSchema(5, db) else { return [] }
-            return try Row.fetchAll(db, sql: "SELECT * FROM ablation_runs WHERE run_id = ? ORDER BY id", arguments: [run]).map { row in
-                AblationRun(id: row["id"], run: row["run_id"], setName: row["set_name"], setSHA256: row["set_sha256"],
+            return try Row.fetchAll(db, sql: "SELECT * FROM ablation_runs WHERE run_id = ? ORDER BY id", arguments: [run])
+                .map { StoredRow($0, of: "ablation_runs") }.map { row in
+                try AblationRun(id: row["id"], run: row["run_id"], setName: row["set_name"], setSHA256: row["set_sha256"],
                             setParametersJSON: row["set_parameters_json"], parametersJSON: row["parameters_json"],
                             createdAt: row["created_at"])
             }
@@ -86,9 +88,10 @@ extension PolylensFile {
             return try Row.fetchAll(db, sql: """
                 SELECT a.*, d.language FROM ablation_documents a JOIN documents d ON d.id = a.document_id
                 WHERE a.ablation_id = ? ORDER BY a.ablated_language, a.control_seed IS NOT NULL, a.control_seed, a.document_id
-                """, arguments: [ablation]).map { row in
-                AblationDocumentResult(ablatedLanguage: row["ablated_language"], controlSeed: row["control_seed"],
-                                       document: row["document_id"], evalLanguage: row["language"], tokens: row["tokens"],
+                """, arguments: [ablation]).map { joined in
+                let row = StoredRow(joined, of: "ablation_documents")
+                return try AblationDocumentResult(ablatedLanguage: row["ablated_language"], controlSeed: row["control_seed"],
+                                       document: row["document_id"], evalLanguage: StoredRow(joined, of: "documents")["language"], tokens: row["tokens"],
                                        nllBefore: row["nll_before"], nllAfter: row["nll_after"])
             }
         }
@@ -128,7 +131,8 @@ extension PolylensFile {
     public func heldOutDocuments(run: Int64, language: String) throws -> [(id: Int64, document: DocumentInfo)] {
         try guarded("read the documents of") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM documents WHERE run_id = ? AND language = ? AND held_out = 1 ORDER BY id",
-                             arguments: [run, language]).map { (id: $0["id"], document: try document($0)) }
+                             arguments: [run, language]).map { StoredRow($0, of: "documents") }
+                .map { (id: try $0["id"], document: try document($0)) }
         }
     }
 }

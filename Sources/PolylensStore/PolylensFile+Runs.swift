@@ -23,10 +23,12 @@ extension PolylensFile {
     /// spent (held-out documents chosen by a held-out token budget sit outside it).
     public func corpusTokensPerLanguage(run: Int64, includingHeldOut: Bool = true) throws -> [String: Int] {
         try guarded("read the documents of") { db in
-            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: """
+            try requireStorageClasses(only: ["documents"], db)  // summed below
+            return Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: """
                 SELECT language, sum(tokens) AS tokens FROM documents
                 WHERE run_id = ? AND item_key IS NULL AND (? OR held_out = 0) GROUP BY language
-                """, arguments: [run, includingHeldOut]).map { (row: Row) -> (String, Int) in (row["language"], row["tokens"]) })
+                """, arguments: [run, includingHeldOut]).map { StoredRow($0, of: "documents") }
+                .map { row -> (String, Int) in try (row["language"], row["tokens"]) })
         }
     }
 

@@ -25,8 +25,8 @@ struct SchemaObject: Hashable, Comparable, CustomStringConvertible {
 
     /// Every object of `sqlite_master`. Reading it parses the schema but runs none of it.
     static func all(_ db: Database) throws -> Set<SchemaObject> {
-        Set(try Row.fetchAll(db, sql: "SELECT type, name, tbl_name, sql FROM sqlite_master").map {
-            SchemaObject(type: $0[0] ?? "", name: $0[1] ?? "", table: $0[2] ?? "", sql: $0[3])
+        Set(try Row.fetchAll(db, sql: "SELECT type, name, tbl_name, sql FROM sqlite_master").map { StoredRow($0, of: "sqlite_master") }.map {
+            try SchemaObject(type: $0["type"] ?? "", name: $0["name"] ?? "", table: $0["tbl_name"] ?? "", sql: $0["sql"])
         })
     }
 }

@@ -39,10 +39,10 @@ extension PolylensFile {
     public func shardPlan() throws -> ShardPlan? {
         try guarded("read the shard plan of") { db in
             guard try db.tableExists("shard_plan") else { return nil }
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM shard_plan")
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM shard_plan").map { StoredRow($0, of: "shard_plan") }
             guard let r = rows.first else { return nil }
             guard rows.count == 1 else { throw PolylensFileError("\(path): holds \(rows.count) shard_plan rows, a shard has one") }
-            return ShardPlan(planSHA256: r["plan_sha256"], shard: r["shard"], shardCount: r["shard_count"],
+            return try ShardPlan(planSHA256: r["plan_sha256"], shard: r["shard"], shardCount: r["shard_count"],
                              shardSHA256: r["shard_sha256"], tokens: r["tokens"], createdAt: r["created_at"])
         }
     }
@@ -51,11 +51,12 @@ extension PolylensFile {
     public func plannedDocuments() throws -> [PlannedDocument] {
         try guarded("read the planned documents of") { db in
             guard try db.tableExists("planned_documents") else { return [] }
-            return try Row.fetchAll(db, sql: "SELECT * FROM planned_documents ORDER BY ordinal").map { r in
-                let ordinal: Int = r["ordinal"]
-                return PlannedDocument(ordinal: ordinal, language: r["language"], source: r["source"], itemKey: r["item_key"],
+            return try Row.fetchAll(db, sql: "SELECT * FROM planned_documents ORDER BY ordinal")
+                .map { StoredRow($0, of: "planned_documents") }.map { r in
+                let ordinal: Int = try r["ordinal"]
+                return try PlannedDocument(ordinal: ordinal, language: r["language"], source: r["source"], itemKey: r["item_key"],
                                        sha256: r["sha256"], bytes: r["bytes"], heldOut: r["held_out"],
-                                       tokenIds: try decode(r["token_ids"], "planned_documents(\(ordinal)).token_ids").int32s())
+                                       tokenIds: decode(r.raw("token_ids"), "planned_documents(\(ordinal)).token_ids").int32s())
             }
         }
     }
@@ -64,10 +65,11 @@ extension PolylensFile {
     public func plannedPrompts() throws -> [PlannedPrompt] {
         try guarded("read the planned prompts of") { db in
             guard try db.tableExists("planned_prompts") else { return [] }
-            return try Row.fetchAll(db, sql: "SELECT * FROM planned_prompts ORDER BY ordinal").map { r in
-                let ordinal: Int = r["ordinal"]
-                return PlannedPrompt(ordinal: ordinal, source: r["source"], target: r["target"], itemKey: r["item_key"],
-                                     tokens: try decode(r["tokens"], "planned_prompts(\(ordinal)).tokens").int32s(),
+            return try Row.fetchAll(db, sql: "SELECT * FROM planned_prompts ORDER BY ordinal")
+                .map { StoredRow($0, of: "planned_prompts") }.map { r in
+                let ordinal: Int = try r["ordinal"]
+                return try PlannedPrompt(ordinal: ordinal, source: r["source"], target: r["target"], itemKey: r["item_key"],
+                                     tokens: decode(r.raw("tokens"), "planned_prompts(\(ordinal)).tokens").int32s(),
                                      firstPosition: r["first_position"])
             }
         }
@@ -81,7 +83,7 @@ extension PolylensFile {
     public func shardResults() throws -> [ShardResult] {
         try guarded("read the shard results of") { db in
             guard try db.tableExists("shard_results") else { return [] }
-            return try Row.fetchAll(db, sql: "SELECT * FROM shard_results ORDER BY rowid").map(shardResult)
+            return try Row.fetchAll(db, sql: "SELECT * FROM shard_results ORDER BY rowid").map { try shardResult(StoredRow($0, of: "shard_results")) }
         }
     }
 
@@ -122,10 +124,11 @@ extension PolylensFile {
     /// The documents a run holds in id order, as their planned form (ordinal = position), token ids of held-out ones only.
     public func documentsInOrder(run: Int64) throws -> [DocumentInfo] {
         try guarded("read the documents of") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM documents WHERE run_id = ? ORDER BY id", arguments: [run]).map { r in
-                let id: Int64 = r["id"]
-                let ids: DatabaseValue = r["token_ids"]
-                return DocumentInfo(language: r["language"], source: r["source"], itemKey: r["item_key"], sha256: r["sha256"],
+            try Row.fetchAll(db, sql: "SELECT * FROM documents WHERE run_id = ? ORDER BY id", arguments: [run])
+                .map { StoredRow($0, of: "documents") }.map { r in
+                let id: Int64 = try r["id"]
+                let ids = r.raw("token_ids")
+                return try DocumentInfo(language: r["language"], source: r["source"], itemKey: r["item_key"], sha256: r["sha256"],
                                     bytes: r["bytes"], tokens: r["tokens"], heldOut: r["held_out"],
                                     tokenIds: ids.isNull ? nil : try decode(ids, "documents(\(id)).token_ids").int32s())
             }
@@ -141,8 +144,8 @@ extension PolylensFile {
                              r.librariesJSON, r.tokens, r.seconds, r.startedAt, r.finishedAt])
     }
 
-    func shardResult(_ r: Row) -> ShardResult {
-        ShardResult(plan: ShardPlan(planSHA256: r["plan_sha256"], shard: r["shard"], shardCount: r["shard_count"],
+    func shardResult(_ r: StoredRow) throws -> ShardResult {
+        try ShardResult(plan: ShardPlan(planSHA256: r["plan_sha256"], shard: r["shard"], shardCount: r["shard_count"],
                                                  shardSHA256: r["shard_sha256"], tokens: 0, createdAt: ""),
                                  engine: r["engine"], engineVersion: r["engine_version"], device: r["device"], dtype: r["dtype"],
                                  librariesJSON: r["libraries_json"], tokens: r["tokens"], seconds: r["seconds"],

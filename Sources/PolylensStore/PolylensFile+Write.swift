@@ -152,11 +152,11 @@ extension PolylensFile {
     }
 
     /// The stored row of the delta's (run, language, layer) with the delta added, or the delta when there is none.
-    private func adding<T: LayerSums>(_ delta: T, to table: String, run: Int64, decode: (Row) throws -> T,
+    private func adding<T: LayerSums>(_ delta: T, to table: String, run: Int64, decode: (StoredRow) throws -> T,
                                       _ db: Database) throws -> T {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE run_id = ? AND language = ? AND layer = ?",
                                          arguments: [run, delta.language, delta.layer]) else { return delta }
-        var total = try decode(row)
+        var total = try decode(StoredRow(row, of: table))
         guard total.width == delta.width else {
             throw PolylensFileError("\(path): run \(run) has \(total.width) \(T.unit) in layer \(delta.layer), the batch has \(delta.width)")
         }

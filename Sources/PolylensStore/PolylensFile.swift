@@ -216,6 +216,10 @@ public final class PolylensFile {
             return error
         case let e as BlobError:
             return PolylensFileError("\(path): \(e.description)")
+        case let e as StoredValueError:
+            return PolylensFileError("\(path): \(e.description)")
+        case let e as RowDecodingError:
+            return PolylensFileError("\(path): could not \(doing) the file: \(e.summary)")
         case let e as DatabaseError:
             switch e.resultCode {
             case .SQLITE_FULL: return PolylensFileError("\(path): disk full, could not \(doing) the file (nothing was written)")

@@ -98,6 +98,7 @@ class PolylensFile:
         if where:
             sql += " WHERE " + where
         data = self.db.execute(sql, params).fetchall()
+        self._check_classes(table, columns, data)
         out = {}
         for k, c in enumerate(columns):
             values = [r[k] for r in data]
@@ -115,6 +116,22 @@ class PolylensFile:
         """One statement with the functions and neuron_rows of `polylens sql`, as a DataFrame."""
         return _pandas().read_sql_query(query, self.db, params=params)
 
+    def _check_classes(self, table, columns, data):
+        """Raises a PolylensError naming `table.column` for the first value whose storage class is not the one the
+        column declares, or a NULL in a NOT NULL column: SQLite's columns are loosely typed, and a received file's
+        text in an INTEGER column or blob in a TEXT column must be an error here, not a TypeError further on."""
+        declared = {r[1]: (r[2].upper(), r[3]) for r in self.db.execute("SELECT * FROM pragma_table_info(?)", (table,))}
+        for k, c in enumerate(columns):
+            kind, notnull = declared.get(c, ("", 0))
+            if kind not in _STORAGE:
+                continue
+            for r in data:
+                v = r[k]
+                if v is None and not notnull or v is not None and type(v) in _STORAGE[kind][0]:
+                    continue
+                found = "is NULL" if v is None else "holds " + _PHRASE.get(type(v), "a value")
+                raise PolylensError("%s: %s.%s %s where %s belongs" % (self.path, table, c, found, _STORAGE[kind][1]))
+
     def _decode(self, blob, table, column):
         try:
             return codec.decode(bytes(blob))
@@ -130,9 +147,15 @@ class PolylensFile:
     def runs(self):
         """DataFrame of runs with architecture and parameters parsed from JSON."""
         frame = self.table("runs")
-        frame["architecture"] = [json.loads(s) for s in frame["architecture_json"]]
-        frame["parameters"] = [json.loads(s) for s in frame["parameters_json"]]
+        frame["architecture"] = [self._json(s, "runs.architecture_json") for s in frame["architecture_json"]]
+        frame["parameters"] = [self._json(s, "runs.parameters_json") for s in frame["parameters_json"]]
         return frame
+
+    def _json(self, text, where):
+        try:
+            return json.loads(text)
+        except ValueError as e:
+            raise PolylensError("%s: %s is not JSON (%s)" % (self.path, where, e)) from None
 
     def run(self, run=None):
         """The only run of the file, or `run` when it exists (as `polylens export --run`)."""
@@ -199,6 +222,8 @@ class PolylensFile:
         data = self.db.execute(
             "SELECT d.id, d.language, d.source, d.item_key, d.sha256, d.tokens, s.data FROM summaries s "
             "JOIN documents d ON d.id = s.document_id WHERE %s ORDER BY d.id" % where, params).fetchall()
+        self._check_classes("documents", ["id", "language", "source", "item_key", "sha256", "tokens"], [r[:6] for r in data])
+        self._check_classes("summaries", ["data"], [r[6:] for r in data])
         frame = _pandas().DataFrame([r[:6] for r in data],
                                     columns=["document_id", "language", "source", "item_key", "sha256", "tokens"])
         arrays = [self._decode(r[6], "summaries", "data") for r in data]
@@ -216,8 +241,8 @@ class PolylensFile:
     def neuron_sets(self, run=None):
         """{set name: {language: int array [k, 2] of (layer, neuron)}}."""
         out = {}
-        for set_id, name in self.db.execute("SELECT id, name FROM neuron_sets WHERE run_id = ? ORDER BY name",
-                                            (self.run(run),)).fetchall():
+        sets = self.rows("neuron_sets", "run_id = ? ORDER BY name", (self.run(run),))
+        for set_id, name in zip(sets["id"].tolist(), sets["name"].tolist()):
             m = self.rows("neuron_set_members", "set_id = ? ORDER BY language", (set_id,))
             out[name] = {g: np.stack([l, n], axis=1).astype(np.int64)
                          for g, l, n in zip(m["language"].tolist(), m["layers"], m["neurons"])}
@@ -333,6 +358,13 @@ class _Transaction:
         if self.outer:
             self.db.execute("ROLLBACK" if kind else "COMMIT")
         return False
+
+
+# Declared column type → (Python types sqlite3 gives for its storage classes, the phrase a message uses). An
+# INTEGER in a REAL column is a number all the same; bool never comes out of sqlite3.
+_STORAGE = {"INTEGER": ((int,), "an integer"), "REAL": ((float, int), "a real number"),
+            "TEXT": ((str,), "text"), "BLOB": ((bytes,), "a blob")}
+_PHRASE = {int: "an integer", float: "a real number", str: "text", bytes: "a blob"}
 
 
 def _ident(name):

@@ -279,6 +279,9 @@ def connect(path, read_only=True):
     except sqlite3.OperationalError as e:
         raise FileNotFoundError("%s: cannot open (%s)" % (path, e)) from None
     harden(db)
+    # Text that is not UTF-8 (a received file can hold any bytes) is read with replacement characters, as the
+    # Swift reader does, rather than failing the whole fetch.
+    db.text_factory = lambda b: b.decode("utf-8", "replace")
     check_identity(db, path)
     register(db)
     if read_only:
