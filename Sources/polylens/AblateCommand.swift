@@ -54,7 +54,9 @@ struct AblateCommand: ParsableCommand {
 
     var seeds: [UInt64] { control == .random ? (0..<controlSeeds).map { seed &+ UInt64($0) } : [] }
 
-    func run() throws {
+    func run() throws { try options.namingFile(analyse) }
+
+    private func analyse() throws {
         let (file, run) = try options.open(readOnly: noSave)
         guard let info = try file.runs().first(where: { $0.id == run })?.info else { throw CLIError("\(options.file): no run \(run)") }
         guard let record = try file.neuronSetRecords(run: run).first(where: { $0.name == set }) else {

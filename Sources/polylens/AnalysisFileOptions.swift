@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PolylensAnalysis
 import PolylensStore
 
 /// The options every analysis command shares: the file, its run, the output format and the plot.
@@ -14,6 +15,15 @@ struct AnalysisFileOptions: ParsableArguments {
     func open(readOnly: Bool = true) throws -> (file: PolylensFile, run: Int64) {
         let f = try PolylensFile.open(URL(fileURLWithPath: file), readOnly: readOnly)
         return (f, try f.resolveRun(runID))
+    }
+
+    /// Runs a command's analysis. An `AnalysisError` (a language without statistics, a layer the file lacks) is
+    /// about this file's contents, so it names the file, as every other error does.
+    func namingFile(_ analyse: () throws -> Void) throws {
+        do { try analyse() } catch let e as AnalysisError {
+            let named = e.description.hasPrefix(file) || e.description.hasPrefix(URL(fileURLWithPath: file).path)
+            throw CLIError(named ? e.description : "\(file): \(e)")
+        }
     }
 }
 

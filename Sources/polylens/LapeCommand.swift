@@ -62,7 +62,9 @@ struct LapeCommand: ParsableCommand {
     }
     struct Saved: Encodable { var name: String; var sha256: String; var replaced: Bool }
 
-    func run() throws {
+    func run() throws { try options.namingFile(analyse) }
+
+    private func analyse() throws {
         let (file, run) = try options.open(readOnly: save == nil)
         let langs = try LanguageSelection.resolve(languages, available: try file.languages(run: run), file: options.file)
         let stats = try file.neuronStats(run: run)

@@ -41,7 +41,9 @@ struct LensCommand: ParsableCommand {
         if let top, top < 1 { throw ValidationError("--top must be at least 1, got \(top)") }
     }
 
-    func run() throws {
+    func run() throws { try options.namingFile(analyse) }
+
+    private func analyse() throws {
         let (file, run) = try options.open()
         let printer = progress.printer()
         defer { printer?.finish() }

@@ -47,7 +47,9 @@ struct MexaCommand: ParsableCommand {
         try OptionCheck.atLeast(0, plotLayer, "--plot-layer")
     }
 
-    func run() throws {
+    func run() throws { try options.namingFile(analyse) }
+
+    private func analyse() throws {
         let (file, run) = try options.open()
         let summaries = try file.summaries(run: run, pooling: pooling)
         guard !summaries.isEmpty else {

@@ -36,7 +36,9 @@ struct NeuronCommand: ParsableCommand {
         return NeuronRef(layer: l, neuron: n)
     }
 
-    func run() throws {
+    func run() throws { try options.namingFile(analyse) }
+
+    private func analyse() throws {
         let (file, run) = try options.open()
         let language = try LanguageSelection.resolve(self.language, available: try file.languages(run: run), file: options.file)?.first
         let profile = try NeuronProfile(file: file, run: run, neuron: try ref(), language: language)

@@ -426,7 +426,7 @@ final class AnalysisCommandsTests: XCTestCase {
         try assertFailure(["lape", Self.file, "--languages", "C,Klingon"], "no language 'Klingon'")
         try assertFailure(["mexa", Self.file, "--pivot", "Rust"], "--pivot Rust is not among C, English, Java, Python")
         try assertFailure(["mexa", Self.file, "--layers", "3-1"], "--layers: '3-1' is not a layer or a range a-b")
-        try assertFailure(["mexa", Self.file, "--layers", "9"], "MEXA: layer 9 is outside 0...4")
+        try assertFailure(["mexa", Self.file, "--layers", "9"], "\(Self.file): MEXA: layer 9 is outside 0...4")
         try assertFailure(["lens", Self.file, "--source", "Rust", "--target", "C"], "no lens prompts Rust→C (it holds: C→Python, Python→C)")
         try assertFailure(["ablate", Self.file, "--set", "nope", "--model", Self.model], "no neuron set named nope")
         XCTAssertEqual(try PolylensCLI.run(["lape", Self.file, "--per-language", "3", "--save", "three", "--format", "csv"]).status, 0)
