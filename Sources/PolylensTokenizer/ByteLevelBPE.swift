@@ -32,11 +32,11 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
 
     private let entries: [Entry]
     private let table: ByteStringTable
-    private let byteTokens: [Int32]
+    private let byteTokens: ByteIndexed<Int32>
     private let merges: BPEMerges
     private let controlTokens: SpecialTokens
     private let alwaysTokens: SpecialTokens
-    private let caches = EncodeCachePool()
+    private let caches = ScratchPool { EncodeCache() }
 
     /// `merges` builds the merge table given the table of normal tokens by bytes.
     init(entries: [Entry], preTokenizer: PreTokenizer, ignoreMerges: Bool, bosId: Int?, eosId: Int?,
@@ -59,54 +59,50 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
         }
         self.table = table
         self.merges = try merges(table)
-        byteTokens = (0..<256).map { table.find([UInt8($0)]) ?? -1 }
+        byteTokens = ByteIndexed { table.find([$0]) ?? -1 }
         controlTokens = SpecialTokens(control.merging(always) { a, _ in a })
         alwaysTokens = SpecialTokens(always)
     }
 
     public func encode(_ text: String, addBOS: Bool, parseSpecial: Bool) -> [Int] {
-        let cache = caches.take()
+        var cache = caches.take()
         defer { caches.give(cache) }
         cache.out.removeAll(keepingCapacity: true)
         if addBOS, let bos = bosId { cache.out.append(Int32(bos)) }
         for segment in (parseSpecial ? controlTokens : alwaysTokens).split(text) {
             switch segment {
             case .special(let id): cache.out.append(Int32(id))
-            case .text(let plain): encodePlain(plain, cache)
+            case .text(let plain): encodePlain(plain, &cache)
             }
         }
         return cache.out.map { Int($0) }
     }
 
-    private func encodePlain(_ plain: Substring, _ cache: EncodeCache) {
+    private func encodePlain(_ plain: Substring, _ cache: inout EncodeCache) {
         var text = plain
         text.withUTF8 { buf in
             guard let p = buf.baseAddress else { return }
-            preTokenizer.split(buf) { s, e in self.encodePiece(p + s, e - s, cache) }
+            preTokenizer.split(buf) { s, e in self.encodePiece(p + s, e - s, &cache) }
         }
     }
 
     /// Appends the tokens of one pre-token to `cache.out`.
     @inline(__always)
-    private func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, _ cache: EncodeCache) {
+    private func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, _ cache: inout EncodeCache) {
         if n == 1 {
-            let t = byteTokens[Int(p[0])]
+            let t = byteTokens[p[0]]
             if t >= 0 { cache.out.append(t) }
             return
         }
         if ignoreMerges, let id = table.find(p, n) { cache.out.append(id); return }
-        if let start = cache.pieces.find(p, n) {
-            let s = Int(start), count = Int(cache.ids[s])
-            cache.out.append(contentsOf: cache.ids[(s + 1)..<(s + 1 + count)])
-            return
-        }
+        if cache.memo.append(p, n, to: &cache.out) { return }
         cache.symbols.removeAll(keepingCapacity: true)
         for i in 0..<n {
-            let t = byteTokens[Int(p[i])]
+            let t = byteTokens[p[i]]
             if t >= 0 { cache.symbols.append(t) }
         }
         merges.apply(&cache.symbols, scratch: &cache.scratch)
-        cache.remember(p, n)
+        cache.memo.remember(p, n, ids: cache.symbols)
         cache.out.append(contentsOf: cache.symbols)
     }
 
@@ -124,43 +120,12 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     }
 }
 
-/// Per-thread state of `encode`: BPE scratch buffers and a memo of pre-tokens already merged
-/// (code repeats its words, so most pre-tokens are merged once).
-final class EncodeCache {
-    var pieces = ByteStringTable(capacity: 4096)
-    /// For each memo entry: count, then the ids.
-    var ids: [Int32] = []
+/// Per-call state of `encode` (one per concurrent caller, from a `ScratchPool`): BPE scratch buffers and the
+/// memo of pre-tokens already merged.
+struct EncodeCache {
+    var memo = TokenMemo()
     var symbols: [Int32] = []
     var scratch = BPEScratch()
     /// The ids of the text being encoded.
     var out: [Int32] = []
-    private static let limit = 1 << 20
-
-    func remember(_ p: UnsafePointer<UInt8>, _ n: Int) {
-        if ids.count > Self.limit {
-            pieces.removeAll()
-            ids.removeAll(keepingCapacity: true)
-        }
-        pieces.insert(p, n, value: Int32(ids.count))
-        ids.append(Int32(symbols.count))
-        ids.append(contentsOf: symbols)
-    }
-}
-
-/// Hands each concurrent `encode` its own `EncodeCache`, so encoding never locks per piece.
-final class EncodeCachePool: @unchecked Sendable {
-    private let lock = NSLock()
-    private var free: [EncodeCache] = []
-
-    func take() -> EncodeCache {
-        lock.lock()
-        defer { lock.unlock() }
-        return free.popLast() ?? EncodeCache()
-    }
-
-    func give(_ cache: EncodeCache) {
-        lock.lock()
-        free.append(cache)
-        lock.unlock()
-    }
 }

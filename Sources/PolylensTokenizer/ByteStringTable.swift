@@ -3,11 +3,18 @@ import Foundation
 /// A hash table from byte strings to Int32, looked up straight from a pointer into the input:
 /// both BPE encoders' hot path asks "is this piece a token?" without building a String or an Array.
 /// Open addressing over one arena of bytes; the empty string is never a key.
+///
+/// Lookups read through unsafe buffers, whose indices hold by construction: a slot index is masked by
+/// `slots.count - 1`, a slot holds 0 or the index + 1 of an entry that exists, and an entry's bytes lie in
+/// the arena. They run for every pre-token of the text, and release builds keep bounds checks here.
 struct ByteStringTable: Sendable {
+    private struct Entry {
+        var start: Int32
+        var length: Int32
+        var value: Int32
+    }
     private var arena: [UInt8] = []
-    private var starts: [Int32] = []
-    private var lengths: [Int32] = []
-    private var values: [Int32] = []
+    private var entries: [Entry] = []
     /// Entry index + 1; 0 is an empty slot.
     private var slots: [Int32]
     private var mask: Int
@@ -19,7 +26,7 @@ struct ByteStringTable: Sendable {
         mask = size - 1
     }
 
-    var count: Int { values.count }
+    var count: Int { entries.count }
 
     /// FNV-1a, also the key hash of SentencePieceBPE's chunk cache.
     @inline(__always)
@@ -56,15 +63,19 @@ struct ByteStringTable: Sendable {
 
     @inline(__always)
     private func find(_ p: UnsafePointer<UInt8>, _ n: Int, hash: Int) -> Int32? {
-        var s = hash & mask
-        return arena.withUnsafeBufferPointer { a in
-            while true {
-                let e = Int(slots[s])
-                if e == 0 { return nil }
-                if Int(lengths[e - 1]) == n, memcmp(a.baseAddress! + Int(starts[e - 1]), p, n) == 0 {
-                    return values[e - 1]
+        let mask = mask
+        return slots.withUnsafeBufferPointer { slots in
+            entries.withUnsafeBufferPointer { entries in
+                arena.withUnsafeBufferPointer { arena in
+                    var s = hash & mask
+                    while true {
+                        let e = Int(slots[s])
+                        if e == 0 { return nil }
+                        let x = entries[e &- 1]
+                        if Int(x.length) == n, memcmp(arena.baseAddress! + Int(x.start), p, n) == 0 { return x.value }
+                        s = (s &+ 1) & mask
+                    }
                 }
-                s = (s + 1) & mask
             }
         }
     }
@@ -81,12 +92,11 @@ struct ByteStringTable: Sendable {
     @discardableResult
     mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, value: Int32) -> Bool {
         if n == 0 || find(p, n) != nil { return false }
-        if (values.count + 1) * 2 > slots.count { grow() }
-        starts.append(Int32(arena.count))
-        lengths.append(Int32(n))
-        values.append(value)
+        precondition(arena.count + n <= Int(Int32.max), "ByteStringTable: more than 2 GiB of keys")
+        if (entries.count + 1) * 2 > slots.count { grow() }
+        entries.append(Entry(start: Int32(arena.count), length: Int32(n), value: value))
         arena.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
-        place(values.count - 1, Self.hash(p, n))
+        place(entries.count - 1, Self.hash(p, n))
         return true
     }
 
@@ -99,9 +109,7 @@ struct ByteStringTable: Sendable {
     /// Forgets every entry, keeping the allocated space.
     mutating func removeAll() {
         arena.removeAll(keepingCapacity: true)
-        starts.removeAll(keepingCapacity: true)
-        lengths.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
         for i in slots.indices { slots[i] = 0 }
     }
 
@@ -114,8 +122,8 @@ struct ByteStringTable: Sendable {
     private mutating func grow() {
         slots = [Int32](repeating: 0, count: slots.count * 2)
         mask = slots.count - 1
-        for e in 0..<values.count {
-            let h = arena.withUnsafeBufferPointer { Self.hash($0.baseAddress! + Int(starts[e]), Int(lengths[e])) }
+        for (e, x) in entries.enumerated() {
+            let h = arena.withUnsafeBufferPointer { Self.hash($0.baseAddress! + Int(x.start), Int(x.length)) }
             place(e, h)
         }
     }

@@ -63,14 +63,17 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
     private let pairs: PairTable
     /// Output id of a mergeable id: itself, a reserved id with the same text, or -2 for an unused piece.
     private let outputId: [Int32]
-    private let asciiId: [Int32]
+    /// The piece of each ASCII byte (-1 for none and for bytes ≥ 0x80).
+    private let asciiId: ByteIndexed<Int32>
     private let spaceId: Int32
-    private let byteIds: [Int32]
+    private let byteIds: ByteIndexed<Int32>
     private let userDefined: SpecialTokens
     /// Adjacent characters (packed UTF-8) that occur next to each other inside some mergeable piece.
     private let joinable: PairTable
+    /// `joinable` for ASCII characters and `▁` (`smallCode`), as a 129 × 129 matrix.
     private let asciiJoinable: [Bool]
     private let hasUnused: Bool
+    private let scratches = ScratchPool { Scratch() }
 
     static let space: [UInt8] = [0xE2, 0x96, 0x81]  // "▁"
 
@@ -124,7 +127,7 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         reserved = other
         userDefined = user
         specialTokens = specials
-        byteIds = bytePieces
+        byteIds = ByteIndexed { bytePieces[Int($0)] }
         hasUnused = unused
 
         var out = [Int32](repeating: -1, count: pieces.count)
@@ -154,7 +157,7 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
             }
         }
         outputId = out
-        asciiId = ascii
+        asciiId = ByteIndexed { $0 < 0x80 ? ascii[Int($0)] : -1 }
         spaceId = merge.find(Self.space) ?? -1
         pairs = pairTable
         joinable = join
@@ -167,19 +170,21 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         var out: [Int32] = []
         out.reserveCapacity(text.utf8.count / 3 + 2)
         if addBOS, let b = bosId { out.append(Int32(b)) }
-        let scratch = takeScratch()
-        defer { giveBack(scratch) }
+        var scratch = scratches.take()
+        defer { scratches.give(scratch) }
+        scratch.scanLimit = scanLimit
+        scratch.usesMemo = usesChunkCache && !hasUnused
         if parseSpecial && !specialTokens.isEmpty {
             // Like llama.cpp and Hugging Face's (legacy) Llama tokenizer: text after a special token is
             // encoded as a new sentence, with its own dummy prefix.
             for segment in specialTokens.split(text) {
                 switch segment {
                 case .special(let id): out.append(Int32(id))
-                case .text(let s): encodeSentence(String(s), into: &out, scratch)
+                case .text(let s): encodeSentence(String(s), into: &out, &scratch)
                 }
             }
         } else {
-            encodeSentence(text, into: &out, scratch)
+            encodeSentence(text, into: &out, &scratch)
         }
         return out.map { Int($0) }
     }
@@ -245,9 +250,24 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
 
     // MARK: Encoding
 
-    /// Buffers of one `encode` call: symbols of the current sentence as raw arrays (the hot loops index them
-    /// without copy-on-write checks), and the chunk cache.
-    final class Scratch {
+    /// State of one `encode` call (one per concurrent caller, from a `ScratchPool`), held in a local variable
+    /// and passed down `inout`.
+    struct Scratch {
+        let symbols = SymbolBuffers()
+        var normalized: [UInt8] = []
+        var heap: [Candidate] = []
+        /// Split points of UNUSED pieces met during merging (sentencepiece's `rev_merge`), by piece id.
+        var split: [Int32: Int32] = [:]
+        var pending: [(start: Int32, length: Int32, id: Int32)] = []
+        /// Chunks already merged: a chunk's ids depend on its bytes alone, and source code repeats chunks.
+        var memo = TokenMemo()
+        /// The tokenizer's settings, read once per call.
+        var scanLimit = 0
+        var usesMemo = false
+    }
+
+    /// Symbols of the current sentence as raw arrays: the hot loops index them without copy-on-write checks.
+    final class SymbolBuffers {
         private(set) var capacity = 0
         private var storage: UnsafeMutablePointer<Int32>?
         private var scoreStorage: UnsafeMutablePointer<Float>?
@@ -258,12 +278,6 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         var prev: UnsafeMutablePointer<Int32> { storage! + 4 * capacity }
         var next: UnsafeMutablePointer<Int32> { storage! + 5 * capacity }
         var pairScore: UnsafeMutablePointer<Float> { scoreStorage! }
-        var normalized: [UInt8] = []
-        var heap: [Candidate] = []
-        /// Split points of UNUSED pieces met during merging (sentencepiece's `rev_merge`), by piece id.
-        var split: [Int32: Int32] = [:]
-        var pending: [(start: Int32, length: Int32, id: Int32)] = []
-        var cache = ChunkCache()
 
         func reserve(_ n: Int) {
             if n <= capacity { return }
@@ -280,59 +294,6 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         }
     }
 
-    /// A chunk's ids depend on its bytes alone, and source code repeats chunks (keywords, indentation, names):
-    /// a chunk seen before is copied from the cache instead of merged again. Each cache belongs to one Scratch,
-    /// so one thread at a time; it is emptied when it grows past its limit.
-    struct ChunkCache {
-        /// Per slot: entry index + 1 (0 = empty).
-        private var slots = [Int32](repeating: 0, count: 1 << 12)
-        private var entries: [(hash: Int, keyStart: Int32, keyLength: Int32, idStart: Int32, idCount: Int32)] = []
-        private var keys: [UInt8] = []
-        private var ids: [Int32] = []
-        static let maxEntries = 1 << 16
-
-        /// Appends the ids of an equal earlier chunk to `out`; false if there is none.
-        func copy(_ p: UnsafePointer<UInt8>, _ length: Int, hash: Int, to out: inout [Int32]) -> Bool {
-            let mask = slots.count - 1
-            var s = hash & mask
-            while true {
-                let e = Int(slots[s])
-                if e == 0 { return false }
-                let x = entries[e - 1]
-                if x.hash == hash && Int(x.keyLength) == length
-                    && keys.withUnsafeBufferPointer({ memcmp($0.baseAddress! + Int(x.keyStart), p, length) }) == 0 {
-                    out += ids[Int(x.idStart)..<Int(x.idStart + x.idCount)]
-                    return true
-                }
-                s = (s + 1) & mask
-            }
-        }
-
-        mutating func insert(_ p: UnsafePointer<UInt8>, _ length: Int, hash: Int, ids new: ArraySlice<Int32>) {
-            if entries.count >= Self.maxEntries {
-                entries.removeAll(keepingCapacity: true)
-                keys.removeAll(keepingCapacity: true)
-                ids.removeAll(keepingCapacity: true)
-                for i in slots.indices { slots[i] = 0 }
-            }
-            if (entries.count + 1) * 2 > slots.count {
-                slots = [Int32](repeating: 0, count: slots.count * 2)
-                for (i, x) in entries.enumerated() { place(x.hash, Int32(i + 1)) }
-            }
-            entries.append((hash, Int32(keys.count), Int32(length), Int32(ids.count), Int32(new.count)))
-            keys += UnsafeBufferPointer(start: p, count: length)
-            ids += new
-            place(hash, Int32(entries.count))
-        }
-
-        private mutating func place(_ hash: Int, _ entry: Int32) {
-            let mask = slots.count - 1
-            var s = hash & mask
-            while slots[s] != 0 { s = (s + 1) & mask }
-            slots[s] = entry
-        }
-    }
-
     struct Candidate {
         var score: Float
         var left: Int32
@@ -345,32 +306,18 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         }
     }
 
-    private let poolLock = NSLock()
-    private var pool: [Scratch] = []
-
-    /// Buffers and chunk cache for one call, reused across calls (one per concurrent caller).
-    private func takeScratch() -> Scratch {
-        poolLock.lock()
-        defer { poolLock.unlock() }
-        return pool.popLast() ?? Scratch()
-    }
-
-    private func giveBack(_ s: Scratch) {
-        poolLock.lock()
-        defer { poolLock.unlock() }
-        if pool.count < 16 { pool.append(s) }
-    }
-
     /// One sentence: normalize, then merge and emit.
-    private func encodeSentence(_ text: String, into out: inout [Int32], _ s: Scratch) {
+    private func encodeSentence(_ text: String, into out: inout [Int32], _ s: inout Scratch) {
         normalize(text, into: &s.normalized)
         if s.normalized.isEmpty { return }
-        s.reserve(s.normalized.count)
+        // Symbols hold byte offsets as Int32: checked once here, so the per-character conversions need not be.
+        precondition(s.normalized.count < Int(Int32.max), "SentencePieceBPE: a sentence of 2 GiB or more")
+        s.symbols.reserve(s.normalized.count)
         s.split.removeAll(keepingCapacity: true)
         s.pending.removeAll(keepingCapacity: true)
         let buf = s.normalized
         buf.withUnsafeBufferPointer { b in
-            mergeAndEmit(b, into: &out, s)
+            mergeAndEmit(b, into: &out, &s)
             if hasUnused { for p in s.pending { emit(b, p.start, p.length, p.id, into: &out, s.split) } }
         }
     }
@@ -385,9 +332,14 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
             if removeExtra { while from < src.count && src[from] == 0x20 { from += 1 } }
             if from == src.count { return [] }
             return [UInt8](unsafeUninitializedCapacity: 3 * (src.count - from + 1)) { dst, count in
+                // o < 3 × (bytes read + 1) ≤ dst.count: the wrapping adds cannot overflow.
                 var o = 0
                 @inline(__always) func space() {
-                    if escape { dst[o] = 0xE2; dst[o + 1] = 0x96; dst[o + 2] = 0x81; o += 3 } else { dst[o] = 0x20; o += 1 }
+                    if escape {
+                        dst[o] = 0xE2; dst[o &+ 1] = 0x96; dst[o &+ 2] = 0x81; o &+= 3
+                    } else {
+                        dst[o] = 0x20; o &+= 1
+                    }
                 }
                 if dummy { space() }
                 var prevSpace = removeExtra
@@ -399,7 +351,7 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
                         prevSpace = removeExtra
                     } else {
                         dst[o] = c
-                        o += 1
+                        o &+= 1
                         prevSpace = false
                     }
                 }
@@ -415,8 +367,8 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
     }
 
     /// Splits the sentence into symbols and chunks; each finished chunk is merged and emitted.
-    private func mergeAndEmit(_ b: UnsafeBufferPointer<UInt8>, into out: inout [Int32], _ s: Scratch) {
-        let st = s.start, ln = s.length, ids = s.id
+    private func mergeAndEmit(_ b: UnsafeBufferPointer<UInt8>, into out: inout [Int32], _ s: inout Scratch) {
+        let st = s.symbols.start, ln = s.symbols.length, ids = s.symbols.id
         var prevCode: UInt32 = 0
         var count = 0, chunk = 0
         var i = 0
@@ -424,8 +376,8 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         let hasUser = !userDefined.isEmpty
         while i < n {
             if hasUser, let m = userDefined.longestMatch(b, at: i) {
-                flush(b, chunk, count, into: &out, s)
-                finish(b, Int32(i), Int32(m.length), Int32(m.id), into: &out, s)
+                flush(b, chunk, count, into: &out, &s)
+                finish(b, Int32(i), Int32(m.length), Int32(m.id), into: &out, &s)
                 chunk = count
                 i += m.length
                 prevCode = 0
@@ -437,28 +389,31 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
             let id: Int32
             if len == 1 {
                 code = UInt32(c)
-                id = c < 0x80 ? asciiId[Int(c)] : mergeable.find(b.baseAddress! + i, 1) ?? -1
+                id = c < 0x80 ? asciiId[c] : mergeable.find(b.baseAddress! + i, 1) ?? -1
             } else {
                 code = Self.pack(b, i, i + len)
                 id = code == 0x81_96E2 ? spaceId : mergeable.find(b.baseAddress! + i, len) ?? -1
             }
             if count > chunk && !hasUnused && !isJoinable(prevCode, code) {
-                flush(b, chunk, count, into: &out, s)
+                flush(b, chunk, count, into: &out, &s)
                 chunk = count
             }
-            st[count] = Int32(i)
-            ln[count] = Int32(len)
+            st[count] = Int32(truncatingIfNeeded: i)
+            ln[count] = Int32(truncatingIfNeeded: len)
             ids[count] = id
-            count += 1
+            count &+= 1  // count ≤ i < n: no overflow (here and below)
             prevCode = code
-            i += len
+            i &+= len
         }
-        flush(b, chunk, count, into: &out, s)
+        flush(b, chunk, count, into: &out, &s)
     }
 
     @inline(__always)
     private func isJoinable(_ a: UInt32, _ c: UInt32) -> Bool {
-        if let sa = Self.smallCode(a), let sc = Self.smallCode(c) { return asciiJoinable[sa * 129 + sc] }
+        if let sa = Self.smallCode(a), let sc = Self.smallCode(c) {
+            // smallCode is 0...128, so the index is within the 129 × 129 matrix.
+            return asciiJoinable.withUnsafeBufferPointer { $0[sa &* 129 &+ sc] }
+        }
         return joinable.lookup(Int32(bitPattern: a), Int32(bitPattern: c)) >= 0
     }
 
@@ -469,38 +424,32 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         return mergeable.find(b.baseAddress! + Int(start), Int(size)) ?? -1
     }
 
-    /// Merges and emits the symbols `from..<to` (one chunk), through the chunk cache.
-    private func flush(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, into out: inout [Int32], _ s: Scratch) {
+    /// Merges and emits the symbols `from..<to` (one chunk), through the memo of chunks.
+    private func flush(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, into out: inout [Int32], _ s: inout Scratch) {
         let k = to - from
         if k <= 0 { return }
+        let st = s.symbols.start, ln = s.symbols.length
         if k == 1 {
-            finish(b, s.start[from], s.length[from], s.id[from], into: &out, s)
+            finish(b, st[from], ln[from], s.symbols.id[from], into: &out, &s)
             return
         }
-        let keyStart = Int(s.start[from])
-        let keyLength = Int(s.start[to - 1] + s.length[to - 1]) - keyStart
-        let useCache = usesChunkCache && !hasUnused
+        let keyStart = Int(st[from])
+        let keyLength = Int(st[to - 1] + ln[to - 1]) - keyStart
         let key = b.baseAddress! + keyStart
-        var hash = 0
-        if useCache {
-            hash = ByteStringTable.hash(key, keyLength)
-            if s.cache.copy(key, keyLength, hash: hash, to: &out) { return }
-        }
+        if s.usesMemo && s.memo.append(key, keyLength, to: &out) { return }
         let outStart = out.count
-        if k <= scanLimit && !hasUnused {
-            scanMerge(b, from, k, into: &out, s)
+        if k <= s.scanLimit && !hasUnused {
+            scanMerge(b, from, k, into: &out, &s)
         } else {
-            heapMerge(b, from, k, into: &out, s)
+            heapMerge(b, from, k, into: &out, &s)
         }
-        if useCache {
-            s.cache.insert(key, keyLength, hash: hash, ids: out[outStart...])
-        }
+        if s.usesMemo { s.memo.remember(key, keyLength, ids: out[outStart...]) }
     }
 
     /// For short chunks: repeatedly merge the best adjacent pair, found by a scan, removing merged symbols.
-    private func scanMerge(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ k: Int, into out: inout [Int32], _ s: Scratch) {
-        let st = s.start + from, ln = s.length + from, ids = s.id + from
-        let pid = s.pairId, psc = s.pairScore
+    private func scanMerge(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ k: Int, into out: inout [Int32], _ s: inout Scratch) {
+        let st = s.symbols.start + from, ln = s.symbols.length + from, ids = s.symbols.id + from
+        let pid = s.symbols.pairId, psc = s.symbols.pairScore
         @inline(__always) func pair(_ j: Int) {
             let m = merged(b, ids[j], ids[j + 1], st[j], ln[j] + ln[j + 1])
             pid[j] = m
@@ -526,18 +475,19 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
             if best > 0 { pair(best - 1) }
             if best < n - 1 { pair(best) }
         }
-        for j in 0..<n { finish(b, st[j], ln[j], ids[j], into: &out, s) }
+        for j in 0..<n { finish(b, st[j], ln[j], ids[j], into: &out, &s) }
     }
 
     /// sentencepiece's agenda: a priority queue of candidate pairs over a linked list of symbols.
-    private func heapMerge(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ k: Int, into out: inout [Int32], _ s: Scratch) {
-        let st = s.start + from, ln = s.length + from, ids = s.id + from
-        let prev = s.prev, next = s.next
+    private func heapMerge(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ k: Int, into out: inout [Int32], _ s: inout Scratch) {
+        let st = s.symbols.start + from, ln = s.symbols.length + from, ids = s.symbols.id + from
+        let prev = s.symbols.prev, next = s.symbols.next
         for j in 0..<k {
             prev[j] = Int32(j) - 1
             next[j] = j + 1 < k ? Int32(j + 1) : -1
         }
-        var heap = s.heap
+        var heap: [Candidate] = []
+        swap(&heap, &s.heap)  // the scratch's buffer, held uniquely here
         heap.removeAll(keepingCapacity: true)
 
         func push(_ l: Int32, _ r: Int32) {
@@ -594,7 +544,7 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         s.heap = heap
         var j: Int32 = 0
         while j >= 0 {
-            finish(b, st[Int(j)], ln[Int(j)], ids[Int(j)], into: &out, s)
+            finish(b, st[Int(j)], ln[Int(j)], ids[Int(j)], into: &out, &s)
             j = next[Int(j)]
         }
     }
@@ -602,7 +552,7 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
     /// Emits one final symbol, or defers it until every split of UNUSED pieces is known.
     @inline(__always)
     private func finish(_ b: UnsafeBufferPointer<UInt8>, _ start: Int32, _ length: Int32, _ id: Int32,
-                        into out: inout [Int32], _ s: Scratch) {
+                        into out: inout [Int32], _ s: inout Scratch) {
         if hasUnused {
             s.pending.append((start, length, id))
         } else if id >= 0 && outputId[Int(id)] >= 0 {
@@ -630,7 +580,7 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         if id >= 0 { out.append(id); return }
         if byteFallback {
             for i in 0..<Int(length) {
-                let bid = byteIds[Int(p[i])]
+                let bid = byteIds[p[i]]
                 out.append(bid >= 0 ? bid : Int32(unkId))
             }
         } else {
@@ -653,7 +603,7 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
     @inline(__always)
     static func pack<C: RandomAccessCollection>(_ b: C, _ from: Int, _ to: Int) -> UInt32 where C.Element == UInt8, C.Index == Int {
         var v: UInt32 = 0
-        for i in from..<to { v |= UInt32(b[i]) << (8 * UInt32(i - from)) }
+        for i in from..<to { v |= UInt32(b[i]) << (UInt32(truncatingIfNeeded: i &- from) &* 8) }  // at most 4 bytes
         return v
     }
 

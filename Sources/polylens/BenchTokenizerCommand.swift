@@ -20,7 +20,7 @@ struct BenchTokenizerCommand: ParsableCommand {
     @Option(help: "Corpus size: files are taken until at least this many bytes.")
     var bytes = 1_700_000
 
-    @Option(parsing: .unconditional, help: "Timed passes over the corpus, each with a freshly loaded tokenizer; the fastest is reported.")
+    @Option(parsing: .unconditional, help: "Timed passes over the corpus, each with a freshly loaded tokenizer (loading is not timed); the fastest is reported.")
     var repeats = 5
 
     @Option(parsing: .unconditional, help: "Threads encoding the corpus at the same time (each its own copy of the work).")

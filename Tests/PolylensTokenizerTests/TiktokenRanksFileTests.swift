@@ -25,6 +25,23 @@ final class TiktokenRanksFileTests: XCTestCase {
         XCTAssertEqual(mismatches, 0)
     }
 
+    /// One tokenizer shared by threads: each call takes its own scratch state and memo from the pool.
+    func testConcurrentEncodingGivesTheSameIds() throws {
+        let tok = try ByteLevelBPE(tiktokenRanks: Self.ranks)
+        let items = try GoldenFixture("llama3-paper-snippets").items
+        let mismatches = UnsafeMutablePointer<Int>.allocate(capacity: 4)
+        defer { mismatches.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            mismatches[t] = 0
+            // Each thread its own order, so the memos hold different strings when they are consulted.
+            let order = t % 2 == 0 ? Array(items) : items.reversed()
+            for item in order where tok.encode(item.text, addBOS: false, parseSpecial: false) != item.ids[0] {
+                mismatches[t] += 1
+            }
+        }
+        XCTAssertEqual((0..<4).map { mismatches[$0] }, [0, 0, 0, 0])
+    }
+
     func testSpecialTokensFollowMetasList() throws {
         let names = TiktokenRanksFile.llama3Specials
         XCTAssertEqual(names.count, 256)
