@@ -72,11 +72,11 @@ EOF
 if command -v valgrind > /dev/null; then
     echo "| instructions inside encode per pass (1.7 MB) | -Ounchecked everywhere | checks outside the engine | change |"
     echo "|---|---:|---:|---:|"
+    # Debug info stripped: valgrind 3.19 cannot read Swift 6's DWARF 5.
+    for v in unchecked checked; do strip -g -o "$OUT/polylens-$v" "${!v}"; done
     for t in llama2c llama3; do
         declare -A per_pass=()
         for v in unchecked checked; do
-            # Debug info stripped: valgrind 3.19 cannot read Swift 6's DWARF 5.
-            strip -g -o "$OUT/polylens-$v" "${!v}"
             for r in 1 2; do
                 valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind-$v-$r.out" \
                     --toggle-collect='*SentencePieceBPEC6encode*' --toggle-collect='*ByteLevelBPEC6encode*' \

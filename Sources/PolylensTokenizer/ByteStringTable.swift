@@ -28,9 +28,9 @@ struct ByteStringTable: Sendable {
 
     var count: Int { entries.count }
 
-    /// FNV-1a, also the key hash of SentencePieceBPE's chunk cache.
+    /// FNV-1a.
     @inline(__always)
-    static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
+    private static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
         var h = fnvBasis
         for i in 0..<n { h = fnvStep(h, p[i]) }
         return finish(h)
@@ -91,12 +91,14 @@ struct ByteStringTable: Sendable {
     /// returns false if the key was already there. Grows as needed.
     @discardableResult
     mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, value: Int32) -> Bool {
-        if n == 0 || find(p, n) != nil { return false }
+        if n == 0 { return false }
+        let hash = Self.hash(p, n)  // once, for the duplicate check and the placement
+        if find(p, n, hash: hash) != nil { return false }
         precondition(arena.count + n <= Int(Int32.max), "ByteStringTable: more than 2 GiB of keys")
         if (entries.count + 1) * 2 > slots.count { grow() }
         entries.append(Entry(start: Int32(arena.count), length: Int32(n), value: value))
         arena.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
-        place(entries.count - 1, Self.hash(p, n))
+        place(entries.count - 1, hash)
         return true
     }
 
